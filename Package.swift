@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "derive",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "derive", targets: ["derive"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "NotebookCore"),
+        .target(name: "Lessons", dependencies: ["NotebookCore"], path: "Sources/lessons"),
+        .executableTarget(
+            name: "derive",
+            dependencies: [
+                "NotebookCore", "Lessons",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "NotebookCoreTests", dependencies: ["NotebookCore"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"]),
+        .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,108 @@
+/// A JSON document with ordered object keys, so output is stable and reads in declaration order.
+public indirect enum JSON: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case integer(Int)
+    case number(Double)
+    case string(String)
+    case array([JSON])
+    case object([(String, JSON)])
+
+    public static func == (lhs: JSON, rhs: JSON) -> Bool {
+        lhs.serialized() == rhs.serialized()
+    }
+
+    /// Serialises the document. `indent` of 0 gives one line.
+    public func serialized(indent: Int = 0) -> String {
+        var out = ""
+        write(into: &out, indent: indent, level: 0)
+        return out
+    }
+
+    private func write(into out: inout String, indent: Int, level: Int) {
+        let pad = indent > 0 ? "\n" + String(repeating: " ", count: indent * (level + 1)) : ""
+        let closePad = indent > 0 ? "\n" + String(repeating: " ", count: indent * level) : ""
+        let separator = indent > 0 ? ": " : ":"
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .integer(let n): out += String(n)
+        case .number(let x): out += JSON.numberText(x)
+        case .string(let s): JSON.writeString(s, into: &out)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            // Arrays of scalars stay on one line: vectors read better that way.
+            let flat = indent == 0 || items.allSatisfy { !$0.isContainer }
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += flat ? ", " : "," }
+                if !flat { out += pad }
+                item.write(into: &out, indent: flat ? 0 : indent, level: level + 1)
+            }
+            if !flat { out += closePad }
+            out += "]"
+        case .object(let pairs):
+            if pairs.isEmpty { out += "{}"; return }
+            out += "{"
+            for (i, (key, value)) in pairs.enumerated() {
+                if i > 0 { out += "," }
+                out += pad
+                JSON.writeString(key, into: &out)
+                out += separator
+                value.write(into: &out, indent: indent, level: level + 1)
+            }
+            out += closePad + "}"
+        }
+    }
+
+    private var isContainer: Bool {
+        switch self {
+        case .array(let items): !items.isEmpty
+        case .object(let pairs): !pairs.isEmpty
+        default: false
+        }
+    }
+
+    /// Shortest round-trip text for finite numbers; the strings `"NaN"`, `"Infinity"`,
+    /// `"-Infinity"` for the others (JSON has no literal for them).
+    static func numberText(_ x: Double) -> String {
+        if x.isNaN { return "\"NaN\"" }
+        if x.isInfinite { return x < 0 ? "\"-Infinity\"" : "\"Infinity\"" }
+        return NumberText.shortest(x)
+    }
+
+    static func writeString(_ s: String, into out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                        + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}
+
+extension Value {
+    /// The JSON form of SPEC §3: vectors are arrays, matrices arrays of arrays.
+    public var json: JSON {
+        switch self {
+        case .number(let x): .number(x)
+        case .integer(let n): .integer(n)
+        case .bool(let b): .bool(b)
+        case .text(let s): .string(s)
+        case .vector(let xs): .array(xs.map { .number($0) })
+        case .matrix(let rows): .array(rows.map { .array($0.map { .number($0) }) })
+        }
+    }
+}

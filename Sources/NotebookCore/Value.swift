@@ -1,0 +1,154 @@
+import Foundation
+
+/// A value flowing through a notebook: a parameter, an output, or a literal in a lesson file.
+///
+/// All arithmetic is in `Double` unless a module is about a narrower format. A matrix is
+/// stored as rows; every row has the same length (``Value/matrix(_:)`` values built by the
+/// parser or by modules are always rectangular).
+public enum Value: Sendable, Equatable {
+    case number(Double)
+    case integer(Int)
+    case bool(Bool)
+    case text(String)
+    case vector([Double])
+    case matrix([[Double]])
+
+    /// The kind of this value, for messages and validation.
+    public var kind: ValueKind {
+        switch self {
+        case .number: .number
+        case .integer: .integer
+        case .bool: .bool
+        case .text: .text
+        case .vector: .vector
+        case .matrix: .matrix
+        }
+    }
+
+    /// The value as a Double when it is a scalar number or integer.
+    public var scalar: Double? {
+        switch self {
+        case .number(let x): x
+        case .integer(let n): Double(n)
+        default: nil
+        }
+    }
+
+    /// Element access for paths such as `softmax[3]` or `output[0][1]`.
+    ///
+    /// Returns `nil` when an index is out of range or the value has no elements.
+    public func element(at indexes: [Int]) -> Value? {
+        guard let first = indexes.first else { return self }
+        let rest = Array(indexes.dropFirst())
+        switch self {
+        case .vector(let xs):
+            guard rest.isEmpty, xs.indices.contains(first) else { return nil }
+            return .number(xs[first])
+        case .matrix(let rows):
+            guard rows.indices.contains(first) else { return nil }
+            return Value.vector(rows[first]).element(at: rest)
+        default:
+            return nil
+        }
+    }
+}
+
+/// The kinds a parameter or output can have.
+public enum ValueKind: String, Sendable, CaseIterable {
+    case number, integer, bool, text, vector, matrix
+
+    /// The short name used in `derive modules` and error messages.
+    public var shortName: String {
+        switch self {
+        case .number: "num"
+        case .integer: "int"
+        case .bool: "bool"
+        case .text: "text"
+        case .vector: "vec"
+        case .matrix: "mat"
+        }
+    }
+}
+
+// MARK: - Number text
+
+/// Formats numbers the way every renderer in derive does.
+public enum NumberText {
+    /// The shortest text that reads back to the same Double; integral values have no `.0`.
+    ///
+    /// Non-finite numbers are `NaN`, `inf` and `-inf` here; JSON uses its own strings.
+    public static func shortest(_ x: Double) -> String {
+        if x.isNaN { return "NaN" }
+        if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+        if x == 0 { return x.sign == .minus ? "-0" : "0" }
+        var text = "\(x)"
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        // Swift writes 1e-05; both forms read back identically, the shorter one is friendlier.
+        if let e = text.range(of: "e") {
+            var exponent = String(text[e.upperBound...])
+            var sign = ""
+            if exponent.hasPrefix("-") || exponent.hasPrefix("+") {
+                sign = exponent.hasPrefix("-") ? "-" : ""
+                exponent.removeFirst()
+            }
+            while exponent.hasPrefix("0") && exponent.count > 1 { exponent.removeFirst() }
+            var mantissa = String(text[..<e.lowerBound])
+            if mantissa.hasSuffix(".0") { mantissa.removeLast(2) }
+            text = mantissa + "e" + sign + exponent
+        }
+        return text
+    }
+
+    /// Applies a `{{...:fmt}}` format: `.4f`, `.3e`, `g`, `.6g`; `nil` means shortest.
+    public static func format(_ x: Double, spec: String?) -> String {
+        guard let spec, !spec.isEmpty else { return shortest(x) }
+        if !x.isFinite { return shortest(x) }
+        var body = Substring(spec)
+        guard let style = body.popLast() else { return shortest(x) }
+        var precision: Int?
+        if body.hasPrefix(".") {
+            precision = Int(body.dropFirst())
+        }
+        switch style {
+        case "f": return String(format: "%.\(min(precision ?? 6, 30))f", x)
+        case "e": return String(format: "%.\(min(precision ?? 6, 30))e", x)
+        case "g": return precision.map { String(format: "%.\(min(max($0, 1), 30))g", x) } ?? shortest(x)
+        case "%": return String(format: "%.\(min(precision ?? 1, 30))f%%", x * 100)
+        default: return shortest(x)
+        }
+    }
+}
+
+// MARK: - Display
+
+extension Value {
+    /// A compact one-line rendering: `[0.1, 0.2]`, `[[1, 2], [3, 4]]`, `true`, `fp16`.
+    public var displayText: String { display(spec: nil) }
+
+    /// A one-line rendering with a number format applied to every element.
+    public func display(spec: String?) -> String {
+        switch self {
+        case .number(let x): return NumberText.format(x, spec: spec)
+        case .integer(let n): return String(n)
+        case .bool(let b): return b ? "true" : "false"
+        case .text(let s): return s
+        case .vector(let xs): return "[" + xs.map { NumberText.format($0, spec: spec) }.joined(separator: ", ") + "]"
+        case .matrix(let rows):
+            return "[" + rows.map { Value.vector($0).display(spec: spec) }.joined(separator: ", ") + "]"
+        }
+    }
+
+    /// The value as lesson-file source text, so that it parses back to the same value.
+    public var sourceText: String {
+        switch self {
+        case .text(let s):
+            let isWord = !s.isEmpty && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+                && s.first.map { $0.isLetter } == true && !s.contains(".")
+                && !["true", "false", "inf", "nan"].contains(s.lowercased())
+            if isWord { return s }
+            return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        default:
+            return displayText
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import NotebookCore
+
+/// Every compute module a lesson may call. Add a module here once it has its tests.
+public enum Lessons {
+    public static let registry = ModuleRegistry([
+        SafeSoftmaxModule(),
+        OnlineSoftmaxModule(),
+        TiledAttentionModule(),
+    ])
+}

@@ -1,0 +1,145 @@
+import Foundation
+import NotebookCore
+
+// The safe (three-pass) softmax and the online (one-pass) softmax of Milakov & Gimelshein (2018).
+//
+// Input rule shared by both: −∞ is allowed and means "masked" (probability 0); NaN and +∞
+// are rejected with the offending index, since softmax of them has no meaningful value;
+// a vector that is entirely −∞ is rejected as well (nothing to normalise).
+
+/// Checks the softmax input rule and returns the scores unchanged.
+func checkedScores(_ x: [Double], parameter: String) throws(ComputeError) -> [Double] {
+    for (i, xi) in x.enumerated() {
+        if xi.isNaN { throw .invalid(parameter, "has NaN at index \(i); softmax of NaN is undefined") }
+        if xi == .infinity { throw .invalid(parameter, "has +inf at index \(i); use finite scores (−inf masks an entry)") }
+    }
+    guard x.contains(where: { $0 > -.infinity }) else {
+        throw .invalid(parameter, "is entirely −inf; at least one score must be finite")
+    }
+    return x
+}
+
+/// e^(a − b), with e^(−∞ − (−∞)) taken as 0: a masked score contributes nothing.
+@inline(__always)
+func expDifference(_ a: Double, _ b: Double) -> Double {
+    a == -.infinity ? 0 : exp(a - b)
+}
+
+/// The numerically safe softmax: subtract the maximum, exponentiate, normalise.
+struct SafeSoftmax {
+    let max: Double
+    let exps: [Double]
+    let sum: Double
+
+    init(_ x: [Double]) {
+        max = x.max() ?? -.infinity
+        let m = max
+        exps = x.map { expDifference($0, m) }
+        sum = exps.reduce(0, +)
+    }
+
+    var probabilities: [Double] { exps.map { $0 / sum } }
+    var logSumExp: Double { max + log(sum) }
+}
+
+/// `softmax.safe`: the three-pass softmax, every intermediate shown.
+public struct SafeSoftmaxModule: ComputeModule {
+    public init() {}
+    public let name = "softmax.safe"
+    public let summary = "Softmax in three passes: max, shifted exponentials and their sum, normalise."
+    public let parameters: [ParameterSpec] = [
+        .vector("x", [2, 1, 3, 5, 4], allowsNonFinite: true, maxCount: 1_000_000,
+                doc: "scores (logits); −inf masks an entry"),
+    ]
+    public let outputs: [OutputSpec] = [
+        .init("x", .vector, doc: "the scores"),
+        .init("max", .number, doc: "max of x (pass 1)"),
+        .init("shifted", .vector, doc: "x − max: every entry ≤ 0, so exp cannot overflow"),
+        .init("exp", .vector, doc: "e^(x − max) (pass 2)"),
+        .init("sum", .number, doc: "Σ e^(x − max), between 1 and len(x)"),
+        .init("softmax", .vector, hint: .chart, doc: "e^(x − max) / sum (pass 3)"),
+        .init("logsumexp", .number, doc: "log Σ eˣ = max + log sum"),
+    ]
+
+    public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        let x = try checkedScores(inputs.vector("x"), parameter: "x")
+        let s = SafeSoftmax(x)
+        return [
+            "x": .vector(x),
+            "max": .number(s.max),
+            "shifted": .vector(x.map { $0 - s.max }),
+            "exp": .vector(s.exps),
+            "sum": .number(s.sum),
+            "softmax": .vector(s.probabilities),
+            "logsumexp": .number(s.logSumExp),
+        ]
+    }
+}
+
+/// The running state of the online softmax after some blocks.
+struct OnlineSoftmaxState {
+    /// Running maximum m_j.
+    var m = -Double.infinity
+    /// Running denominator l_j, relative to m_j.
+    var l = 0.0
+
+    /// Folds in one block and returns the rescale factor e^(m_{j−1} − m_j) applied to l.
+    mutating func absorb(_ block: ArraySlice<Double>) -> Double {
+        let newMax = Swift.max(m, block.max() ?? -.infinity)
+        // Before any finite score, l is 0 and the factor is irrelevant: report 0 as SPEC §7 does.
+        let rescale = m == -.infinity ? 0 : exp(m - newMax)
+        var blockSum = 0.0
+        for xi in block { blockSum += expDifference(xi, newMax) }
+        l = l * rescale + blockSum
+        m = newMax
+        return rescale
+    }
+}
+
+/// `softmax.online`: one pass over blocks, rescaling the running sum as the maximum moves.
+public struct OnlineSoftmaxModule: ComputeModule {
+    public init() {}
+    public let name = "softmax.online"
+    public let summary = "Softmax in one pass: running max m and running sum l, rescaled as m grows."
+    public let parameters: [ParameterSpec] = [
+        .vector("x", [2, 1, 3, 5, 4], allowsNonFinite: true, maxCount: 1_000_000,
+                doc: "scores (logits); −inf masks an entry"),
+        .integer("block", 1, range: .atLeast(1), doc: "elements read per step"),
+    ]
+    public let outputs: [OutputSpec] = [
+        .init("m", .vector, doc: "running max after each block"),
+        .init("l", .vector, doc: "running sum Σ e^(x − m_j) after each block"),
+        .init("rescale", .vector, doc: "e^(m_{j−1} − m_j), the factor applied to l (0 for the first block)"),
+        .init("softmax", .vector, hint: .chart, doc: "e^(x − m) / l with the final m and l"),
+        .init("logsumexp", .number, doc: "m + log l"),
+        .init("max_abs_diff_vs_safe", .number, doc: "largest |online − safe| over the probabilities"),
+        .init("blocks", .integer, doc: "number of blocks read"),
+    ]
+
+    public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        let x = try checkedScores(inputs.vector("x"), parameter: "x")
+        let block = try inputs.integer("block")
+        var state = OnlineSoftmaxState()
+        var ms: [Double] = [], ls: [Double] = [], rescales: [Double] = []
+        var start = 0
+        while start < x.count {
+            let end = start + Swift.min(block, x.count - start)
+            rescales.append(state.absorb(x[start..<end]))
+            ms.append(state.m)
+            ls.append(state.l)
+            start = end
+        }
+        let softmax = x.map { expDifference($0, state.m) / state.l }
+        let safe = SafeSoftmax(x).probabilities
+        let diff = zip(softmax, safe).map { abs($0 - $1) }.max() ?? 0
+        return [
+            "m": .vector(ms),
+            "l": .vector(ls),
+            "rescale": .vector(rescales),
+            "softmax": .vector(softmax),
+            "logsumexp": .number(state.m + log(state.l)),
+            "max_abs_diff_vs_safe": .number(diff),
+            "blocks": .integer(ms.count),
+        ]
+    }
+}
