@@ -102,7 +102,7 @@ public struct ActorCriticModule: ComputeModule {
         let policy = SoftmaxPolicy(theta[s])
         let grad = policy.scoreFunction(a)
         let step = lrActor * advantage
-        let actorStep = grad.map { step * $0 }
+        let actorStep = scaledStep(step, grad)
         var thetaNew = theta
         thetaNew[s] = zip(theta[s], actorStep).map { $0 + $1 }
 

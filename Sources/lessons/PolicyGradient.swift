@@ -38,11 +38,12 @@ struct SoftmaxPolicy {
     func scoreFunction(_ a: Int) -> [Double] {
         probabilities.enumerated().map { b, p in (b == a ? 1 : 0) - p }
     }
+}
 
-    /// θ + step · (onehot(a) − π): the policy-gradient update with step = lr · advantage.
-    func stepped(action a: Int, by step: Double) -> [Double] {
-        zip(logits, scoreFunction(a)).map { $0 + step * $1 }
-    }
+/// lr · advantage · g, with a zero step written as +0: "-0" in a table of steps reads as a
+/// sign the step does not have.
+func scaledStep(_ scale: Double, _ g: [Double]) -> [Double] {
+    g.map { scale * $0 + 0 }
 }
 
 /// Checks that an index parameter lies in 0..<count; `what` names the indexed things, such as
@@ -90,7 +91,7 @@ public struct SoftmaxStepModule: ComputeModule {
         let policy = SoftmaxPolicy(logits)
         let grad = policy.scoreFunction(action)
         let step = lr * advantage
-        let delta = grad.map { step * $0 }
+        let delta = scaledStep(step, grad)
         let newLogits = zip(logits, delta).map { $0 + $1 }
         let newPolicy = SoftmaxPolicy(newLogits)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Reference values for pg.softmax-step, pg.reinforce, pg.actor-critic and the seeded generator.
 
-Run from this directory:  python3 make_actor_critic.py  (writes actor_critic.json)
+Run:  python3 make_actor_critic.py            (writes actor_critic.json beside this script)
+      python3 make_actor_critic.py --lesson   (prints the values lessons/actor-critic.md expects)
 
 Independent of the Swift code:
 - softmax-step and actor-critic use numpy and scipy.special.logsumexp/softmax.
@@ -316,5 +317,48 @@ def main():
     print("wrote", path)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and "--lesson" not in __import__("sys").argv:
     main()
+
+
+# --- the lesson's numbers -----------------------------------------------------------------
+
+def lesson_values():
+    """Prints the values lessons/actor-critic.md expects, computed here independently."""
+    np.set_printoptions(precision=6, suppress=False)
+    for name, args in (("step", ([1.0, 0.0, -1.0], 1, 1.0, 0.5)),
+                       ("step_neg", ([1.0, 0.0, -1.0], 1, -1.0, 0.5)),
+                       ("rare", ([1.0, 0.0, -1.0], 2, 1.0, 0.5)),
+                       ("common", ([1.0, 0.0, -1.0], 0, 1.0, 0.5)),
+                       ("far", ([0.0, -20000.0, 5.0], 1, 1.0, 0.5))):
+        print(name, {k: v for k, v in softmax_step(*args).items() if k not in ("logits",)})
+    for name, args in (("rf", ([0.7, 0.8, 0.9], 1000, 0.3, "mean", 1)),
+                       ("rf_none", ([0.7, 0.8, 0.9], 1000, 0.3, "none", 1)),
+                       ("rf_none_lucky", ([0.7, 0.8, 0.9], 1000, 0.3, "none", 2))):
+        run = reinforce(*args)
+        print(name, run["readable"], "pulls", run["pulls"], "best", float.fromhex(run["best_arm_prob"]),
+              "mean", float.fromhex(run["mean_reward"]))
+    print("initial", initial_statistics([0.7, 0.8, 0.9]))
+    table = dict(theta=[[0.5, -0.5], [0.0, 1.0]], q=[[0.2, 0.4], [1.0, -0.5]], v=[0.3, 0.8])
+    for variant in ("qac", "a2c"):
+        print(variant, actor_critic(table["theta"], table["q"], table["v"], 0, 1, 0.5, 1, 0, False,
+                                    0.9, 0.1, 0.1, variant))
+    # The corridor: right (1) from 0 reaches 1 with reward 0; right from 1 ends with reward 1;
+    # left (0) ends the episode with reward 0.
+    theta, q, v = [[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]], [0.0, 0.0]
+    a2c_chain = [(0, 1, 0.0, 1, False), (1, 1, 1.0, 1, True), (0, 1, 0.0, 1, False),
+                 (1, 0, 0.0, 1, True), (0, 0, 0.0, 0, True)]
+    for i, (s, a, r, s_next, done) in enumerate(a2c_chain, 1):
+        out = actor_critic(theta, q, v, s, a, r, s_next, 0, done, 0.9, 0.5, 0.5, "a2c")
+        theta, v = out["theta_new"], out["v_new"]
+        print(f"c{i}", {k: out[k] for k in ("pi", "td_target", "td_error", "v_new", "theta_new", "new_pi")})
+    theta = [[0.0, 0.0], [0.0, 0.0]]
+    qac_chain = [(0, 1, 0.0, 1, 1, False), (1, 1, 1.0, 1, 0, True), (0, 1, 0.0, 1, 1, False)]
+    for i, (s, a, r, s_next, a_next, done) in enumerate(qac_chain, 1):
+        out = actor_critic(theta, q, v, s, a, r, s_next, a_next, done, 0.9, 0.5, 0.5, "qac")
+        theta, q = out["theta_new"], out["q_new"]
+        print(f"k{i}", {k: out[k] for k in ("td_target", "td_error", "q_new", "advantage", "theta_new", "new_pi")})
+
+
+if __name__ == "__main__" and "--lesson" in __import__("sys").argv:
+    lesson_values()
