@@ -77,15 +77,20 @@ final class PolicyGradientReinforceTests: XCTestCase {
     /// lr = 0.3 and 1000 episodes, REINFORCE with the mean baseline ends with the best arm above
     /// 0.9 every time.
     func testBaselineLearnsBestArmAcrossSeeds() throws {
+        var firstTenth = 0.0, lastTenth = 0.0
         for seed in 1...20 {
             let out = try evaluate(module, ["means": lessonMeans, "lr": .number(0.3), "seed": .integer(seed)])
             XCTAssertGreaterThan(out.number("best_arm_prob"), 0.9, "seed \(seed)")
             XCTAssertEqual(integerOutput(out, "best_arm"), 2)
-            // Learning shows in the curve: the last tenth earns more than the first.
             let curve = out.vector("reward_curve")
             XCTAssertEqual(curve.count, 10)
-            XCTAssertGreaterThan(curve[9], curve[0] - 0.05, "seed \(seed)")
+            firstTenth += curve[0] / 20
+            lastTenth += curve[9] / 20
         }
+        // Learning shows in the curve: averaged over the seeds, the first tenth earns about what
+        // uniform play does (0.8) and the last about what the best arm does (0.9).
+        XCTAssertEqual(firstTenth, 0.82, accuracy: 0.03)
+        XCTAssertEqual(lastTenth, 0.89, accuracy: 0.02)
     }
 
     /// Without a baseline every reward here is 0 or 1, so each sampled arm is pushed up on
