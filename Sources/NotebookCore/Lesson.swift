@@ -98,6 +98,18 @@ public struct CellSpec: Sendable, Equatable {
     /// The body lines as written, for Markdown export.
     public var sourceLines: [String]
 
+    public init(id: String, compute: String, isHeavy: Bool = false, title: String? = nil, bindings: [ParameterBinding] = [],
+                expectations: [Expectation] = [], location: SourceLocation, sourceLines: [String] = []) {
+        self.id = id
+        self.compute = compute
+        self.isHeavy = isHeavy
+        self.title = title
+        self.bindings = bindings
+        self.expectations = expectations
+        self.location = location
+        self.sourceLines = sourceLines
+    }
+
     public func binding(_ name: String) -> ParameterBinding? {
         bindings.first { $0.name == name }
     }
@@ -118,6 +130,12 @@ public struct Placeholder: Sendable, Equatable {
     /// `.4f`, `.3e`, `g`, `bits`, `hex`, or nil for the shortest form.
     public var format: String?
     public var location: SourceLocation
+
+    public init(reference: OutputReference, format: String?, location: SourceLocation) {
+        self.reference = reference
+        self.format = format
+        self.location = location
+    }
 }
 
 /// A piece of a prose line: plain text or a value to fill in.
