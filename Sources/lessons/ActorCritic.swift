@@ -48,8 +48,8 @@ public struct ActorCriticModule: ComputeModule {
         .init("bootstrap", .number, doc: "the next-state value: q[s',a'] or v[s'] (0 when done)"),
         .init("td_target", .number, doc: "r + γ·bootstrap"),
         .init("td_error", .number, doc: "td_target − estimate"),
-        .init("q_new", .matrix, hint: .table, doc: "QAC only: q with q[s,a] += lr_critic·td_error"),
-        .init("v_new", .vector, doc: "A2C only: v with v[s] += lr_critic·td_error"),
+        .init("q_new", .matrix, hint: .table, doc: "QAC: q with q[s,a] += lr_critic·td_error (A2C: q unchanged)"),
+        .init("v_new", .vector, doc: "A2C: v with v[s] += lr_critic·td_error (QAC: v unchanged)"),
         .init("advantage", .number, doc: "the factor scaling the actor step: q'[s,a] (QAC) or td_error (A2C)"),
         .init("grad_log_pi", .vector, doc: "∇ log π(a|s) with respect to θ[s]: onehot(a) − π(·|s)"),
         .init("actor_step", .vector, doc: "lr_actor · advantage · grad_log_pi, added to θ[s]"),
@@ -113,15 +113,12 @@ public struct ActorCriticModule: ComputeModule {
             "td_target": .number(target),
             "td_error": .number(td),
         ]
-        if isQAC {
-            var qNew = q
-            qNew[s][a] = updated
-            outputs["q_new"] = .matrix(qNew)
-        } else {
-            var vNew = v
-            vNew[s] = updated
-            outputs["v_new"] = .vector(vNew)
-        }
+        // Both tables are always returned; the one the variant does not learn passes through
+        // unchanged, so a chain of cells can carry q and v alike.
+        var qNew = q, vNew = v
+        if isQAC { qNew[s][a] = updated } else { vNew[s] = updated }
+        outputs["q_new"] = .matrix(qNew)
+        outputs["v_new"] = .vector(vNew)
         outputs["advantage"] = .number(advantage)
         outputs["grad_log_pi"] = .vector(grad)
         outputs["actor_step"] = .vector(actorStep)

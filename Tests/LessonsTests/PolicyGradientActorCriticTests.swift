@@ -35,10 +35,10 @@ final class PolicyGradientActorCriticTests: XCTestCase {
             assertClose(out.matrix("theta_new"), fixtureMatrix(c["theta_new"]), tol: 1e-15, label)
             if variant == "qac" {
                 assertClose(out.matrix("q_new"), fixtureMatrix(c["q_new"]), tol: 1e-15, label)
-                XCTAssertNil(out["v_new"], label)
+                XCTAssertEqual(out.vector("v_new"), fixtureVector(c["v"]), "QAC passes v through \(label)")
             } else {
                 assertClose(out.vector("v_new"), fixtureVector(c["v_new"]), tol: 1e-15, label)
-                XCTAssertNil(out["q_new"], label)
+                XCTAssertEqual(out.matrix("q_new"), fixtureMatrix(c["q"]), "A2C passes q through \(label)")
             }
         }
     }
