@@ -23,14 +23,14 @@ public struct ActorCriticModule: ComputeModule {
     static let tableRange = NumberRange.closed(-PolicyLimits.magnitude, PolicyLimits.magnitude)
 
     public let parameters: [ParameterSpec] = [
-        .matrix("theta", [[0, 0], [0, 0]], range: tableRange, maxElements: PolicyLimits.actions,
+        .matrix("theta", [[0, 0], [0, 0]], range: tableRange, maxElements: PolicyLimits.entries,
                 doc: "actor logits, S×A: row s holds θ of π(·|s) (|θ| ≤ 1e12)"),
         ParameterSpec(name: "q", kind: .matrix, defaultValue: .computed("zeros, S×A"),
                       doc: "QAC critic q(s, a), S×A like theta (|q| ≤ 1e12)",
-                      range: tableRange, maxElements: PolicyLimits.actions),
+                      range: tableRange, maxElements: PolicyLimits.entries),
         ParameterSpec(name: "v", kind: .vector, defaultValue: .computed("zeros, S"),
                       doc: "A2C critic v(s), one entry per state (|v| ≤ 1e12)",
-                      range: tableRange, maxElements: PolicyLimits.actions),
+                      range: tableRange, maxElements: PolicyLimits.entries),
         .integer("s", 0, range: .nonNegative, doc: "state of the transition (row of theta)"),
         .integer("a", 0, range: .nonNegative, doc: "action taken in s (column of theta)"),
         .number("r", 1, range: tableRange, doc: "reward received (|r| ≤ 1e12)"),

@@ -7,13 +7,15 @@ import NotebookCore
 // ∂ log π(a)/∂θ_b = [a = b] − π(b): the gradient is onehot(a) − π. A policy-gradient step
 // moves θ along advantage · (onehot(a) − π) (Williams, 1992; Sutton et al., 2000).
 
-/// Largest |logit|, |advantage| and learning rate the policy modules accept. With these bounds
-/// every step, new logit and log-probability stays far inside the Double range (|Δθ| ≤ 10¹⁸),
-/// so a finite input never turns into an overflowed output.
+/// Largest |logit| (or table value, reward, advantage) and learning rate the policy modules
+/// accept. With these bounds every step, updated value and log-probability stays far inside the
+/// Double range (below about 10²⁵ even in pg.actor-critic, where q' ≤ 4·10¹⁸ scales the actor
+/// step), so a finite input never turns into an overflowed output.
 enum PolicyLimits {
     static let magnitude = 1e12
     static let learningRate = 1e6
-    static let actions = 10_000
+    /// Largest number of logits (or table entries, states × actions).
+    static let entries = 10_000
 }
 
 /// A softmax policy over the entries of one logit row, computed stably.
@@ -29,7 +31,7 @@ struct SoftmaxPolicy {
         logSumExp = s.logSumExp
     }
 
-    /// log π(a) = θ_a − logsumexp(θ): exact even where π(a) underflows to 0.
+    /// log π(a) = θ_a − logsumexp(θ): finite and accurate even where π(a) underflows to 0.
     func logProbability(_ a: Int) -> Double {
         logits[a] - logSumExp
     }
@@ -61,7 +63,7 @@ public struct SoftmaxStepModule: ComputeModule {
     public let summary = "One policy-gradient step on a softmax policy: ∇θ log π(a) = onehot(a) − π, θ' = θ + lr·A·∇."
     public let parameters: [ParameterSpec] = [
         .vector("logits", [1, 0, -1], range: .closed(-PolicyLimits.magnitude, PolicyLimits.magnitude),
-                maxCount: PolicyLimits.actions, doc: "θ, one logit per action (|θ| ≤ 1e12)"),
+                maxCount: PolicyLimits.entries, doc: "θ, one logit per action (|θ| ≤ 1e12)"),
         .integer("action", 1, range: .nonNegative, doc: "the action a taken (0-based)"),
         .number("advantage", 1, range: .closed(-PolicyLimits.magnitude, PolicyLimits.magnitude),
                 doc: "A: how much better than expected the outcome was (|A| ≤ 1e12)"),
