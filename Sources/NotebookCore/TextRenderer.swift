@@ -9,7 +9,10 @@ public struct TextRenderer {
 
     public func render(_ notebook: Notebook, onlyCell: String? = nil) -> String {
         var out: [String] = []
-        if onlyCell == nil {
+        let hasHeading = notebook.lesson.blocks.contains {
+            if case .prose(let lines) = $0 { lines.contains { !$0.isCode && $0.raw.hasPrefix("# ") } } else { false }
+        }
+        if onlyCell == nil && !hasHeading {
             out.append(notebook.lesson.title)
             out.append(String(repeating: "═", count: max(notebook.lesson.title.count, 8)))
         }
@@ -17,7 +20,11 @@ public struct TextRenderer {
             switch block {
             case .prose(let lines):
                 guard onlyCell == nil else { continue }
-                for line in lines { out.append(proseLine(line, notebook)) }
+                for line in lines {
+                    let text = proseLine(line, notebook)
+                    if text.isEmpty && (out.last?.isEmpty ?? true) { continue }
+                    out.append(text)
+                }
             case .cell(let index):
                 let cell = notebook.lesson.cells[index]
                 guard onlyCell == nil || onlyCell == cell.id else { continue }
