@@ -21,7 +21,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NotebookCoreTests", dependencies: ["NotebookCore"]),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
     ],
     swiftLanguageModes: [.v6]
