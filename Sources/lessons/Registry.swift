@@ -6,5 +6,9 @@ public enum Lessons {
         SafeSoftmaxModule(),
         OnlineSoftmaxModule(),
         TiledAttentionModule(),
+        NCEBinaryModule(),
+        InfoNCELossModule(),
+        InfoNCEBatchModule(),
+        DiscreteMutualInformationModule(),
     ])
 }
