@@ -10,13 +10,15 @@ h = 1e-50, which are exact to far beyond double precision and share no formula w
 analytic gradient in the Swift code.
 
 Run from anywhere: python3 make_infonce.py  (numpy, scipy, mpmath).
+With --check-lesson PATH it instead recomputes every cell of lessons/infonce.md with numpy and
+checks each `expect` line (see the end of this file).
 """
 import json
 import os
 
 import mpmath as mp
 import numpy as np
-from scipy.special import log_expit, logsumexp
+from scipy.special import expit, log_expit, logsumexp
 from scipy.stats import entropy
 
 mp.mp.dps = 150
@@ -263,14 +265,129 @@ mi_cases = [
     mi_case([[1e300, 1e300], [1e300, 3e300]], "huge counts"),
 ]
 
-out = {
-    "infonce_loss": infonce_loss_cases,
-    "infonce_batch": batch_cases,
-    "nce_binary": nce_cases,
-    "mi_discrete": mi_cases,
-}
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "infonce.json")
-with open(path, "w") as fh:
-    json.dump(out, fh, indent=1)
-    fh.write("\n")
-print("wrote", path)
+
+
+def write_fixture():
+    out = {
+        "infonce_loss": infonce_loss_cases,
+        "infonce_batch": batch_cases,
+        "nce_binary": nce_cases,
+        "mi_discrete": mi_cases,
+    }
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "infonce.json")
+    with open(path, "w") as fh:
+        json.dump(out, fh, indent=1)
+        fh.write("\n")
+    print("wrote", path)
+
+
+# ---------------------------------------------------------------- lesson check
+#
+# python3 make_infonce.py --check-lesson lessons/infonce.md
+# Recomputes every cell of the lesson with the numpy formulas below (written from the
+# definitions, not from the Swift code) and checks each `expect` line against them.
+
+def ref_infonce_loss(scores, positive=0, temperature=1.0):
+    s = np.atleast_2d(np.array(scores, dtype=float))
+    b, n = s.shape
+    z = s / temperature
+    lse = logsumexp(z, axis=1)
+    # log1p form for the row loss: lse − z_pos = log Σ e^(z − z_pos)
+    row_loss = np.array([float(mp_infonce([r], positive, temperature)) for r in s.tolist()])
+    p = np.exp(z - lse[:, None])
+    onehot = np.zeros_like(p)
+    onehot[:, positive] = 1
+    loss = row_loss.mean()
+    return {"logits": z, "probabilities": p, "row_loss": row_loss, "loss": loss,
+            "grad": (p - onehot) / (temperature * b), "mi_bound": np.log(n) - loss,
+            "accuracy": np.mean(np.argmax(s, axis=1) == positive), "p_positive": p[:, positive],
+            "log_n": np.log(n)}
+
+
+def ref_infonce_batch(anchors, positives, temperature=0.1, normalize=True, symmetric=False):
+    a0, p0 = np.array(anchors, dtype=float), np.array(positives, dtype=float)
+    a, p = (unit_rows(a0), unit_rows(p0)) if normalize else (a0, p0)
+    s, z, loss, rows, cols, acc, prob = np_batch(a0, p0, temperature, normalize, symmetric)
+    b = len(s)
+    pc = np.exp(z - logsumexp(z, axis=0, keepdims=True))
+    g = (prob - np.eye(b)) / (temperature * b)
+    if symmetric:
+        g = (g + (pc - np.eye(b)) / (temperature * b)) / 2
+    ga = g @ p
+    if normalize:
+        ga = (ga - a * np.sum(ga * a, axis=1, keepdims=True)) / np.linalg.norm(a0, axis=1, keepdims=True)
+    return {"similarity": s, "logits": z, "loss": loss, "grad_anchors": ga, "mi_bound": np.log(b) - loss,
+            "accuracy": acc, "loss_rows": rows, "loss_columns": cols, "probabilities": prob,
+            "grad_radial": np.sum(ga * unit_rows(a0), axis=1)}
+
+
+def ref_nce(model_logp_data, noise_logp_data, model_logp_noise, noise_logp_noise):
+    md, nd, mn, nn = (np.array(v, dtype=float) for v in (model_logp_data, noise_logp_data, model_logp_noise, noise_logp_noise))
+    td = len(md)
+    k = len(mn) / td
+    gd, gn = md - nd - np.log(k), mn - nn - np.log(k)
+    grad_data, grad_noise = -expit(-gd) / td, expit(gn) / td
+    return {"k": k, "g_data": gd, "g_noise": gn, "h_data": expit(gd), "h_noise": expit(gn),
+            "loss": -(log_expit(gd).sum() + log_expit(-gn).sum()) / td,
+            "grad_data": grad_data, "grad_noise": grad_noise, "grad_c": grad_data.sum() + grad_noise.sum(),
+            "log_k": np.log(k)}
+
+
+def ref_mi(joint):
+    c = mi_case(joint, "lesson")
+    c["h_x_given_y"] = c["h_xy"] - c["h_y"]
+    c["h_y_given_x"] = c["h_xy"] - c["h_x"]
+    return c
+
+
+def check_lesson(path):
+    import re
+    refs = {"infonce.loss": ref_infonce_loss, "infonce.batch": ref_infonce_batch,
+            "nce.binary": ref_nce, "mi.discrete": ref_mi}
+    text = open(path).read()
+    cells = {}
+    failures = checked = 0
+    for m in re.finditer(r"```cell ([^\n]*)\n(.*?)```", text, re.S):
+        info, body = m.group(1), m.group(2)
+        cid = re.search(r"id=(\S+)", info).group(1)
+        module = re.search(r"compute=(\S+)", info).group(1)
+        params, expects = {}, []
+        for line in body.splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("expect "):
+                expects.append(line[7:])
+                continue
+            name, value = (x.strip() for x in line.split("=", 1))
+            if re.fullmatch(r"[a-z_0-9]+\.[a-z_]+", value):
+                ref_cell, ref_out = value.split(".")
+                params[name] = np.asarray(cells[ref_cell][ref_out]).tolist()
+            else:
+                params[name] = json.loads(value)
+        out = refs[module](**params)
+        cells[cid] = out
+        for e in expects:
+            mm = re.fullmatch(r"([a-z_]+)((?:\[\d+\])*)\s*(=|≈|<=|>=|<|>)\s*(\S+)(?:\s*±\s*(\S+))?", e)
+            assert mm, e
+            name, idx, op, val, tol = mm.groups()
+            v = out[name]
+            for i in re.findall(r"\d+", idx):
+                v = np.asarray(v)[int(i)]
+            v = float(v)
+            want = float(val)
+            ok = {"=": v == want, "≈": abs(v - want) <= float(tol or 0), "<": v < want, "<=": v <= want,
+                  ">": v > want, ">=": v >= want}[op]
+            checked += 1
+            if not ok:
+                failures += 1
+                print(f"FAIL {cid}: expect {e}  (numpy: {v!r})")
+    print(f"{checked} expectations checked, {failures} failed, {len(cells)} cells")
+    return failures == 0
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--check-lesson":
+        sys.exit(0 if check_lesson(sys.argv[2]) else 1)
+    write_fixture()
