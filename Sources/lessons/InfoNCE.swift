@@ -44,6 +44,11 @@ struct CrossEntropyRow {
     }
 }
 
+/// "1 row", "3 rows", "2 entries": counts in error messages.
+func countedNoun(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
+    "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
+}
+
 /// The first index of the largest value.
 func firstArgmax(_ xs: [Double]) -> Int {
     var top = 0
@@ -180,10 +185,10 @@ public struct InfoNCEBatchModule: ComputeModule {
         let normalize = try inputs.bool("normalize"), symmetric = try inputs.bool("symmetric")
         let b = anchors.count, d = anchors[0].count
         guard positives.count == b else {
-            throw .invalid("positives", "has \(positives.count) rows but anchors has \(b); row i of each is one positive pair")
+            throw .invalid("positives", "has \(countedNoun(positives.count, "row")) but anchors has \(countedNoun(b, "row")); row i of each is one positive pair")
         }
         guard positives[0].count == d else {
-            throw .invalid("positives", "has \(positives[0].count) columns but anchors has \(d); both embeddings need the same width d")
+            throw .invalid("positives", "has \(countedNoun(positives[0].count, "column")) but anchors has \(countedNoun(d, "column")); both embeddings need the same width d")
         }
         guard b <= Self.maxBatch else {
             throw .invalid("anchors", "has \(b) rows; the B×B similarity matrix is limited to B ≤ \(Self.maxBatch)")

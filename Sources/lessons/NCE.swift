@@ -65,10 +65,10 @@ public struct NCEBinaryModule: ComputeModule {
             throw .invalid("model_logp_noise", "is empty; NCE needs at least one noise sample")
         }
         guard noiseData.count == modelData.count else {
-            throw .invalid("noise_logp_data", "has \(noiseData.count) entries but model_logp_data has \(modelData.count); both are evaluated at the same data samples")
+            throw .invalid("noise_logp_data", "has \(countedNoun(noiseData.count, "entry", "entries")) but model_logp_data has \(countedNoun(modelData.count, "entry", "entries")); both are evaluated at the same data samples")
         }
         guard noiseNoise.count == modelNoise.count else {
-            throw .invalid("noise_logp_noise", "has \(noiseNoise.count) entries but model_logp_noise has \(modelNoise.count); both are evaluated at the same noise samples")
+            throw .invalid("noise_logp_noise", "has \(countedNoun(noiseNoise.count, "entry", "entries")) but model_logp_noise has \(countedNoun(modelNoise.count, "entry", "entries")); both are evaluated at the same noise samples")
         }
         let td = Double(modelData.count)
         let k = Double(modelNoise.count) / td
