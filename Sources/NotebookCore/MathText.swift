@@ -26,6 +26,11 @@ public enum MathText {
     public static func renderInline(_ markdown: String) -> String {
         let s = Array(markdown.unicodeScalars)
         var out = String.UnicodeScalarView()
+        // A search for a closing delimiter that failed up to a barrier (the end of the text or a
+        // blank line) fails from every later start before that barrier too; remembering that
+        // keeps a paragraph full of unmatched dollars linear.
+        var inlineHopelessBefore = 0
+        var displayHopelessBefore = 0
         var i = 0
         while i < s.count {
             let c = s[i]
@@ -48,7 +53,17 @@ public enum MathText {
             } else if c == "$" {
                 let display = i + 1 < s.count && s[i + 1] == "$"
                 let open = display ? 2 : 1
-                if let close = closingDollar(in: s, from: i + open, display: display) {
+                let start = i + open
+                var close: Int?
+                if start >= (display ? displayHopelessBefore : inlineHopelessBefore) {
+                    switch closingDollar(in: s, from: start, display: display) {
+                    case .found(let index): close = index
+                    case .notBefore(let barrier):
+                        if display { displayHopelessBefore = barrier } else { inlineHopelessBefore = barrier }
+                    case .notOpening: break
+                    }
+                }
+                if let close {
                     let source = String(String.UnicodeScalarView(s[(i + open)..<close]))
                     if let rendered = tryRender(source) {
                         out.append(contentsOf: rendered.unicodeScalars)
@@ -96,11 +111,19 @@ public enum MathText {
         return nil
     }
 
+    private enum Closing {
+        case found(Int)
+        /// No closer before this index (the end, or the blank line that ends the paragraph).
+        case notBefore(Int)
+        /// An inline `$` followed by a space opens nothing.
+        case notOpening
+    }
+
     /// The index of the closing `$` (or the first `$` of `$$`), skipping `\`-escapes.
-    private static func closingDollar(in s: [Unicode.Scalar], from start: Int, display: Bool) -> Int? {
+    private static func closingDollar(in s: [Unicode.Scalar], from start: Int, display: Bool) -> Closing {
         func isSpace(_ c: Unicode.Scalar) -> Bool { c.properties.isWhitespace }
         if !display {
-            guard start < s.count, !isSpace(s[start]) else { return nil }
+            guard start < s.count, !isSpace(s[start]) else { return .notOpening }
         }
         var j = start
         while j < s.count {
@@ -109,18 +132,18 @@ public enum MathText {
                 j += 2
                 continue
             }
-            if c == "\n", blankLineFollows(s, after: j) { return nil }
+            if c == "\n", blankLineFollows(s, after: j) { return .notBefore(j) }
             if c == "$" {
                 if display {
-                    if j + 1 < s.count, s[j + 1] == "$" { return j }
+                    if j + 1 < s.count, s[j + 1] == "$" { return .found(j) }
                 } else if j > start, !isSpace(s[j - 1]),
                           !(j + 1 < s.count && ("0"..."9").contains(s[j + 1])) {
-                    return j
+                    return .found(j)
                 }
             }
             j += 1
         }
-        return nil
+        return .notBefore(s.count)
     }
 
     private static func blankLineFollows(_ s: [Unicode.Scalar], after newline: Int) -> Bool {
@@ -144,8 +167,10 @@ private struct Atom {
     var isUnarySign = false
     /// A fraction bracketed because it is the argument of a function name (`log(a/b)`).
     var isBracketed = false
-    /// Wide enough that a letter written right after it would run into it (`e^(x − m)`, `√x`).
-    var standsApart = false
+    /// A letter written right before it would run into it (`ℓⱼ e^(x − m)`).
+    var needsRoomBefore = false
+    /// A letter written right after it would run into it (`e^(x − m) y`, `√x y`).
+    var needsRoomAfter = false
 
     init(_ text: String, _ kind: Kind) {
         self.text = text
@@ -304,7 +329,7 @@ private struct MathParser {
         if let sub {
             let script = Layout.script(sub, superscript: false)
             base.text += script.text
-            base.standsApart = base.standsApart || script.fellBack
+            if script.fellBack { (base.needsRoomBefore, base.needsRoomAfter) = (true, true) }
         }
         var supAtoms = sup ?? []
         if primes > 0 {
@@ -314,7 +339,7 @@ private struct MathParser {
         if !supAtoms.isEmpty {
             let script = Layout.script(supAtoms, superscript: true)
             base.text += script.text
-            base.standsApart = base.standsApart || script.fellBack
+            if script.fellBack { (base.needsRoomBefore, base.needsRoomAfter) = (true, true) }
         }
         atoms.append(base)
     }
@@ -579,8 +604,10 @@ private enum Layout {
         if a.kind == .op || b.kind == .op || b.kind == .fn { return true }
         if a.kind == .inner || b.kind == .inner { return true }
         // Ordinary atoms, closing and opening brackets: tight, as juxtaposition in TeX,
-        // unless a wide script would otherwise run into the next letter.
-        return (a.standsApart && b.kind == .ord) || (b.standsApart && (a.kind == .ord || a.kind == .close))
+        // unless a wide script or a root would otherwise run into a neighbouring letter.
+        let wordBefore = a.kind == .close || a.text.last.map { $0.isLetter || $0.isNumber } == true
+        let wordAfter = b.kind == .ord && b.text.first.map { $0.isLetter || $0.isNumber } == true
+        return (a.needsRoomAfter && wordAfter) || (b.needsRoomBefore && wordBefore)
     }
 
     /// A sub- or superscript: Unicode script characters when every character has one,
@@ -654,7 +681,7 @@ private enum Layout {
             && !inside[0].isUnarySign
         let text = join(body, style: .text)
         var atom = Atom(sign + (simple ? text : "(" + text + ")"), .ord)
-        atom.standsApart = simple
+        atom.needsRoomAfter = simple
         return atom
     }
 

@@ -104,6 +104,8 @@ final class MathTextTests: XCTestCase {
         check(#"\lim_{n \to \infty} a_n"#, "lim_(n → ∞) aₙ")
         // A wide script keeps a letter after it from running into it.
         check(#"e^{x_i} y"#, "e^(xᵢ) y")
+        check(#"a_j e^{x_i}"#, "aⱼ e^(xᵢ)")
+        check(#"e^{x_i}(y)"#, "e^(xᵢ)(y)")
     }
 
     func testTransposeAndStars() {
@@ -166,6 +168,8 @@ final class MathTextTests: XCTestCase {
         check(#"\sqrt[n]{x}"#, "ⁿ√x")
         check(#"\sqrt{x} y"#, "√x y")
         check(#"\sqrt x"#, "√x")
+        check(#"2\sqrt{x}"#, "2√x")
+        check(#"q_i^\top k_j / \sqrt{d}"#, "qᵢᵀkⱼ/√d")
     }
 
     // MARK: Alphabets, names and text
@@ -285,6 +289,13 @@ final class MathTextTests: XCTestCase {
               "softmax(x)ᵢ = e^(xᵢ)/(∑ⱼ e^(xⱼ))")
     }
 
+    func testReinforcementLearning() {
+        check(#"\delta_t = r_t + \gamma V(s_{t+1}) - V(s_t)"#, "δₜ = rₜ + γV(sₜ₊₁) − V(sₜ)")
+        check(#"G_t = \sum_{k=0}^{\infty} \gamma^k r_{t+k+1}"#, "Gₜ = ∑ₖ₌₀^∞ γᵏrₜ₊ₖ₊₁")
+        check(#"\min\left(r_t \hat{A}_t, \text{clip}(r_t, 1 - \epsilon, 1 + \epsilon)\hat{A}_t\right)"#,
+              "min(rₜA\u{0302}ₜ, clip(rₜ, 1 − ϵ, 1 + ϵ)A\u{0302}ₜ)")
+    }
+
     func testAttentionAndGaussian() {
         check(#"\mathrm{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{QK^\top}{\sqrt{d_k}}\right) V"#,
               "Attention(Q, K, V) = softmax(QKᵀ/√dₖ)V")
@@ -324,7 +335,7 @@ final class MathTextTests: XCTestCase {
         XCTAssertEqual(MathText.render(deep), deep)
         let hats = String(repeating: #"\hat"#, count: 5000) + "x"
         XCTAssertEqual(MathText.render(hats), hats)
-        let scripts = String(repeating: "x^", count: 5000) + "x"
+        let scripts = String(repeating: "x^{", count: 5000) + "x" + String(repeating: "}", count: 5000)
         XCTAssertEqual(MathText.render(scripts), scripts)
         // Moderate nesting still renders.
         XCTAssertEqual(MathText.render(String(repeating: "{", count: 10) + "x" + String(repeating: "}", count: 10)), "x")
@@ -352,6 +363,11 @@ final class MathTextTests: XCTestCase {
         XCTAssertEqual(MathText.renderInline("unclosed $$x"), "unclosed $$x")
         XCTAssertEqual(MathText.renderInline("$a\n\nb$"), "$a\n\nb$")
         XCTAssertEqual(MathText.renderInline("$a\nb$"), "ab")
+        // A search that failed before a blank line does not hide math after it.
+        XCTAssertEqual(MathText.renderInline("$a $b\n\n$c$ $$d"), "$a $b\n\nc $$d")
+        XCTAssertEqual(MathText.renderInline("$$a\n\n$$b$$"), "$$a\n\nb")
+        let prices = String(repeating: "$5 and $x ", count: 5000)
+        XCTAssertEqual(MathText.renderInline(prices), prices)
     }
 
     func testInlineCodeSpansAreLeftAlone() {
@@ -383,13 +399,23 @@ final class MathTextTests: XCTestCase {
             "%", "\\\\", "\\not", "\\operatorname", "\\big", "\\{", "\\}", "\n", "\n\n", "é", "\u{0301}",
             "∑", "\\unknown", "\\mathcal", "\\binom", "\\limits", "\\sqrt[", ",", ";", "\\top", "~",
         ]
+        // Pieces that are valid on their own, so that many inputs get past the parser and
+        // exercise layout rather than failing at the first `&`.
+        let gentle = [
+            "\\frac", "\\sqrt", "{", "}", "^", "_", "'", "x", "2", "+", "-", " ", "\\left(", "\\right)",
+            "\\hat", "\\sum", "\\log", "\\alpha", "\\,", "(", ")", "\\text{a}", "\\mathbb", "\\not",
+            "\\top", "\\cdot", "=", ",", "\\ldots", "\\operatorname", "[", "]", "\\sqrt[",
+        ]
         var rng = SplitMix64(seed: 0x5eed)
-        for _ in 0..<4000 {
+        var renderedCount = 0
+        for iteration in 0..<4000 {
+            let alphabet = iteration.isMultiple(of: 2) ? pieces : gentle
             let length = Int(rng.next() % 24)
             var input = ""
             for _ in 0..<length {
-                input += pieces[Int(rng.next() % UInt64(pieces.count))]
+                input += alphabet[Int(rng.next() % UInt64(alphabet.count))]
             }
+            if MathText.tryRender(input) != nil { renderedCount += 1 }
             let rendered = MathText.render(input)
             XCTAssertLessThanOrEqual(rendered.unicodeScalars.count, 8 * input.unicodeScalars.count + 8, input)
             XCTAssertEqual(MathText.render(input), rendered, "rendering is deterministic")
@@ -399,6 +425,7 @@ final class MathTextTests: XCTestCase {
             }
             _ = MathText.renderInline("$" + input + "$ and $$" + input + "$$")
         }
+        XCTAssertGreaterThan(renderedCount, 400, "the fuzz should reach the layout code, not only fail early")
     }
 }
 
