@@ -595,7 +595,8 @@ private enum Layout {
             if b.kind == .op || b.kind == .fn { return [.ord, .close, .inner].contains(a.kind) }
             return false
         }
-        if b.kind == .punct { return false }
+        // A full stop ending a displayed formula sits against it, like punctuation.
+        if b.kind == .punct || (b.kind == .ord && b.text == ".") { return false }
         if a.kind == .punct { return true }
         if a.kind == .open || b.kind == .close { return false }
         if a.kind == .bin || b.kind == .bin { return true }

@@ -143,6 +143,8 @@ final class MathTextTests: XCTestCase {
         check(#"\frac{1}{10}"#, "1/10")
         check(#"\frac{f(x, y)}{\tau}"#, "f(x, y)/τ")
         check(#"\dfrac{a}{b} + \tfrac{c}{d}"#, "a/b + c/d")
+        check(#"x = \frac{a}{b}."#, "x = a/b.")
+        check(#"x = \frac{a}{b},"#, "x = a/b,")
     }
 
     func testNestedFractionsAndSpacing() {
