@@ -18,6 +18,7 @@ public enum MathText {
 
     /// Replaces every `$...$` and `$$...$$` span in a line/paragraph of Markdown prose with its
     /// rendering; `\$` is a literal dollar; code spans in backticks are left alone.
+    /// GitHub's inline form `` $`...`$ `` is math too.
     ///
     /// A span that cannot be rendered is kept as written, delimiters included. An inline `$`
     /// opens math only when followed by a non-space, and closes it only when preceded by a
@@ -31,6 +32,7 @@ public enum MathText {
         // keeps a paragraph full of unmatched dollars linear.
         var inlineHopelessBefore = 0
         var displayHopelessBefore = 0
+        var backtickHopelessBefore = 0
         var i = 0
         while i < s.count {
             let c = s[i]
@@ -50,6 +52,16 @@ public enum MathText {
                 // An escaped backslash must not escape a dollar that follows it.
                 out.append(contentsOf: s[i...(i + 1)])
                 i += 2
+            } else if c == "$", i + 1 < s.count, s[i + 1] == "`", i + 2 >= backtickHopelessBefore,
+                      let close = closingBacktickDollar(in: s, from: i + 2, hopelessBefore: &backtickHopelessBefore) {
+                // GitHub's $`...`$ form: the backticks let the math contain Markdown characters.
+                let source = String(String.UnicodeScalarView(s[(i + 2)..<close]))
+                if let rendered = tryRender(source) {
+                    out.append(contentsOf: rendered.unicodeScalars)
+                } else {
+                    out.append(contentsOf: s[i..<(close + 2)])
+                }
+                i = close + 2
             } else if c == "$" {
                 let display = i + 1 < s.count && s[i + 1] == "$"
                 let open = display ? 2 : 1
@@ -108,6 +120,22 @@ public enum MathText {
                 j += 1
             }
         }
+        return nil
+    }
+
+    /// The index of the "`" of the first "`$" at or after `start`, within the paragraph.
+    private static func closingBacktickDollar(in s: [Unicode.Scalar], from start: Int,
+                                              hopelessBefore: inout Int) -> Int? {
+        var j = start
+        while j + 1 < s.count {
+            if s[j] == "\n", blankLineFollows(s, after: j) {
+                hopelessBefore = j
+                return nil
+            }
+            if s[j] == "`", s[j + 1] == "$" { return j }
+            j += 1
+        }
+        hopelessBefore = s.count
         return nil
     }
 

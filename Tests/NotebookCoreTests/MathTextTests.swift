@@ -379,6 +379,15 @@ final class MathTextTests: XCTestCase {
         XCTAssertEqual(MathText.renderInline(#"`\$` and $\alpha$"#), #"`\$` and α"#)
     }
 
+    func testInlineBacktickDollarForm() {
+        XCTAssertEqual(MathText.renderInline("so $`x_i^2`$ here"), "so xᵢ² here")
+        XCTAssertEqual(MathText.renderInline("$`a < b`$"), "a < b")
+        XCTAssertEqual(MathText.renderInline(#"$`\foo`$ stays"#), #"$`\foo`$ stays"#)
+        XCTAssertEqual(MathText.renderInline("$`unclosed"), "$`unclosed")
+        let openers = String(repeating: "$` ", count: 5000)
+        XCTAssertEqual(MathText.renderInline(openers), openers)
+    }
+
     func testInlineEscapes() {
         XCTAssertEqual(MathText.renderInline(#"$a \$ b$"#), "a$b")
         XCTAssertEqual(MathText.renderInline(#"\\$x$"#), #"\\x"#)
