@@ -89,5 +89,5 @@ enum LessonSelection {
 
 /// How math in prose is shown on a terminal.
 enum MathRendering {
-    static let terminal: @Sendable (String) -> String = { $0 }
+    static let terminal: @Sendable (String) -> String = { MathText.renderInline($0) }
 }
