@@ -6,5 +6,12 @@ public enum Lessons {
         SafeSoftmaxModule(),
         OnlineSoftmaxModule(),
         TiledAttentionModule(),
+        // Mixed precision and FP16 rounding
+        FPFormatModule(),
+        FPRoundModule(),
+        FPSweepModule(),
+        FPLossScaleModule(),
+        FPDynamicScaleModule(),
+        FPAccumulateModule(),
     ])
 }
