@@ -59,6 +59,7 @@ struct SweepTally: Sendable {
     var checked: UInt64 = 0
     var mismatches: UInt64 = 0
     var firstMismatch: UInt64? = nil
+    var chunks = 0
 
     mutating func merge(_ other: SweepTally) {
         checked += other.checked
@@ -79,7 +80,6 @@ func sweep<C: SweepComparison>(_ comparison: C, start: UInt64, count: UInt64,
                                context: RunContext) throws(ComputeError) -> SweepTally {
     let chunks = Int((count + sweepChunkSize - 1) / sweepChunkSize)
     let tally = Mutex(SweepTally())
-    let finished = Atomic<Int>(0)
     let stopped = Atomic<Bool>(false)
     context.reportProgress(0)
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
@@ -99,13 +99,22 @@ func sweep<C: SweepComparison>(_ comparison: C, start: UInt64, count: UInt64,
             }
             p += 1
         }
-        tally.withLock { $0.merge(local) }
-        let done = finished.add(1, ordering: .relaxed).newValue
-        context.reportProgress(Double(done) / Double(chunks))
+        // Report under the lock so that progress never goes backwards.
+        tally.withLock { total in
+            total.merge(local)
+            total.chunks += 1
+            context.reportProgress(Double(total.chunks) / Double(chunks))
+        }
     }
     if stopped.load(ordering: .relaxed) { throw .cancelled }
     try context.checkCancelled()
     return tally.withLock { $0 }
+}
+
+/// `0x3f800000`: a float32 bit pattern, zero-padded to 8 hex digits.
+func patternHex(_ pattern: UInt64) -> String {
+    let digits = String(pattern, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }
 
 /// `fp.sweep`: the lesson's FP16/BF16 rounding checked against an independent conversion on
@@ -166,7 +175,7 @@ public struct FPSweepModule: ComputeModule {
         return [
             "checked": .integer(Int(tally.checked)),
             "mismatches": .integer(Int(tally.mismatches)),
-            "first_mismatch": .text(tally.firstMismatch.map { String(format: "0x%08x", $0) } ?? ""),
+            "first_mismatch": .text(tally.firstMismatch.map(patternHex) ?? ""),
             "seconds": .number(seconds),
             "rate": .number(seconds > 0 ? Double(tally.checked) / seconds : .infinity),
             "threads": .integer(ProcessInfo.processInfo.activeProcessorCount),

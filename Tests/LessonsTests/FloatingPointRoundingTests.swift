@@ -48,6 +48,18 @@ private func hexBits(_ s: Any) -> UInt64? {
     return UInt64(text.dropFirst(2), radix: 16)
 }
 
+/// A Double stored in fp16.json as its bit pattern (`"0x3fb999999999999a"`): exact, whatever
+/// the JSON parser does with decimals.
+func fixtureDoubleBits(_ any: Any?) -> Double? {
+    guard let any, let bits = hexBits(any) else { return nil }
+    return Double(bitPattern: bits)
+}
+
+/// Equal as bit patterns, so that −0 and +0 differ and NaN equals NaN.
+func sameDoubles(_ a: [Double], _ b: [Double]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+}
+
 final class FloatingPointRoundingTests: XCTestCase {
     let module = FPRoundModule()
 

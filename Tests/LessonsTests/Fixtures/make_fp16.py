@@ -11,6 +11,9 @@ Writes fp16.json beside this script:
               every sum of two values of a format is rounded back to that format.
   loss_scale  float16 casts of gradients and of gradients times a scale (numpy).
 
+Every double is stored as its 64-bit pattern in hex ("0x3fb999999999999a"), so that no
+JSON parser's decimal conversion can change it.
+
 Run: python3 make_fp16.py  (numpy 2.x, ml_dtypes 0.6)
 """
 import json
@@ -90,9 +93,9 @@ def accumulate_cases():
         h, hs = accumulate(np.float16, start, value, count)
         b, bs = accumulate(ml_dtypes.bfloat16, start, value, count)
         f, fs = accumulate(np.float32, start, value, count)
-        out.append({"start": start, "value": value, "count": count,
-                    "fp16": h, "fp16_stalled_at": hs, "bf16": b, "bf16_stalled_at": bs,
-                    "fp32": f, "fp32_stalled_at": fs})
+        out.append({"start": dbits(start), "value": dbits(value), "count": count,
+                    "fp16": dbits(h), "fp16_stalled_at": hs, "bf16": dbits(b), "bf16_stalled_at": bs,
+                    "fp32": dbits(f), "fp32_stalled_at": fs})
     return out
 
 
@@ -106,8 +109,8 @@ def loss_scale_cases():
             cast = arr.astype(np.float16).astype(np.float64)
             scaled = (arr * scale).astype(np.float16).astype(np.float64)
         out.append({"scale": scale, "gradients": [dbits(x) for x in arr],
-                    "cast": [float(x) for x in cast],
-                    "scaled_cast": [float(x) if np.isfinite(x) else ("Infinity" if x > 0 else "-Infinity") for x in scaled],
+                    "cast": [dbits(x) for x in cast],
+                    "scaled_cast": [dbits(x) for x in scaled],
                     "underflow": int(np.sum((arr != 0) & (cast == 0))),
                     "underflow_scaled": int(np.sum((arr != 0) & (scaled == 0))),
                     "overflow_scaled": int(np.sum(np.isfinite(arr) & np.isinf(scaled)))})
