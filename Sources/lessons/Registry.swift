@@ -13,5 +13,12 @@ public enum Lessons {
         InfoNCELossModule(),
         InfoNCEBatchModule(),
         DiscreteMutualInformationModule(),
+        // Mixed precision and FP16 rounding
+        FPFormatModule(),
+        FPRoundModule(),
+        FPSweepModule(),
+        FPLossScaleModule(),
+        FPDynamicScaleModule(),
+        FPAccumulateModule(),
     ])
 }
