@@ -21,7 +21,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "NotebookCoreTests", dependencies: ["NotebookCore"]),
+        .testTarget(
+            name: "NotebookCoreTests",
+            dependencies: ["NotebookCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
     ],

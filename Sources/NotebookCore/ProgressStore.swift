@@ -46,16 +46,43 @@ public struct CellRunRecord: Sendable, Equatable {
         self.error = error
     }
 
-    /// One line of JSON with keys sorted by their UTF-8 bytes and numbers in their shortest
+    /// JSON with no whitespace, keys sorted by their UTF-8 bytes and numbers in their shortest
     /// round-trip form (non-finite ones as `"NaN"`, `"Infinity"`, `"-Infinity"`), so the same
     /// parameters always give the same text. A repeated name keeps its last value.
     public static func canonicalJSON(_ parameters: [(name: String, value: Value)]) -> String {
         var latest: [String: Value] = [:]
         for (name, value) in parameters { latest[name] = value }
-        let pairs = latest
-            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            .map { ($0.key, $0.value.json) }
-        return JSON.object(pairs).serialized()
+        var out = "{"
+        for (i, key) in latest.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            if i > 0 { out += "," }
+            JSON.writeString(key, into: &out)
+            out += ":"
+            writeCanonical(latest[key]!.json, into: &out)
+        }
+        return out + "}"
+    }
+
+    private static func writeCanonical(_ json: JSON, into out: inout String) {
+        switch json {
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                writeCanonical(item, into: &out)
+            }
+            out += "]"
+        case .object(let pairs):
+            out += "{"
+            for (i, (key, value)) in pairs.sorted(by: { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }).enumerated() {
+                if i > 0 { out += "," }
+                JSON.writeString(key, into: &out)
+                out += ":"
+                writeCanonical(value, into: &out)
+            }
+            out += "}"
+        default:
+            out += json.serialized()
+        }
     }
 }
 
@@ -674,6 +701,12 @@ public final class ProgressStore: @unchecked Sendable {
     }
 
     // MARK: Maintenance
+
+    /// Runs `body` on the writing connection outside any transaction (tests inspect pragmas).
+    func inspectWriter<T>(_ body: (Database) throws -> T) throws -> T? {
+        guard let pool = lock.withLock({ writer }) else { return nil }
+        return try pool.writeWithoutTransaction(body)
+    }
 
     /// `PRAGMA integrity_check` output (`["ok"]` when healthy), for tests and diagnostics.
     func integrityCheck() -> [String] {
