@@ -335,17 +335,28 @@ public final class ProgressStore: @unchecked Sendable {
     }
 
     /// A read-only view of what was recorded, when the location cannot be written.
+    ///
+    /// A WAL database needs its `-shm` file, which a read-only folder cannot get; then the file
+    /// is opened as immutable (SQLite's `immutable=1`), which reads it without any lock or
+    /// side file. That view misses runs still in a `-wal` file; it is only for showing progress.
     private static func openReadOnly(_ url: URL, options: Options) -> (any DatabaseReader)? {
         guard ProgressStoreLocation.exists(url.path) else { return nil }
-        do {
-            let queue = try DatabaseQueue(path: url.path, configuration: configuration(options, readonly: true))
-            let usable = try queue.read { db in
-                try check(db) == nil && ProgressSchema.migrator.hasCompletedMigrations(db)
+        let escaped = url.path
+            .replacingOccurrences(of: "%", with: "%25")
+            .replacingOccurrences(of: "?", with: "%3f")
+            .replacingOccurrences(of: "#", with: "%23")
+        for path in [url.path, "file:\(escaped)?immutable=1"] {
+            do {
+                let queue = try DatabaseQueue(path: path, configuration: configuration(options, readonly: true))
+                let usable = try queue.read { db in
+                    try check(db) == nil && ProgressSchema.migrator.hasCompletedMigrations(db)
+                }
+                if usable { return queue }
+            } catch {
+                continue
             }
-            return usable ? queue : nil
-        } catch {
-            return nil
         }
+        return nil
     }
 
     // MARK: Access
