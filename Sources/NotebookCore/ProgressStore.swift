@@ -282,17 +282,35 @@ public final class ProgressStore: @unchecked Sendable {
     }
 
     private static func attemptOpen(_ url: URL, options: Options) -> Result<DatabasePool, OpenFailure> {
+        if let failure = precheck(url, options: options) {
+            return .failure(failure)
+        }
         do {
             let pool = try DatabasePool(path: url.path, configuration: configuration(options, readonly: false))
-            if let failure = try pool.read({ try check($0) }) {
-                return .failure(failure)
-            }
             try ProgressSchema.migrator.migrate(pool)
             return .success(pool)
         } catch let error as DatabaseError {
             return .failure(classify(error, url: url))
         } catch {
             return .failure(.other("\(error)"))
+        }
+    }
+
+    /// Looks at an existing file through a read-only connection before anything writes to it:
+    /// a writing connection would switch the journal mode of another program's database, and
+    /// closing it would checkpoint a WAL into a damaged file or delete a WAL it cannot read,
+    /// where the file must be moved aside untouched.
+    private static func precheck(_ url: URL, options: Options) -> OpenFailure? {
+        var info = stat()
+        guard stat(url.path, &info) == 0, info.st_size > 0 else { return nil }
+        do {
+            let queue = try DatabaseQueue(path: url.path, configuration: configuration(options, readonly: true))
+            return try queue.read { try check($0) }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
+            return .corrupt(error.message ?? "\(error)")
+        } catch {
+            // Unreadable for another reason (permissions, locks): the writable open tells.
+            return nil
         }
     }
 
