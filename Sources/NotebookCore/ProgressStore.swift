@@ -199,9 +199,15 @@ public final class ProgressStore: @unchecked Sendable {
     /// Opens (creating if needed) the database at `url`, recovering from what it can.
     ///
     /// `url` `nil` (no home directory) gives an `.off` store with a warning. The folder is
-    /// created with mode 0700. The schema is migrated to the current version.
-    public static func open(at url: URL?, clock: @escaping @Sendable () -> Date = { Date() }) -> Opened {
-        open(at: url, clock: clock, options: Options())
+    /// created with mode 0700. The schema is migrated to the current version. Commands that
+    /// only show progress pass `createIfMissing: false`: with no database yet they get an
+    /// `.off` store and create nothing.
+    public static func open(at url: URL?, createIfMissing: Bool = true,
+                            clock: @escaping @Sendable () -> Date = { Date() }) -> Opened {
+        if !createIfMissing, let url, !ProgressStoreLocation.exists(url.path) {
+            return Opened(store: .off(clock: clock), warnings: [])
+        }
+        return open(at: url, clock: clock, options: Options())
     }
 
     static func open(at url: URL?, clock: @escaping @Sendable () -> Date, options: Options) -> Opened {
