@@ -33,8 +33,8 @@ enum ProgressSchema {
                     error TEXT,
                     CHECK ((ok = 1) = (error IS NULL))
                 );
-                CREATE INDEX run_by_lesson_cell ON run(lesson, ok, cell);
-                CREATE INDEX run_by_time ON run(started_at);
+                -- Covers the summary's first success per cell and the completion check.
+                CREATE INDEX run_by_lesson_cell ON run(lesson, ok, cell, started_at);
                 CREATE TABLE position (
                     lesson TEXT PRIMARY KEY NOT NULL REFERENCES lesson(id) ON DELETE CASCADE,
                     cell TEXT,

@@ -461,7 +461,9 @@ public final class ProgressStore: @unchecked Sendable {
                                      run.durationMicroseconds, run.ok, run.error])
                 try Sittings.note(db, lesson: run.lesson, from: run.startedAt, to: end)
             }
-            guard let cells = lessonCells, lessons.count == 1, let lesson = lessons.first else { return false }
+            // Only a successful run can complete a lesson.
+            guard let cells = lessonCells, lessons.count == 1, let lesson = lessons.first,
+                  runs.contains(where: \.ok) else { return false }
             let at = runs.map { $0.startedAt.addingTimeInterval(Double($0.durationMicroseconds) / 1e6) }.max()!
             return try Self.completeIfDone(db, lesson: lesson, cells: cells, at: at)
         }
@@ -474,9 +476,12 @@ public final class ProgressStore: @unchecked Sendable {
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM completion WHERE lesson = ?", arguments: [lesson]) != nil {
             return false
         }
-        let ran = Set(try String.fetchAll(db, sql: "SELECT DISTINCT cell FROM run WHERE lesson = ? AND ok = 1",
-                                          arguments: [lesson]))
-        guard wanted.isSubset(of: ran) else { return false }
+        // One index seek per cell, so the cost does not grow with the number of runs.
+        for cell in wanted {
+            let ran = try Bool.fetchOne(db, sql: "SELECT 1 FROM run WHERE lesson = ? AND ok = 1 AND cell = ? LIMIT 1",
+                                        arguments: [lesson, cell]) != nil
+            if !ran { return false }
+        }
         try db.execute(sql: "INSERT INTO completion (lesson, completed_at) VALUES (?, ?)", arguments: [lesson, at])
         return true
     }
