@@ -222,6 +222,7 @@ public final class ProgressStore: @unchecked Sendable {
                           warnings: ["cannot create the progress folder (\(error)); progress is not being recorded"])
         }
         return ProgressStoreLocation.withFolderLock(for: url) {
+            ProgressStoreLocation.createPrivateFile(url)
             var warnings: [String] = []
             switch attemptOpen(url, options: options) {
             case .success(let pool):
@@ -236,6 +237,7 @@ public final class ProgressStore: @unchecked Sendable {
                     return Opened(store: .off(clock: clock), warnings: warnings)
                 }
                 warnings.append("progress database \(url.path) is damaged (\(detail)); moved it to \(moved.path) and started a fresh one")
+                ProgressStoreLocation.createPrivateFile(url)
                 switch attemptOpen(url, options: options) {
                 case .success(let pool):
                     return Opened(store: ProgressStore(path: url, reader: pool, writer: pool, clock: clock),

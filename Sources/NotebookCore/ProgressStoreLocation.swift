@@ -51,6 +51,14 @@ public enum ProgressStoreLocation {
         guard isDirectory(folder) else { throw LocationError(path: folder, errno: ENOTDIR) }
     }
 
+    /// Creates the database file empty with mode 0600 when it does not exist (SQLite takes an
+    /// empty file for a new database and gives its `-wal` and `-shm` files the same mode). A
+    /// failure is left for SQLite to report.
+    static func createPrivateFile(_ database: URL) {
+        let fd = open(database.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+    }
+
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

@@ -42,6 +42,11 @@ final class ProgressStoreLocationTests: XCTestCase {
             XCTAssertEqual(stat(base.appendingPathComponent(folder).path, &info), 0)
             XCTAssertEqual(info.st_mode & 0o777, 0o700, folder)
         }
+        for file in ["", "-wal", "-shm"] {
+            var info = stat()
+            XCTAssertEqual(stat(db.path + file, &info), 0, file)
+            XCTAssertEqual(info.st_mode & 0o777, 0o600, file)
+        }
         // An existing folder keeps its mode.
         var info = stat()
         XCTAssertEqual(stat(base.path, &info), 0)
