@@ -20,7 +20,7 @@ struct ProgressCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "Lesson ids: show (or with --reset, clear) only these.")
+    @Argument(help: ArgumentHelp("Lesson ids: show (or with --reset, clear) only these.", valueName: "lesson"))
     var lessonIDs: [String] = []
 
     @Option(help: "Output format: text or json.")

@@ -27,6 +27,14 @@ final class ProgressCLITests: XCTestCase {
         return text.components(separatedBy: "\n").filter { $0.hasPrefix("```cell ") }.count
     }
 
+    func testProgressHelpSaysHowTimeIsMeasured() throws {
+        let out = try DeriveProcess.run(["progress", "--help"])
+        XCTAssertEqual(out.status, 0)
+        XCTAssertTrue(out.stdout.contains("USAGE"))
+        XCTAssertTrue(out.stdout.contains("no pause longer than 5 minutes"), out.stdout)
+        XCTAssertTrue(out.stdout.contains("--reset"))
+    }
+
     func testRunRecordsAndProgressShowsIt() throws {
         let (env, url) = try database()
         let cells = try cellCount()
