@@ -449,7 +449,7 @@ public final class ProgressStore: @unchecked Sendable {
     /// every lesson the runs belong to only when they all belong to one lesson.
     @discardableResult
     public func recordRuns(_ runs: [CellRunRecord], lessonCells: [String]? = nil) -> RecordOutcome {
-        guard !runs.isEmpty else { return RecordOutcome(recorded: true, completedLesson: false) }
+        guard !runs.isEmpty else { return RecordOutcome(recorded: mode == .recording, completedLesson: false) }
         let lessons = Set(runs.map(\.lesson))
         let what = runs.count == 1 ? "the run of \(runs[0].lesson).\(runs[0].cell)" : "\(runs.count) cell runs"
         let completed = write(what) { db -> Bool in
