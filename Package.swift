@@ -25,7 +25,7 @@ let package = Package(
             name: "NotebookCoreTests",
             dependencies: ["NotebookCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
     ],
     swiftLanguageModes: [.v6]

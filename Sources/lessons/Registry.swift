@@ -6,5 +6,12 @@ public enum Lessons {
         SafeSoftmaxModule(),
         OnlineSoftmaxModule(),
         TiledAttentionModule(),
+        SoftmaxStepModule(),
+        ReinforceModule(),
+        ActorCriticModule(),
+        NCEBinaryModule(),
+        InfoNCELossModule(),
+        InfoNCEBatchModule(),
+        DiscreteMutualInformationModule(),
     ])
 }

@@ -71,7 +71,7 @@ final class ProgressCLITests: XCTestCase {
         XCTAssertTrue(list.stdout.contains("✓ online-softmax"), list.stdout)
         XCTAssertTrue(list.stdout.contains("(\(cells)/\(cells) cells run, last visited \(visited.prefix(10)))"), list.stdout)
 
-        let text = try DeriveProcess.run(["progress"], environment: env)
+        let text = try DeriveProcess.run(["progress", "online-softmax"], environment: env)
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("1 of 1 lesson done, \(cells) of \(cells) cells run, \(2 * cells) runs"), text.stdout)
         XCTAssertTrue(text.stdout.contains("Streak: 1 day"), text.stdout)
