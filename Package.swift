@@ -9,9 +9,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
-        .target(name: "NotebookCore"),
+        .target(name: "NotebookCore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Lessons", dependencies: ["NotebookCore"], path: "Sources/lessons"),
         .executableTarget(
             name: "derive",
@@ -20,7 +21,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "NotebookCoreTests", dependencies: ["NotebookCore"]),
+        .testTarget(
+            name: "NotebookCoreTests",
+            dependencies: ["NotebookCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
     ],

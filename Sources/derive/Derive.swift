@@ -15,7 +15,7 @@ struct Derive: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             TUICommand.self, ListCommand.self, RunCommand.self, CheckCommand.self,
-            ComputeCommand.self, ModulesCommand.self,
+            ComputeCommand.self, ModulesCommand.self, ProgressCommand.self,
         ]
     )
 
@@ -29,7 +29,7 @@ struct Derive: ParsableCommand {
             return
         }
         let library = try global.loadLibrary()
-        print(LessonListing.text(library))
+        print(LessonListing.text(library, progress: LessonListing.progress(library, global)))
         print("\nRun `derive run LESSON` to print a lesson with its numbers, or `derive` in a terminal to open the notebook.")
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import NotebookCore
 
 struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the lessons.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the lessons with your progress.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -11,26 +11,44 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let library = try global.loadLibrary()
+        let progress = LessonListing.progress(library, global)
         switch format {
         case .json:
             print(JSON.array(library.lessons.map { lesson in
-                .object([("id", .string(lesson.id)), ("title", .string(lesson.title)), ("order", .integer(lesson.order)),
-                         ("summary", .string(lesson.summary)), ("cells", .integer(lesson.cells.count))])
+                let p = progress[lesson: lesson.id] ?? LessonProgress(outline: LessonOutline(lesson))
+                return .object([
+                    ("id", .string(lesson.id)), ("title", .string(lesson.title)), ("order", .integer(lesson.order)),
+                    ("summary", .string(lesson.summary)), ("cells", .integer(lesson.cells.count)),
+                    ("cells_run", .integer(p.cellsRun)), ("done", .bool(p.done)),
+                    ("last_visited", p.lastVisited.map { .string(ProgressFormat.iso8601($0)) } ?? .null),
+                ])
             }).serialized(indent: 2))
         default:
-            print(LessonListing.text(library))
+            print(LessonListing.text(library, progress: progress))
         }
     }
 }
 
 /// The lesson table shown by `derive list` and by `derive` without a terminal.
 enum LessonListing {
-    static func text(_ library: LessonLibrary) -> String {
+    /// Progress per lesson; creates no database when there is none yet.
+    static func progress(_ library: LessonLibrary, _ global: GlobalOptions) -> ProgressSummary {
+        let store = global.openProgress(createIfMissing: false)
+        let summary = store.summary(for: library.lessons.map(LessonOutline.init))
+        global.flushWarnings(store)
+        return summary
+    }
+
+    static func text(_ library: LessonLibrary, progress: ProgressSummary) -> String {
         guard !library.lessons.isEmpty else { return "No lessons found." }
         let idWidth = library.lessons.map(\.id.count).max() ?? 0
         return library.lessons.map { lesson in
             let id = lesson.id + String(repeating: " ", count: idWidth - lesson.id.count)
-            return "\(id)  \(lesson.title)  (\(lesson.cells.count) cells)\n" + String(repeating: " ", count: idWidth + 2) + lesson.summary
+            let p = progress[lesson: lesson.id] ?? LessonProgress(outline: LessonOutline(lesson))
+            var status = "\(p.cellsRun)/\(p.cells) cells run"
+            if let last = p.lastVisited { status += ", last visited \(ProgressFormat.day(last))" }
+            return "\(p.done ? "✓" : " ") \(id)  \(lesson.title)  (\(status))\n"
+                + String(repeating: " ", count: idWidth + 4) + lesson.summary
         }.joined(separator: "\n")
     }
 }

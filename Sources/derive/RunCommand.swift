@@ -47,6 +47,7 @@ struct RunCommand: ParsableCommand {
         let lessons = try LessonSelection.resolve(lessonIDs, all: all, in: library)
         var documents: [JSON] = []
         var anyFailed = false
+        let progress = noRecord ? nil : global.openProgress()
         for lesson in lessons {
             var notebook = Notebook(lesson: lesson, registry: Lessons.registry)
             if let cell, lesson.cell(cell) == nil {
@@ -54,8 +55,13 @@ struct RunCommand: ParsableCommand {
             }
             for assignment in assignments { try assignment.apply(to: &notebook, focus: cell) }
             let bar = ProgressBar(label: lesson.id)
+            let started = Date()
             notebook.runAll(includeHeavy: heavy, context: bar.context)
             bar.finish()
+            if let progress {
+                progress.recordRuns(notebook.progressRecords(startedAt: started), lessonCells: lesson.cells.map(\.id))
+                global.flushWarnings(progress)
+            }
             anyFailed = anyFailed || lesson.cells.contains {
                 if case .failed = notebook.result($0.id).status { true } else { false }
             }

@@ -8,6 +8,7 @@ import Glibc
 enum Terminal {
     static var isInteractive: Bool { isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1 }
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+    static var stdinIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
 
     static func isDirectory(_ url: URL) -> Bool {
         var isDir: ObjCBool = false

@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+import XCTest
+
+@testable import NotebookCore
+
+final class ProgressStoreMigrationTests: XCTestCase {
+    let t0 = utc("2026-11-28T10:00:00Z")
+
+    func testMigrationsInOrder() {
+        XCTAssertEqual(ProgressSchema.migrator.migrations, ["v1", "v2"])
+    }
+
+    /// A database made by the first migration alone, with data in it, upgrades in place:
+    /// nothing lost, and the sittings of v2 are rebuilt from the runs and position of v1.
+    func testUpgradeFromTheFirstMigration() throws {
+        let db = try makeTemporaryFolder(self).appendingPathComponent("progress.sqlite")
+        do {
+            let pool = try DatabasePool(path: db.path)
+            try ProgressSchema.migrator.migrate(pool, upTo: "v1")
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO lesson (id, first_seen_at) VALUES ('a', ?)", arguments: [t0])
+                // Sitting 1: t0 to t0 + 61 (the second run ends there). Sitting 2 starts 1000 s in,
+                // and the position update at t0 + 1010 extends it: 10 s.
+                for (cell, start, micros, error) in [("c1", 0.0, 500_000, nil), ("c2", 60, 1_000_000, "bad"),
+                                                     ("c2", 1000, 2_000_000, nil)] as [(String, Double, Int, String?)] {
+                    try db.execute(sql: """
+                        INSERT INTO run (lesson, cell, parameters, started_at, duration_us, ok, error)
+                        VALUES ('a', ?, '{"x":1}', ?, ?, ?, ?)
+                        """, arguments: [cell, t0 + start, micros, error == nil, error])
+                }
+                try db.execute(sql: "INSERT INTO position VALUES ('a', 'c2', 7, ?)", arguments: [t0 + 1010])
+                try db.execute(sql: "INSERT INTO completion VALUES ('a', ?)", arguments: [t0 + 1002])
+                try db.execute(sql: "INSERT INTO override VALUES ('a', 'c1', 'x', '[1, 2]', ?)", arguments: [t0])
+            }
+            XCTAssertEqual(try pool.read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1"])
+        }
+        let store = openQuietly(db)
+        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2"])
+        XCTAssertEqual(store.runs(lesson: "a").map(\.cell), ["c1", "c2", "c2"])
+        XCTAssertEqual(store.position(lesson: "a")?.scroll, 7)
+        XCTAssertEqual(store.overrides(lesson: "a").map(\.source), ["[1, 2]"])
+        XCTAssertEqual(store.completedAt(lesson: "a"), t0 + 1002)
+        let progress = store.summary(for: [LessonOutline(id: "a", title: "A", cellIDs: ["c1", "c2"])])[lesson: "a"]
+        XCTAssertEqual(progress?.secondsSpent, 71)
+        XCTAssertEqual(progress?.lastVisited, t0 + 1010)
+        XCTAssertEqual(progress?.done, true)
+        XCTAssertEqual(progress?.runs, 3)
+        XCTAssertEqual(try rowCount(db, "sitting"), 2)
+        // And it records on the new schema.
+        XCTAssertTrue(store.recordRun(cellRun("a", "c1", at: t0 + 1100, seconds: 1)).recorded)
+        XCTAssertEqual(store.summary(for: [LessonOutline(id: "a", title: "A", cellIDs: ["c1"])])[lesson: "a"]?.secondsSpent,
+                       162)
+    }
+
+    /// A database touched by a newer derive (a migration this one does not know) still opens
+    /// and records; the newer one will find its own tables intact.
+    func testDatabaseFromANewerVersionStillOpens() throws {
+        let db = try makeTemporaryFolder(self).appendingPathComponent("progress.sqlite")
+        do { _ = openQuietly(db) }
+        try rawQueue(db).write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99')")
+            try db.execute(sql: "CREATE TABLE future (x)")
+        }
+        let store = openQuietly(db)
+        XCTAssertTrue(store.recordRun(cellRun("a", "c", at: t0)).recorded)
+        XCTAssertEqual(try rowCount(db, "future"), 0)
+    }
+
+    /// Opening the same database again runs no migration twice.
+    func testReopeningIsIdempotent() throws {
+        let db = try makeTemporaryFolder(self).appendingPathComponent("progress.sqlite")
+        for _ in 0..<3 { _ = openQuietly(db) }
+        XCTAssertEqual(try rawQueue(db).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") },
+                       ["v1", "v2"])
+    }
+}
