@@ -2,7 +2,7 @@
 # Benchmark of the full fp.sweep (all 2^32 float32 bit patterns) in a release build, for FP16
 # and BF16, next to numpy's time for the same FP16 conversion on the same machine.
 #
-# Usage: Scripts/bench-fp-sweep.sh            (from anywhere inside the repository)
+# Usage: scripts/bench-fp-sweep.sh            (from anywhere inside the repository)
 # Needs: swift, python3 with numpy. Takes a few minutes; uses every core for the sweeps.
 #
 # The sweep does more per pattern than numpy: the lesson's bit-level conversion, the reference
