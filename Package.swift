@@ -13,16 +13,20 @@ let package = Package(
     targets: [
         .target(name: "NotebookCore"),
         .target(name: "Lessons", dependencies: ["NotebookCore"], path: "Sources/lessons"),
+        .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
+        .target(name: "TUI", dependencies: ["NotebookCore", "CNCurses"]),
         .executableTarget(
             name: "derive",
             dependencies: [
-                "NotebookCore", "Lessons",
+                "NotebookCore", "Lessons", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "NotebookCoreTests", dependencies: ["NotebookCore"]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )
