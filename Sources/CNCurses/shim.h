@@ -74,13 +74,16 @@ static inline FILE *cn_stdin(void) { return stdin; }
 // return to the loop, so its handler puts back the saved terminal modes with tcsetattr and a
 // fixed reset sequence, both async-signal-safe, then dies with the original signal.
 static volatile sig_atomic_t cn_signal_received = 0;
-static struct termios cn_saved_termios;
+static inline struct termios *cn_saved_termios(void) {
+    static struct termios saved;
+    return &saved;
+}
 static volatile sig_atomic_t cn_have_saved_termios = 0;
 
 static void cn_on_terminate(int sig) { cn_signal_received = sig; }
 
 static void cn_on_crash(int sig) {
-    if (cn_have_saved_termios) tcsetattr(STDIN_FILENO, TCSANOW, &cn_saved_termios);
+    if (cn_have_saved_termios) tcsetattr(STDIN_FILENO, TCSANOW, cn_saved_termios());
     static const char reset[] = "\033[?1000l\033[?1002l\033[?1006l\033[0m\033[?25h\033[?1049l\r\n";
     ssize_t ignored = write(STDOUT_FILENO, reset, sizeof reset - 1);
     (void)ignored;
@@ -89,7 +92,7 @@ static void cn_on_crash(int sig) {
 }
 
 static inline void cn_install_signal_handlers(void) {
-    if (tcgetattr(STDIN_FILENO, &cn_saved_termios) == 0) cn_have_saved_termios = 1;
+    if (tcgetattr(STDIN_FILENO, cn_saved_termios()) == 0) cn_have_saved_termios = 1;
     struct sigaction quit;
     memset(&quit, 0, sizeof quit);
     quit.sa_handler = cn_on_terminate;

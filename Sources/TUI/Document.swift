@@ -166,7 +166,9 @@ enum Document {
             if trimmed.hasPrefix("#") {
                 flush()
                 let level = trimmed.prefix { $0 == "#" }.count
-                segments = strip(segments, prefixLength: raw.count - trimmed.count + level)
+                let afterHashes = trimmed.dropFirst(level)
+                let spaces = afterHashes.prefix { $0 == " " }.count
+                segments = strip(segments, prefixLength: raw.count - trimmed.count + level + spaces)
                 kind = .heading(level)
                 append(segments)
                 flush()

@@ -100,7 +100,7 @@ public struct Table: Widget {
             let body = Table.alignColumn(rows.map { c < $0.count ? $0[c] : "" })
             let w = max(TextWidth.of(head), body.map { TextWidth.of($0) }.max() ?? 0)
             let numeric = !body.isEmpty && rows.allSatisfy { c >= $0.count || $0[c].isEmpty || Table.isNumeric($0[c]) }
-            columns.append([TextWidth.pad(head, to: w, alignRight: numeric)] + body.map { TextWidth.pad($0, to: w, alignRight: true) })
+            columns.append([TextWidth.pad(head, to: w, alignRight: numeric)] + body.map { TextWidth.pad($0, to: w, alignRight: numeric) })
         }
         let widths = columns.map { TextWidth.of($0[0]) }
         // Group columns so each group fits; every group after the first repeats column 0.
@@ -432,8 +432,8 @@ public struct HelpOverlay {
     public func draw(into buffer: inout ScreenBuffer, area: Rect, style: Style = .plain, keyStyle: Style = Style(fg: .yellow, bold: true)) {
         let keyWidth = min(16, entries.map { TextWidth.of($0.keys) }.max() ?? 0)
         let actionWidth = entries.map { TextWidth.of($0.action) }.max() ?? 0
-        let w = min(area.width, keyWidth + actionWidth + 6)
-        let h = min(area.height, entries.count + 4)
+        let w = min(area.width, max(keyWidth + actionWidth + 7, TextWidth.of(title) + 8))
+        let h = min(area.height, entries.count + 2)
         guard w >= 10, h >= 3 else { return }
         let rect = Rect(x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h)
         buffer.fill(rect, style: style)
@@ -442,7 +442,7 @@ public struct HelpOverlay {
         for (i, entry) in entries.enumerated() where i < inner.height {
             let y = inner.y + i
             let x = buffer.put(TextWidth.pad(entry.keys, to: keyWidth), x: inner.x, y: y, style: keyStyle, clip: inner)
-            buffer.put(" " + entry.action, x: x, y: y, style: style, clip: inner)
+            buffer.put("  " + entry.action, x: x, y: y, style: style, clip: inner)
         }
         if entries.count > inner.height, inner.height > 0 {
             buffer.put("…", x: inner.maxX - 1, y: inner.maxY - 1, style: style, clip: inner)
