@@ -6,5 +6,8 @@ public enum Lessons {
         SafeSoftmaxModule(),
         OnlineSoftmaxModule(),
         TiledAttentionModule(),
+        SoftmaxStepModule(),
+        ReinforceModule(),
+        ActorCriticModule(),
     ])
 }

@@ -59,11 +59,16 @@ public struct SafeSoftmaxModule: ComputeModule {
         .init("sum", .number, doc: "Σ e^(x − max), between 1 and len(x)"),
         .init("softmax", .vector, hint: .chart, doc: "e^(x − max) / sum (pass 3)"),
         .init("logsumexp", .number, doc: "log Σ eˣ = max + log sum"),
+        .init("naive_sum", .number, doc: "Σ eˣ without the shift: overflows to inf once some x > 709.78"),
+        .init("naive_softmax", .vector, doc: "eˣ / Σ eˣ without the shift: NaN where the sum overflowed or underflowed"),
     ]
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
         let x = try checkedScores(inputs.vector("x"), parameter: "x")
         let s = SafeSoftmax(x)
+        // Kept deliberately unsafe: the lesson shows what the shift by the max prevents.
+        let naiveExp = x.map { exp($0) }
+        let naiveSum = naiveExp.reduce(0, +)
         return [
             "x": .vector(x),
             "max": .number(s.max),
@@ -72,6 +77,8 @@ public struct SafeSoftmaxModule: ComputeModule {
             "sum": .number(s.sum),
             "softmax": .vector(s.probabilities),
             "logsumexp": .number(s.logSumExp),
+            "naive_sum": .number(naiveSum),
+            "naive_softmax": .vector(naiveExp.map { $0 / naiveSum }),
         ]
     }
 }

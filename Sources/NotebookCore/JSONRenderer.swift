@@ -1,0 +1,48 @@
+/// The JSON documents of SPEC §3.
+public enum JSONRenderer {
+    /// `{"lesson": ..., "cells": [...]}`; `onlyCell` limits the cells listed.
+    public static func lesson(_ notebook: Notebook, onlyCell: String? = nil) -> JSON {
+        let cells = notebook.lesson.cells.filter { onlyCell == nil || $0.id == onlyCell }
+        return .object([
+            ("lesson", .string(notebook.lesson.id)),
+            ("cells", .array(cells.map { cell(id: $0.id, compute: $0.compute, notebook.result($0.id)) })),
+        ])
+    }
+
+    /// One cell object: id, compute, params, outputs, ok, status, error, expectations, duration_us.
+    public static func cell(id: String, compute: String, _ result: CellResult) -> JSON {
+        let error: JSON
+        switch result.status {
+        case .ok, .notRun: error = .null
+        default: error = .string(result.status.summary)
+        }
+        let params = result.inputs?.entries.map { ($0.name, $0.value.json) } ?? []
+        let outputs = result.outputs?.entries.map { ($0.name, $0.value.json) } ?? []
+        return .object([
+            ("id", .string(id)),
+            ("compute", .string(compute)),
+            ("params", .object(params)),
+            ("outputs", .object(outputs)),
+            ("ok", .bool(result.passed)),
+            ("status", .string(statusWord(result.status))),
+            ("error", error),
+            ("expectations", .array(result.expectations.map { verdict in
+                var pairs: [(String, JSON)] = [("text", .string(verdict.expectation.text)), ("ok", .bool(verdict.passed))]
+                if !verdict.passed, let actual = verdict.actual { pairs.append(("actual", actual.json)) }
+                return .object(pairs)
+            })),
+            ("duration_us", .integer(Int((result.duration * 1e6).rounded()))),
+        ])
+    }
+
+    static func statusWord(_ status: CellStatus) -> String {
+        switch status {
+        case .notRun: "not_run"
+        case .ok: "ok"
+        case .failed: "failed"
+        case .blocked: "blocked"
+        case .stale: "stale"
+        case .skippedHeavy: "skipped"
+        }
+    }
+}

@@ -1,0 +1,182 @@
+/// A place in a lesson file, 1-based, for error messages.
+public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int = 1) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// A problem in a lesson file, with where it is and what was expected there.
+public struct LessonError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+
+    public init(_ location: SourceLocation, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String { "\(location): \(message)" }
+}
+
+/// `cell.output[i][j]`: a value produced by a cell, optionally one element of it.
+public struct OutputReference: Sendable, Hashable, CustomStringConvertible {
+    public var cell: String
+    public var output: String
+    public var indexes: [Int]
+
+    public init(cell: String, output: String, indexes: [Int] = []) {
+        self.cell = cell
+        self.output = output
+        self.indexes = indexes
+    }
+
+    public var description: String {
+        "\(cell).\(output)" + indexes.map { "[\($0)]" }.joined()
+    }
+}
+
+/// What a parameter line or an override sets: a literal, or a reference to an earlier cell's output.
+public enum ParameterExpression: Sendable, Equatable {
+    case literal(Value)
+    case reference(OutputReference)
+
+    /// Lesson-file source text for this expression.
+    public var sourceText: String {
+        switch self {
+        case .literal(let v): v.sourceText
+        case .reference(let r): r.description
+        }
+    }
+}
+
+/// `name = value` in a cell body.
+public struct ParameterBinding: Sendable, Equatable {
+    public var name: String
+    public var expression: ParameterExpression
+    public var location: SourceLocation
+}
+
+/// One `expect` line.
+public struct Expectation: Sendable, Equatable {
+    public enum Comparison: Sendable, Equatable {
+        case equal(Value)
+        case approximately(Double, tolerance: Double)
+        case less(Double)
+        case lessOrEqual(Double)
+        case greater(Double)
+        case greaterOrEqual(Double)
+    }
+
+    /// The output name.
+    public var output: String
+    /// Element indexes after the name: `softmax[3]` has `[3]`.
+    public var indexes: [Int]
+    public var comparison: Comparison
+    /// The line as written after `expect`, for reports.
+    public var text: String
+    public var location: SourceLocation
+}
+
+/// A fenced `cell` block.
+public struct CellSpec: Sendable, Equatable {
+    public var id: String
+    public var compute: String
+    public var isHeavy: Bool
+    public var title: String?
+    public var bindings: [ParameterBinding]
+    public var expectations: [Expectation]
+    /// The fence's opening line.
+    public var location: SourceLocation
+    /// The body lines as written, for Markdown export.
+    public var sourceLines: [String]
+
+    public init(id: String, compute: String, isHeavy: Bool = false, title: String? = nil, bindings: [ParameterBinding] = [],
+                expectations: [Expectation] = [], location: SourceLocation, sourceLines: [String] = []) {
+        self.id = id
+        self.compute = compute
+        self.isHeavy = isHeavy
+        self.title = title
+        self.bindings = bindings
+        self.expectations = expectations
+        self.location = location
+        self.sourceLines = sourceLines
+    }
+
+    public func binding(_ name: String) -> ParameterBinding? {
+        bindings.first { $0.name == name }
+    }
+
+    /// Cells this cell reads from.
+    public var dependencies: [String] {
+        var seen: [String] = []
+        for binding in bindings {
+            if case .reference(let r) = binding.expression, !seen.contains(r.cell) { seen.append(r.cell) }
+        }
+        return seen
+    }
+}
+
+/// `{{cell.output[i]:fmt}}` in prose.
+public struct Placeholder: Sendable, Equatable {
+    public var reference: OutputReference
+    /// `.4f`, `.3e`, `g`, `bits`, `hex`, or nil for the shortest form.
+    public var format: String?
+    public var location: SourceLocation
+
+    public init(reference: OutputReference, format: String?, location: SourceLocation) {
+        self.reference = reference
+        self.format = format
+        self.location = location
+    }
+}
+
+/// A piece of a prose line: plain text or a value to fill in.
+public enum ProseSegment: Sendable, Equatable {
+    case text(String)
+    case placeholder(Placeholder)
+}
+
+/// A line of prose with its placeholders parsed. Lines inside non-cell code fences are verbatim.
+public struct ProseLine: Sendable, Equatable {
+    public var number: Int
+    public var raw: String
+    public var segments: [ProseSegment]
+    /// Inside a fenced code block (not a cell), or the fence itself: shown as is.
+    public var isCode: Bool
+}
+
+/// The body of a lesson in file order.
+public enum LessonBlock: Sendable, Equatable {
+    case prose([ProseLine])
+    /// Index into ``Lesson/cells``.
+    case cell(Int)
+}
+
+/// A parsed, validated lesson.
+public struct Lesson: Sendable, Equatable {
+    public var id: String
+    public var title: String
+    public var order: Int
+    public var summary: String
+    public var sources: [String]
+    /// The file it was read from, as given to the loader.
+    public var file: String
+    public var blocks: [LessonBlock]
+    public var cells: [CellSpec]
+
+    public func cell(_ id: String) -> CellSpec? {
+        cells.first { $0.id == id }
+    }
+
+    public func cellIndex(_ id: String) -> Int? {
+        cells.firstIndex { $0.id == id }
+    }
+}

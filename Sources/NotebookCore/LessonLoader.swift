@@ -1,0 +1,208 @@
+import Foundation
+
+/// The lessons of a folder, in `order`, and the problems found in the ones that did not load.
+public struct LessonLibrary: Sendable {
+    public var lessons: [Lesson]
+    public var errors: [LessonError]
+
+    public init(lessons: [Lesson], errors: [LessonError]) {
+        self.lessons = lessons
+        self.errors = errors
+    }
+
+    public func lesson(_ id: String) -> Lesson? {
+        lessons.first { $0.id == id }
+    }
+}
+
+/// Parses lesson files and checks them against the compute modules: every `compute=` is
+/// registered, every parameter exists with the right kind, every reference and placeholder
+/// points at an output its module declares, and references only look backwards.
+public struct LessonLoader: Sendable {
+    public let registry: ModuleRegistry
+
+    /// Lesson files larger than this are refused rather than read.
+    public static let maxFileBytes = 4 << 20
+
+    public init(registry: ModuleRegistry) {
+        self.registry = registry
+    }
+
+    /// Loads every `*.md` in `directory`; one bad lesson never stops the others.
+    public func loadDirectory(_ directory: URL) -> LessonLibrary {
+        let files: [URL]
+        do {
+            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+                .filter { $0.pathExtension == "md" }
+                .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        } catch {
+            return LessonLibrary(lessons: [], errors: [
+                LessonError(SourceLocation(file: directory.path, line: 0, column: 0),
+                            "cannot read the lessons folder: \(error.localizedDescription)"),
+            ])
+        }
+        var library = LessonLibrary(lessons: [], errors: [])
+        var firstFile: [String: String] = [:]
+        for url in files {
+            let name = displayPath(url)
+            switch loadFile(url, displayName: name) {
+            case .failure(let failure):
+                library.errors += failure.errors
+            case .success(let lesson):
+                if let other = firstFile[lesson.id] {
+                    library.errors.append(LessonError(SourceLocation(file: name, line: 2, column: 1),
+                                                      "duplicate lesson id '\(lesson.id)', already used by \(other)"))
+                    continue
+                }
+                firstFile[lesson.id] = name
+                library.lessons.append(lesson)
+            }
+        }
+        library.lessons.sort { ($0.order, $0.id) < ($1.order, $1.id) }
+        return library
+    }
+
+    private func displayPath(_ url: URL) -> String {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return url.path.hasPrefix(cwd) ? String(url.path.dropFirst(cwd.count)) : url.path
+    }
+
+    /// Loads one file.
+    public func loadFile(_ url: URL, displayName: String? = nil) -> Result<Lesson, LessonLoadFailure> {
+        let name = displayName ?? url.path
+        let data: Data
+        do {
+            let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+            guard size <= LessonLoader.maxFileBytes else {
+                return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: 1),
+                    "file is \(size) bytes; lessons are limited to \(LessonLoader.maxFileBytes)")]))
+            }
+            data = try Data(contentsOf: url)
+        } catch {
+            return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: 1), "cannot read: \(error.localizedDescription)")]))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: 1), "file is not UTF-8 text")]))
+        }
+        return load(text, file: name)
+    }
+
+    /// Parses and checks lesson text.
+    public func load(_ text: String, file: String) -> Result<Lesson, LessonLoadFailure> {
+        let (lesson, syntaxErrors) = LessonParser.parse(text, file: file)
+        let errors = syntaxErrors + check(lesson)
+        if errors.isEmpty { return .success(lesson) }
+        let unique = errors.reduce(into: [LessonError]()) { if !$0.contains($1) { $0.append($1) } }
+        return .failure(LessonLoadFailure(unique.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }))
+    }
+
+    /// The semantic checks that need the registry.
+    public func check(_ lesson: Lesson) -> [LessonError] {
+        var errors: [LessonError] = []
+        for (index, cell) in lesson.cells.enumerated() {
+            guard let module = registry.module(named: cell.compute) else {
+                errors.append(LessonError(cell.location, "unknown compute module '\(cell.compute)'" + registry.suggestion(for: cell.compute)))
+                continue
+            }
+            let earlier = lesson.cells[..<index]
+            for binding in cell.bindings {
+                if let error = checkBinding(binding.name, binding.expression, in: cell, module: module,
+                                            earlier: Array(earlier), lesson: lesson) {
+                    errors.append(LessonError(binding.location, error))
+                }
+            }
+            for spec in module.parameters where spec.defaultValue == .required && cell.binding(spec.name) == nil {
+                errors.append(LessonError(cell.location, "cell '\(cell.id)' must set '\(spec.name)' (\(spec.kindDescription))"))
+            }
+            for expectation in cell.expectations where module.output(named: expectation.output) == nil {
+                errors.append(LessonError(expectation.location,
+                    "\(cell.compute) has no output '\(expectation.output)'; it has \(module.outputs.map(\.name).joined(separator: ", "))"))
+            }
+        }
+        for case .prose(let lines) in lesson.blocks {
+            for line in lines {
+                for case .placeholder(let p) in line.segments {
+                    if let error = checkReference(p.reference, among: lesson.cells) {
+                        errors.append(LessonError(p.location, error))
+                    }
+                }
+            }
+        }
+        return errors
+    }
+
+    /// Checks a parameter setting (from the file, `--set`, or the editor); nil when it is fine.
+    public func checkBinding(_ name: String, _ expression: ParameterExpression, in cell: CellSpec,
+                             module: any ComputeModule, earlier: [CellSpec], lesson: Lesson) -> String? {
+        guard let spec = module.parameter(named: name) else {
+            return "\(module.name) has no parameter '\(name)'; it takes \(module.parameters.map(\.name).joined(separator: ", "))"
+        }
+        switch expression {
+        case .literal(let value):
+            do {
+                _ = try spec.validate(value)
+            } catch {
+                return error.description
+            }
+        case .reference(let reference):
+            if reference.cell == cell.id {
+                return "parameter '\(name)' refers to its own cell '\(cell.id)': a cycle"
+            }
+            if !earlier.contains(where: { $0.id == reference.cell }) {
+                if lesson.cells.contains(where: { $0.id == reference.cell }) {
+                    return "parameter '\(name)' refers to '\(reference.cell)', which comes later; a cell can use only earlier cells"
+                }
+                return "parameter '\(name)' refers to '\(reference.cell)', but the lesson has no such cell"
+            }
+            if let error = checkReference(reference, among: earlier) { return error }
+        }
+        return nil
+    }
+
+    private func checkReference(_ reference: OutputReference, among cells: [CellSpec]) -> String? {
+        guard let target = cells.first(where: { $0.id == reference.cell }) else {
+            return "'\(reference)' names no cell of this lesson"
+        }
+        guard let module = registry.module(named: target.compute) else { return nil }
+        guard let output = module.output(named: reference.output) else {
+            return "cell '\(target.id)' (\(module.name)) has no output '\(reference.output)'; it has \(module.outputs.map(\.name).joined(separator: ", "))"
+        }
+        let depth = output.kind == .matrix ? 2 : output.kind == .vector ? 1 : 0
+        if reference.indexes.count > depth {
+            return "'\(reference)' has \(reference.indexes.count) index(es) but \(reference.output) is \(output.kind.article) \(output.kind.rawValue)"
+        }
+        return nil
+    }
+
+}
+
+extension ModuleRegistry {
+    /// ` (did you mean 'softmax.online'?)` for a near miss, or empty.
+    public func suggestion(for name: String) -> String {
+        let close = names.min { editDistance($0, name) < editDistance($1, name) }
+        guard let close, editDistance(close, name) <= max(2, name.count / 3) else { return "" }
+        return " (did you mean '\(close)'?)"
+    }
+}
+
+/// The errors of a lesson that did not load.
+public struct LessonLoadFailure: Error, Sendable {
+    public var errors: [LessonError]
+    public init(_ errors: [LessonError]) { self.errors = errors }
+}
+
+/// Levenshtein distance, for suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    guard !a.isEmpty else { return b.count }
+    guard !b.isEmpty else { return a.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var row = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...b.count {
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = row
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,415 @@
+/// Reads the lesson file format of SPEC §2 into a ``Lesson``, collecting every syntax error
+/// with its `file:line:column`. Checks that need the compute modules live in ``LessonLoader``.
+public struct LessonParser {
+    public let file: String
+    private var errors: [LessonError] = []
+
+    public init(file: String) {
+        self.file = file
+    }
+
+    /// Parses `text`. The lesson is usable only when `errors` is empty; errors are in file order.
+    public static func parse(_ text: String, file: String) -> (lesson: Lesson, errors: [LessonError]) {
+        var parser = LessonParser(file: file)
+        let lesson = parser.parseLesson(text)
+        let errors = parser.errors.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        return (lesson, errors)
+    }
+
+    private mutating func fail(_ line: Int, _ column: Int, _ message: String) {
+        errors.append(LessonError(SourceLocation(file: file, line: line, column: column), message))
+    }
+
+    private func at(_ line: Int, _ column: Int = 1) -> SourceLocation {
+        SourceLocation(file: file, line: line, column: column)
+    }
+
+    private mutating func parseLesson(_ text: String) -> Lesson {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        }
+        if let first = lines.first, first.hasPrefix("\u{FEFF}") { lines[0] = String(first.dropFirst()) }
+        var lesson = Lesson(id: "", title: "", order: Int.max, summary: "", sources: [], file: file, blocks: [], cells: [])
+        let bodyStart = parseFrontMatter(lines, into: &lesson)
+        parseBody(lines, from: bodyStart, into: &lesson)
+        return lesson
+    }
+
+    // MARK: Front matter
+
+    private static let frontMatterKeys = ["id", "title", "order", "summary", "sources"]
+
+    /// Returns the index of the first body line.
+    private mutating func parseFrontMatter(_ lines: [String], into lesson: inout Lesson) -> Int {
+        guard lines.first?.trimmingTrailingSpace == "---" else {
+            fail(1, 1, "expected front matter: a first line '---', then 'id: ...' and 'title: ...', then '---'")
+            return 0
+        }
+        var index = 1
+        var seen: Set<String> = []
+        var listKey: String?
+        while index < lines.count, lines[index].trimmingTrailingSpace != "---" {
+            let line = lines[index]
+            let number = index + 1
+            index += 1
+            let trimmed = line.trimmingSpace
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if trimmed.hasPrefix("- "), listKey == "sources" {
+                lesson.sources.append(String(trimmed.dropFirst(2)).trimmingSpace.unquoted)
+                continue
+            }
+            guard let colon = line.firstIndex(of: ":") else {
+                fail(number, 1, "expected 'key: value' in the front matter")
+                continue
+            }
+            let key = line[..<colon].trimmingSpace
+            let value = line[line.index(after: colon)...].trimmingSpace.unquoted
+            listKey = nil
+            guard LessonParser.frontMatterKeys.contains(key) else {
+                fail(number, 1, "unknown front matter key '\(key)'; expected one of \(LessonParser.frontMatterKeys.joined(separator: ", "))")
+                continue
+            }
+            if !seen.insert(key).inserted { fail(number, 1, "'\(key)' is set twice") }
+            switch key {
+            case "id":
+                lesson.id = value
+                if !LessonParser.isValidLessonID(value) {
+                    fail(number, colon.utf16Offset(in: line) + 3, "lesson id '\(value)' must match [a-z0-9-]+")
+                }
+            case "title": lesson.title = value
+            case "summary": lesson.summary = value
+            case "order":
+                if let n = Int(value) { lesson.order = n } else {
+                    fail(number, colon.utf16Offset(in: line) + 3, "order must be a whole number, got '\(value)'")
+                }
+            default:
+                if value.isEmpty {
+                    listKey = "sources"
+                } else if value.hasPrefix("[") && value.hasSuffix("]") {
+                    lesson.sources += value.dropFirst().dropLast().split(separator: ",").map { String($0).trimmingSpace.unquoted }
+                } else {
+                    lesson.sources.append(value)
+                }
+            }
+        }
+        guard index < lines.count else {
+            fail(1, 1, "front matter starting here is never closed with '---'")
+            return lines.count
+        }
+        if lesson.id.isEmpty && !seen.contains("id") { fail(1, 1, "front matter has no 'id'") }
+        if lesson.title.isEmpty { fail(1, 1, "front matter has no 'title'") }
+        return index + 1
+    }
+
+    static func isValidLessonID(_ id: String) -> Bool {
+        !id.isEmpty && id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+
+    // MARK: Body
+
+    private struct Fence {
+        var marker: Character
+        var length: Int
+        var info: String
+        var infoColumn: Int
+    }
+
+    /// A fence line: up to three spaces, then three or more backticks or tildes.
+    private static func fence(_ line: String) -> Fence? {
+        let indent = line.prefix { $0 == " " }.count
+        guard indent <= 3 else { return nil }
+        let rest = line.dropFirst(indent)
+        guard let marker = rest.first, marker == "`" || marker == "~" else { return nil }
+        let length = rest.prefix { $0 == marker }.count
+        guard length >= 3 else { return nil }
+        let info = rest.dropFirst(length)
+        if marker == "`" && info.contains("`") { return nil }
+        let leading = info.prefix { $0 == " " }.count
+        return Fence(marker: marker, length: length, info: String(info).trimmingSpace,
+                     infoColumn: indent + length + leading + 1)
+    }
+
+    private static func closes(_ line: String, _ open: Fence) -> Bool {
+        guard let f = fence(line) else { return false }
+        return f.marker == open.marker && f.length >= open.length && f.info.isEmpty
+    }
+
+    private mutating func parseBody(_ lines: [String], from start: Int, into lesson: inout Lesson) {
+        var prose: [ProseLine] = []
+        func flushProse() {
+            if !prose.isEmpty { lesson.blocks.append(.prose(prose)); prose = [] }
+        }
+        var index = start
+        while index < lines.count {
+            let line = lines[index]
+            let number = index + 1
+            guard let open = LessonParser.fence(line) else {
+                prose.append(ProseLine(number: number, raw: line, segments: parseSegments(line, number: number), isCode: false))
+                index += 1
+                continue
+            }
+            var close = index + 1
+            while close < lines.count, !LessonParser.closes(lines[close], open) { close += 1 }
+            let isCell = open.info == "cell" || open.info.hasPrefix("cell ")
+            if close >= lines.count {
+                fail(number, 1, isCell
+                     ? "cell block is never closed; expected a line '\(String(repeating: open.marker, count: open.length))'"
+                     : "code block is never closed; expected a line '\(String(repeating: open.marker, count: open.length))'")
+            }
+            let body = Array(lines[min(index + 1, lines.count)..<min(close, lines.count)])
+            if isCell {
+                flushProse()
+                if let cell = parseCell(open, body: body, line: number) {
+                    if lesson.cells.contains(where: { $0.id == cell.id }) {
+                        fail(number, open.infoColumn, "duplicate cell id '\(cell.id)'")
+                    } else {
+                        lesson.cells.append(cell)
+                        lesson.blocks.append(.cell(lesson.cells.count - 1))
+                    }
+                }
+            } else {
+                for (offset, raw) in lines[index...min(close, lines.count - 1)].enumerated() {
+                    prose.append(ProseLine(number: number + offset, raw: raw, segments: [.text(raw)], isCode: true))
+                }
+            }
+            index = close + 1
+        }
+        flushProse()
+    }
+
+    // MARK: Cells
+
+    private mutating func parseCell(_ fence: Fence, body: [String], line: Int) -> CellSpec? {
+        var id: String?, compute: String?, title: String?, heavy = false
+        let info = Array(fence.info)
+        var pos = 4 // after "cell"
+        while pos < info.count {
+            while pos < info.count, info[pos] == " " { pos += 1 }
+            guard pos < info.count else { break }
+            let column = fence.infoColumn + pos
+            var key = ""
+            while pos < info.count, info[pos] != "=", info[pos] != " " { key.append(info[pos]); pos += 1 }
+            var value: String?
+            if pos < info.count, info[pos] == "=" {
+                pos += 1
+                var v = ""
+                if pos < info.count, info[pos] == "\"" {
+                    pos += 1
+                    while pos < info.count, info[pos] != "\"" { v.append(info[pos]); pos += 1 }
+                    if pos >= info.count { fail(line, column, "title is never closed (missing \")") }
+                    pos += 1
+                } else {
+                    while pos < info.count, info[pos] != " " { v.append(info[pos]); pos += 1 }
+                }
+                value = v
+            }
+            switch (key, value) {
+            case ("id", let v?): id = v
+            case ("compute", let v?): compute = v
+            case ("title", let v?): title = v
+            case ("heavy", nil): heavy = true
+            default:
+                fail(line, column, "unknown cell option '\(key)\(value.map { "=" + $0 } ?? "")'; expected id=, compute=, heavy or title=\"...\"")
+            }
+        }
+        guard let id, !id.isEmpty else {
+            fail(line, fence.infoColumn, "cell has no id; write ```cell id=NAME compute=MODULE")
+            return nil
+        }
+        if !id.allSatisfy({ ValueParser.isNameChar($0) }) || !ValueParser.isNameStart(id.first ?? "0") {
+            fail(line, fence.infoColumn, "cell id '\(id)' must start with a letter and hold only letters, digits, '_' and '-'")
+        }
+        guard let compute, !compute.isEmpty else {
+            fail(line, fence.infoColumn, "cell '\(id)' has no compute=MODULE")
+            return nil
+        }
+        var cell = CellSpec(id: id, compute: compute, isHeavy: heavy, title: title, bindings: [], expectations: [],
+                            location: at(line, fence.infoColumn), sourceLines: body)
+        for (offset, raw) in body.enumerated() {
+            parseCellLine(raw, number: line + 1 + offset, into: &cell)
+        }
+        return cell
+    }
+
+    private mutating func parseCellLine(_ raw: String, number: Int, into cell: inout CellSpec) {
+        let indent = raw.prefix { $0 == " " || $0 == "\t" }.count
+        let text = String(raw.dropFirst(indent)).trimmingTrailingSpace
+        if text.isEmpty || text.hasPrefix("#") { return }
+        let column = indent + 1
+        if text.hasPrefix("expect ") || text == "expect" {
+            if let expectation = parseExpectation(String(text.dropFirst(6)), number: number, column: column + 6) {
+                cell.expectations.append(expectation)
+            }
+            return
+        }
+        guard let eq = text.firstIndex(of: "=") else {
+            fail(number, column, "expected 'name = value', 'expect ...' or a '# comment' in the cell")
+            return
+        }
+        let name = text[..<eq].trimmingSpace
+        guard let first = name.first, ValueParser.isNameStart(first), name.allSatisfy(ValueParser.isNameChar) else {
+            fail(number, column, "expected a parameter name before '=', got '\(name)'")
+            return
+        }
+        if cell.binding(name) != nil {
+            fail(number, column, "parameter '\(name)' is set twice in cell '\(cell.id)'")
+            return
+        }
+        let valueText = String(text[text.index(after: eq)...])
+        let valueColumn = column + text.distance(from: text.startIndex, to: eq) + 1
+        do {
+            let expression = try ValueParser.parse(valueText)
+            cell.bindings.append(ParameterBinding(name: name, expression: expression, location: at(number, column)))
+        } catch {
+            fail(number, valueColumn + error.offset, "\(error.message) (parameter '\(name)')")
+        }
+    }
+
+    private static let operators: [(String, String)] = [
+        ("<=", "<="), (">=", ">="), ("~=", "≈"), ("==", "="), ("≈", "≈"), ("≤", "<="), ("≥", ">="),
+        ("<", "<"), (">", ">"), ("=", "="),
+    ]
+
+    private mutating func parseExpectation(_ body: String, number line: Int, column: Int) -> Expectation? {
+        let text = body.trimmingSpace
+        let lead = body.prefix { $0 == " " }.count
+        let chars = Array(text)
+        var pos = 0
+        while pos < chars.count, ValueParser.isNameChar(chars[pos]) || chars[pos] == "[" || chars[pos] == "]" || (chars[pos].isNumber) {
+            pos += 1
+        }
+        let pathText = String(chars[0..<pos])
+        let usage = "expected 'expect OUTPUT OP VALUE' with OP one of =, ≈ (with ± tolerance), <, <=, >, >="
+        guard !pathText.isEmpty, let path = try? ValueParser.parsePath(pathText), path.names.count == 1 else {
+            fail(line, column + lead, usage)
+            return nil
+        }
+        var rest = String(chars[pos...]).trimmingSpace
+        guard let (token, op) = LessonParser.operators.first(where: { rest.hasPrefix($0.0) }) else {
+            fail(line, column + lead + pos, usage)
+            return nil
+        }
+        rest = String(rest.dropFirst(token.count))
+        let valueColumn = column + lead + pos + 1
+        func scalar(_ s: String, _ what: String) -> Double? {
+            guard let parsed = try? ValueParser.parse(s), case .literal(let v) = parsed, let x = v.scalar else {
+                fail(line, valueColumn, "expected a number for \(what), got '\(s.trimmingSpace)'")
+                return nil
+            }
+            return x
+        }
+        let comparison: Expectation.Comparison
+        switch op {
+        case "≈":
+            let parts = rest.components(separatedBy: "±").count == 2 ? rest.components(separatedBy: "±") : rest.components(separatedBy: "+-")
+            guard parts.count == 2 else {
+                fail(line, valueColumn, "'≈' needs a tolerance: expect \(pathText) ≈ VALUE ± TOLERANCE")
+                return nil
+            }
+            guard let target = scalar(parts[0], "the expected value"), let tolerance = scalar(parts[1], "the tolerance") else { return nil }
+            guard tolerance >= 0 else {
+                fail(line, valueColumn, "the tolerance must be ≥ 0")
+                return nil
+            }
+            comparison = .approximately(target, tolerance: tolerance)
+        case "=":
+            do {
+                guard case .literal(let v) = try ValueParser.parse(rest) else {
+                    fail(line, valueColumn, "expect compares with a literal value, not a reference")
+                    return nil
+                }
+                comparison = .equal(v)
+            } catch {
+                fail(line, valueColumn + error.offset, error.message)
+                return nil
+            }
+        default:
+            guard let bound = scalar(rest, "the bound") else { return nil }
+            switch op {
+            case "<": comparison = .less(bound)
+            case "<=": comparison = .lessOrEqual(bound)
+            case ">": comparison = .greater(bound)
+            default: comparison = .greaterOrEqual(bound)
+            }
+        }
+        return Expectation(output: path.names[0], indexes: path.indexes, comparison: comparison, text: text,
+                           location: at(line, column + lead))
+    }
+
+    // MARK: Prose
+
+    private mutating func parseSegments(_ line: String, number: Int) -> [ProseSegment] {
+        guard line.contains("{{") else { return [.text(line)] }
+        var segments: [ProseSegment] = []
+        var text = ""
+        let chars = Array(line)
+        var i = 0
+        var inCode = false
+        while i < chars.count {
+            if chars[i] == "`" { inCode.toggle() }
+            guard !inCode, chars[i] == "{", i + 1 < chars.count, chars[i + 1] == "{" else {
+                text.append(chars[i]); i += 1
+                continue
+            }
+            var j = i + 2
+            while j + 1 < chars.count, !(chars[j] == "}" && chars[j + 1] == "}") { j += 1 }
+            guard j + 1 < chars.count else {
+                fail(number, i + 1, "'{{' is never closed; expected {{cell.output}}")
+                text.append(contentsOf: chars[i...])
+                break
+            }
+            let inner = String(chars[(i + 2)..<j]).trimmingSpace
+            if let placeholder = parsePlaceholder(inner, number: number, column: i + 1) {
+                if !text.isEmpty { segments.append(.text(text)); text = "" }
+                segments.append(.placeholder(placeholder))
+            }
+            i = j + 2
+        }
+        if !text.isEmpty { segments.append(.text(text)) }
+        return segments
+    }
+
+    static let formats = ["bits", "hex", "g", "%"]
+
+    static func isValidFormat(_ spec: String) -> Bool {
+        if formats.contains(spec) { return true }
+        guard spec.hasPrefix("."), let style = spec.last, "feg%".contains(style) else { return false }
+        let digits = spec.dropFirst().dropLast()
+        return !digits.isEmpty && digits.count <= 2 && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    private mutating func parsePlaceholder(_ inner: String, number: Int, column: Int) -> Placeholder? {
+        let parts = inner.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let refText = parts.first, let path = try? ValueParser.parsePath(refText), path.names.count == 2 else {
+            fail(number, column, "expected {{cell.output}} or {{cell.output[i]:format}}, got '{{\(inner)}}'")
+            return nil
+        }
+        let format = parts.count > 1 ? parts[1].trimmingSpace : nil
+        if let format, !LessonParser.isValidFormat(format) {
+            fail(number, column, "unknown format ':\(format)'; use .4f, .3e, g, .6g, %, bits or hex")
+            return nil
+        }
+        return Placeholder(reference: OutputReference(cell: path.names[0], output: path.names[1], indexes: path.indexes),
+                           format: format, location: at(number, column))
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpace: String {
+        String(drop { $0 == " " || $0 == "\t" }).trimmingTrailingSpace
+    }
+
+    var trimmingTrailingSpace: String {
+        var s = String(self)
+        while let last = s.last, last == " " || last == "\t" { s.removeLast() }
+        return s
+    }
+
+    var unquoted: String {
+        let s = String(self)
+        if s.count >= 2, let f = s.first, let l = s.last, (f == "\"" && l == "\"") || (f == "'" && l == "'") {
+            return String(s.dropFirst().dropLast())
+        }
+        return s
+    }
+}

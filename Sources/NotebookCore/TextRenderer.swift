@@ -1,0 +1,150 @@
+/// Renders a notebook as plain text: the derivation with its values filled in and, under
+/// each cell, its parameters and outputs as aligned tables.
+public struct TextRenderer {
+    public var math: (String) -> String
+
+    public init(math: @escaping (String) -> String = { $0 }) {
+        self.math = math
+    }
+
+    public func render(_ notebook: Notebook, onlyCell: String? = nil) -> String {
+        var out: [String] = []
+        let hasHeading = notebook.lesson.blocks.contains {
+            if case .prose(let lines) = $0 { lines.contains { !$0.isCode && $0.raw.hasPrefix("# ") } } else { false }
+        }
+        if onlyCell == nil && !hasHeading {
+            out.append(notebook.lesson.title)
+            out.append(String(repeating: "═", count: max(notebook.lesson.title.count, 8)))
+        }
+        for block in notebook.lesson.blocks {
+            switch block {
+            case .prose(let lines):
+                guard onlyCell == nil else { continue }
+                for line in lines {
+                    let text = proseLine(line, notebook)
+                    if text.isEmpty && (out.last?.isEmpty ?? true) { continue }
+                    out.append(text)
+                }
+            case .cell(let index):
+                let cell = notebook.lesson.cells[index]
+                guard onlyCell == nil || onlyCell == cell.id else { continue }
+                out += cellLines(cell, notebook.result(cell.id), notebook: notebook)
+            }
+        }
+        while out.last?.isEmpty == true { out.removeLast() }
+        return TerminalText.escapeControls(out.joined(separator: "\n")) + "\n"
+    }
+
+    func proseLine(_ line: ProseLine, _ notebook: Notebook) -> String {
+        if line.isCode { return line.raw.hasPrefix("```") || line.raw.hasPrefix("~~~") ? "" : "    " + line.raw }
+        var text = ""
+        for segment in line.segments {
+            switch segment {
+            case .text(let s): text += s
+            case .placeholder(let p): text += notebook.resolve(p).text
+            }
+        }
+        let rendered = math(text)
+        if rendered.hasPrefix("#") {
+            let title = rendered.drop { $0 == "#" }.trimmingSpace
+            let rule: Character = rendered.hasPrefix("##") ? "─" : "═"
+            return title + "\n" + String(repeating: rule, count: max(title.count, 3))
+        }
+        return rendered
+    }
+
+    func cellLines(_ cell: CellSpec, _ result: CellResult, notebook: Notebook) -> [String] {
+        var lines = ["┌─ \(cell.id) · \(cell.compute)" + (cell.title.map { " — \($0)" } ?? "") + (cell.isHeavy ? " (heavy)" : "")]
+        let module = notebook.registry.module(named: cell.compute)
+        if let inputs = result.inputs, !inputs.entries.isEmpty {
+            lines.append("│ parameters")
+            let rows = inputs.entries.map { entry -> (String, Value) in
+                (entry.name + (notebook.isOverridden(cell.id, entry.name) ? "*" : ""), entry.value)
+            }
+            lines += table(rows, hints: [:]).map { "│   " + $0 }
+        }
+        if let outputs = result.outputs {
+            lines.append("│ outputs")
+            var hints: [String: DisplayHint] = [:]
+            for spec in module?.outputs ?? [] { hints[spec.name] = spec.hint }
+            lines += table(outputs.entries.map { ($0.name, $0.value) }, hints: hints).map { "│   " + $0 }
+        }
+        for verdict in result.expectations {
+            lines.append("│ " + (verdict.passed ? "✓ " : "✗ ") + verdict.expectation.text
+                         + (verdict.message.map { "   (\($0))" } ?? ""))
+        }
+        let footer: String
+        switch result.status {
+        case .ok: footer = "ok in " + Self.duration(result.duration)
+        default: footer = result.status.summary
+        }
+        lines.append("└─ " + footer)
+        lines.append("")
+        return lines
+    }
+
+    /// Name/value rows with the values aligned; matrices take one line per row, charts follow their vector.
+    public func table(_ rows: [(String, Value)], hints: [String: DisplayHint]) -> [String] {
+        let width = rows.map(\.0.count).max() ?? 0
+        var lines: [String] = []
+        for (name, value) in rows {
+            let pad = name + String(repeating: " ", count: width - name.count) + "  "
+            let indent = String(repeating: " ", count: width + 2)
+            switch value {
+            case .matrix(let m):
+                let cells = m.map { $0.map(Self.element) }
+                let columnWidth = cells.flatMap { $0 }.map(\.count).max() ?? 1
+                for (i, row) in cells.enumerated() {
+                    let text = row.map { String(repeating: " ", count: columnWidth - $0.count) + $0 }.joined(separator: "  ")
+                    lines.append((i == 0 ? pad : indent) + "│ " + text + " │")
+                }
+                if m.isEmpty { lines.append(pad + "[]") }
+            case .vector(let xs):
+                let text = "[" + xs.map(Self.element).joined(separator: ", ") + "]"
+                lines.append(pad + text)
+                if hints[name] == .chart, xs.count > 1 {
+                    lines += TextChart.columns(xs, height: 5, width: xs.count > 40 ? 1 : 2).map { indent + $0 }
+                }
+            case .number(let x) where hints[name] == .percent:
+                lines.append(pad + NumberText.format(x, spec: ".1%"))
+            default:
+                lines.append(pad + value.displayText)
+            }
+        }
+        return lines
+    }
+
+    /// Vector and matrix elements: six significant digits keep tables readable; JSON keeps them all.
+    static func element(_ x: Double) -> String {
+        if x == x.rounded(), abs(x) < 1e15 { return NumberText.shortest(x) }
+        let text = NumberText.format(x, spec: ".6g")
+        return Double(text) == x ? NumberText.shortest(x) : text
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        if seconds < 1e-3 { return "\(Int((seconds * 1e6).rounded())) µs" }
+        if seconds < 1 { return NumberText.format(seconds * 1e3, spec: ".3g") + " ms" }
+        return NumberText.format(seconds, spec: ".3g") + " s"
+    }
+}
+
+/// Keeps lesson text from driving the terminal.
+public enum TerminalText {
+    /// Shows control characters (other than newline and tab) as visible escapes such as `\e` or `\u{7}`.
+    public static func escapeControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                out += scalar == "\u{1B}" ? "\\e" : "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func isControl(_ s: Unicode.Scalar) -> Bool {
+        (s.value < 0x20 && s != "\n" && s != "\t") || (0x7F...0x9F).contains(s.value)
+    }
+}

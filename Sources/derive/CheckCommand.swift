@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Lessons
+import NotebookCore
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run every cell and expectation; exit 1 on any failure.",
+        discussion: "The last line is `N passed, N failed`. Never records progress."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Lesson ids; all lessons when none are given.")
+    var lessonIDs: [String] = []
+
+    @Flag(help: "Also run heavy cells.")
+    var heavy = false
+
+    func run() throws {
+        let library = try global.loadLibrary()
+        let lessons = try LessonSelection.resolve(lessonIDs, all: lessonIDs.isEmpty, in: library)
+        var tally = CheckTally()
+        if lessonIDs.isEmpty {
+            for error in library.errors { tally.fail("\(error)") }
+        }
+        for lesson in lessons {
+            var notebook = Notebook(lesson: lesson, registry: Lessons.registry)
+            let bar = ProgressBar(label: lesson.id)
+            notebook.runAll(includeHeavy: heavy, context: bar.context)
+            bar.finish()
+            tally.add(notebook)
+        }
+        print("\(tally.passed) passed, \(tally.failed) failed")
+        if tally.failed > 0 { throw ExitCode.failure }
+    }
+}
+
+/// Counts expectations: each passing `expect` line is one pass; each failing one, each cell
+/// error and each lesson that did not load is one failure, printed with its file and line.
+struct CheckTally {
+    var passed = 0
+    var failed = 0
+
+    mutating func fail(_ message: String) {
+        failed += 1
+        print("FAIL " + message)
+    }
+
+    mutating func add(_ notebook: Notebook) {
+        let before = (passed, failed)
+        for cell in notebook.lesson.cells {
+            let result = notebook.result(cell.id)
+            switch result.status {
+            case .ok:
+                for verdict in result.expectations {
+                    if verdict.passed {
+                        passed += 1
+                    } else {
+                        fail("\(verdict.expectation.location): \(cell.id): expect \(verdict.expectation.text) — \(verdict.message ?? "failed")")
+                    }
+                }
+            case .skippedHeavy:
+                continue
+            default:
+                fail("\(cell.location): \(cell.id): \(result.status.summary)")
+            }
+        }
+        let lessonPassed = passed - before.0, lessonFailed = failed - before.1
+        print("\(notebook.lesson.id): \(lessonPassed) passed, \(lessonFailed) failed")
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Lessons
+import NotebookCore
+
+struct ComputeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compute",
+        abstract: "Run one compute module with the given parameters.",
+        discussion: "Example: derive compute softmax.online --set x=[3,1,2] --set block=2 --format json"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Module name (see `derive modules`).")
+    var module: String
+
+    @Option(name: .customLong("set"), help: "Set a parameter, PARAM=VALUE; repeatable.")
+    var assignments: [Assignment] = []
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        let module = try ModuleLookup.find(module)
+        var values: [String: Value] = [:]
+        for assignment in assignments {
+            if assignment.cell != nil {
+                throw ValidationError("--set \(assignment.text): compute takes PARAM=VALUE (no cell)")
+            }
+            guard module.parameter(named: assignment.parameter) != nil else {
+                throw ValidationError("--set \(assignment.text): \(module.name) has no parameter '\(assignment.parameter)'; it takes \(module.parameters.map(\.name).joined(separator: ", "))")
+            }
+            do {
+                guard case .literal(let value) = try ValueParser.parse(assignment.source) else {
+                    throw ValidationError("--set \(assignment.text): compute takes literal values, not references")
+                }
+                values[assignment.parameter] = value
+            } catch let error as ValueSyntaxError {
+                throw ValidationError("--set \(assignment.text): \(error.message) (at column \(error.offset + 1) of the value)")
+            }
+        }
+        let bar = ProgressBar(label: module.name)
+        let result = CellJob.standalone(module, values: values).execute(context: bar.context)
+        bar.finish()
+        switch format {
+        case .json:
+            print(JSONRenderer.cell(id: module.name, compute: module.name, result).serialized(indent: 2))
+        default:
+            let renderer = TextRenderer()
+            var hints: [String: DisplayHint] = [:]
+            for spec in module.outputs { hints[spec.name] = spec.hint }
+            if let inputs = result.inputs {
+                print("parameters")
+                renderer.table(inputs.entries.map { ($0.name, $0.value) }, hints: [:]).forEach { print("  " + $0) }
+            }
+            if let outputs = result.outputs {
+                print("outputs")
+                renderer.table(outputs.entries.map { ($0.name, $0.value) }, hints: hints).forEach { print("  " + $0) }
+            }
+        }
+        if case .failed(let error) = result.status {
+            Terminal.printError("derive: \(module.name): \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Finds a module by name with a helpful error.
+enum ModuleLookup {
+    static func find(_ name: String) throws -> any ComputeModule {
+        if let module = Lessons.registry.module(named: name) { return module }
+        let hint = Lessons.registry.suggestion(for: name)
+        throw ValidationError("no compute module '\(name)'\(hint); see `derive modules`")
+    }
+}

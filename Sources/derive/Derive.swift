@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Lessons
+import NotebookCore
+
+@main
+struct Derive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "derive",
+        abstract: "A terminal notebook for the mathematics of modern machine learning.",
+        discussion: """
+            Run `derive` in a terminal to open the notebook where you left off. Every command \
+            also works without a terminal, for scripts and CI.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            TUICommand.self, ListCommand.self, RunCommand.self, CheckCommand.self,
+            ComputeCommand.self, ModulesCommand.self,
+        ]
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    mutating func run() throws {
+        if Terminal.isInteractive {
+            var tui = TUICommand()
+            tui.global = global
+            try tui.run()
+            return
+        }
+        let library = try global.loadLibrary()
+        print(LessonListing.text(library))
+        print("\nRun `derive run LESSON` to print a lesson with its numbers, or `derive` in a terminal to open the notebook.")
+    }
+}
+
+/// `--format` values.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, markdown, json
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Folder of lesson files (env DERIVE_LESSONS).", valueName: "dir"))
+    var lessons: String?
+
+    @Option(name: .long, help: ArgumentHelp("Progress database (env DERIVE_DB).", valueName: "path"))
+    var db: String?
+
+    @Flag(name: .customLong("no-color"), help: "Plain output without colour (also NO_COLOR).")
+    var noColor = false
+
+    /// `--lessons`, then `DERIVE_LESSONS`, then `./lessons`, then the install's `share/derive/lessons`.
+    func lessonsDirectory() throws -> URL {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = lessons ?? environment["DERIVE_LESSONS"] {
+            let url = URL(fileURLWithPath: path)
+            guard Terminal.isDirectory(url) else {
+                throw ValidationError("lessons folder '\(path)' does not exist")
+            }
+            return url
+        }
+        let local = URL(fileURLWithPath: "lessons")
+        if Terminal.isDirectory(local) { return local }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let installed = executable.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("share/derive/lessons")
+        if Terminal.isDirectory(installed) { return installed }
+        throw ValidationError("no lessons folder found: pass --lessons DIR or set DERIVE_LESSONS")
+    }
+
+    /// Loads the lessons, reporting files that did not load on stderr.
+    func loadLibrary() throws -> LessonLibrary {
+        let library = LessonLoader(registry: Lessons.registry).loadDirectory(try lessonsDirectory())
+        for error in library.errors { Terminal.warn("\(error)") }
+        return library
+    }
+}

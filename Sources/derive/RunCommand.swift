@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Lessons
+import NotebookCore
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run lessons in batch and print the derivation with its numbers.",
+        discussion: "Example: derive run online-softmax --set stream.block=3 --format json"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Lesson ids (see `derive list`).")
+    var lessonIDs: [String] = []
+
+    @Flag(help: "Run every lesson.")
+    var all = false
+
+    @Option(help: "Print only this cell (its upstream cells still run).")
+    var cell: String?
+
+    @Option(name: .customLong("set"), help: "Override a parameter, [CELL.]PARAM=VALUE; repeatable.")
+    var assignments: [Assignment] = []
+
+    @Option(help: "Output format: text, markdown or json.")
+    var format: OutputFormat = .text
+
+    @Flag(help: "Also run heavy cells.")
+    var heavy = false
+
+    @Flag(name: .customLong("no-record"), help: "Do not record these runs in the progress database.")
+    var noRecord = false
+
+    func validate() throws {
+        if all == !lessonIDs.isEmpty {
+            throw ValidationError(all ? "give lesson ids or --all, not both" : "name a lesson (see `derive list`) or pass --all")
+        }
+        if cell != nil && (all || lessonIDs.count > 1) {
+            throw ValidationError("--cell needs exactly one lesson")
+        }
+    }
+
+    func run() throws {
+        let library = try global.loadLibrary()
+        let lessons = try LessonSelection.resolve(lessonIDs, all: all, in: library)
+        var documents: [JSON] = []
+        var anyFailed = false
+        for lesson in lessons {
+            var notebook = Notebook(lesson: lesson, registry: Lessons.registry)
+            if let cell, lesson.cell(cell) == nil {
+                throw ValidationError("lesson '\(lesson.id)' has no cell '\(cell)'; it has \(lesson.cells.map(\.id).joined(separator: ", "))")
+            }
+            for assignment in assignments { try assignment.apply(to: &notebook, focus: cell) }
+            let bar = ProgressBar(label: lesson.id)
+            notebook.runAll(includeHeavy: heavy, context: bar.context)
+            bar.finish()
+            anyFailed = anyFailed || lesson.cells.contains {
+                if case .failed = notebook.result($0.id).status { true } else { false }
+            }
+            switch format {
+            case .text: print(TextRenderer(math: MathRendering.terminal).render(notebook, onlyCell: cell), terminator: "")
+            case .markdown: print(MarkdownRenderer().render(notebook), terminator: "")
+            case .json: documents.append(JSONRenderer.lesson(notebook, onlyCell: cell))
+            }
+        }
+        if format == .json {
+            print(documents.count == 1 ? documents[0].serialized(indent: 2) : JSON.array(documents).serialized(indent: 2))
+        }
+        if anyFailed { throw ExitCode.failure }
+    }
+}
+
+/// Lesson ids from the command line, checked against the library.
+enum LessonSelection {
+    static func resolve(_ ids: [String], all: Bool, in library: LessonLibrary) throws -> [Lesson] {
+        if all { return library.lessons }
+        return try ids.map { id in
+            if let lesson = library.lesson(id) { return lesson }
+            if library.errors.contains(where: { $0.location.file.hasSuffix("/\(id).md") || $0.location.file == "\(id).md" }) {
+                throw ValidationError("lesson '\(id)' did not load; see the errors above")
+            }
+            let known = library.lessons.map(\.id)
+            throw ValidationError("no lesson '\(id)'; lessons are: \(known.joined(separator: ", "))")
+        }
+    }
+}
+
+/// How math in prose is shown on a terminal.
+enum MathRendering {
+    static let terminal: @Sendable (String) -> String = { $0 }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import NotebookCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Facts about the process's terminal and small output helpers.
+enum Terminal {
+    static var isInteractive: Bool { isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1 }
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    static func isDirectory(_ url: URL) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    static func warn(_ message: String) {
+        printError("derive: warning: \(message)")
+    }
+
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}
+
+/// A progress bar on stderr for long work, drawn only when stderr is a terminal.
+final class ProgressBar: @unchecked Sendable {
+    private let label: String
+    private let lock = NSLock()
+    private var lastDrawn = -1
+    private let enabled: Bool
+
+    init(label: String) {
+        self.label = label
+        enabled = Terminal.stderrIsTerminal
+    }
+
+    func update(_ fraction: Double) {
+        guard enabled, fraction.isFinite else { return }
+        let percent = Int(max(0, min(1, fraction)) * 100)
+        lock.lock()
+        defer { lock.unlock() }
+        guard percent != lastDrawn else { return }
+        lastDrawn = percent
+        let width = 30
+        let filled = percent * width / 100
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) \(bar) \(percent)%".utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if lastDrawn >= 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    /// A run context that draws this bar.
+    var context: RunContext {
+        RunContext(reportProgress: { [self] in update($0) })
+    }
+}

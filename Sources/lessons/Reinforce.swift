@@ -1,0 +1,146 @@
+import Foundation
+import NotebookCore
+
+// REINFORCE (Williams, 1992, "Simple statistical gradient-following algorithms for
+// connectionist reinforcement learning") on a Bernoulli multi-armed bandit.
+//
+// Each episode is one step: sample an arm a ~ π = softmax(θ), receive r ∈ {0, 1} with
+// P(r = 1) = means[a], and move θ by lr·(r − b)·(onehot(a) − π). The baseline b is either 0 or
+// the mean reward of the earlier episodes. Because E_a[∇ log π(a)] = 0, any b that does not
+// depend on the current action leaves the expected step unchanged and only changes its
+// variance.
+//
+// Randomness: Xoshiro256StarStar seeded with `seed` (see SeededRandom.swift). Per episode the
+// first uniform picks the arm (inverse CDF over π), the second decides the reward (u < mean).
+// The integer stream is identical on every platform; the probabilities go through exp, so a
+// platform whose libm rounds exp differently in the last bit could in principle flip a draw
+// that lands within an ulp of a cumulative boundary.
+
+/// `pg.reinforce`: REINFORCE with or without a baseline on a Bernoulli bandit.
+public struct ReinforceModule: ComputeModule {
+    public init() {}
+    public let name = "pg.reinforce"
+    public let summary = "REINFORCE on a Bernoulli bandit with a softmax policy: θ += lr·(r − b)·(onehot(a) − π)."
+
+    static let maxEpisodes = 1_000_000
+    static let maxArms = 1_000
+    /// Episodes × arms: each episode touches every logit twice; this keeps a cell under a second.
+    static let maxWork = 20_000_000
+
+    public let parameters: [ParameterSpec] = [
+        .vector("means", [0.7, 0.8, 0.9], range: .unit, maxCount: ReinforceModule.maxArms,
+                doc: "P(reward = 1) of each arm, in [0, 1]; at most 1000 arms"),
+        .integer("episodes", 1000, range: .closed(10, Double(ReinforceModule.maxEpisodes)),
+                 doc: "one-step episodes, 10 to 1,000,000 (episodes × arms ≤ 20,000,000)"),
+        .number("lr", 0.1, range: .closed(0, 1000), doc: "learning rate α, in [0, 1000]"),
+        .choice("baseline", ["none", "mean"], "mean",
+                doc: "b: none (0) or mean (mean reward of the earlier episodes, 0 before the first)"),
+        .integer("seed", 1, range: .nonNegative, doc: "seed of the xoshiro256** generator (SplitMix64-seeded)"),
+    ]
+    public let outputs: [OutputSpec] = [
+        .init("final_pi", .vector, hint: .chart, doc: "π after the last episode"),
+        .init("best_arm_prob", .number, doc: "final probability of the best arm (summed over tied best arms)"),
+        .init("reward_curve", .vector, hint: .chart, doc: "mean reward in each tenth of the run (10 values)"),
+        .init("regret", .number, doc: "Σ over episodes of max(means) − means[chosen arm]"),
+        .init("best_arm", .integer, doc: "index of the arm with the highest mean (the first, if tied)"),
+        .init("final_logits", .vector, doc: "θ after the last episode"),
+        .init("pulls", .vector, doc: "how often each arm was chosen"),
+        .init("mean_reward", .number, doc: "mean reward over the whole run"),
+        .init("initial_gradient", .vector, doc: "exact ∇J at θ = 0 (uniform policy): π_i·(means_i − J)"),
+        .init("variance_no_baseline", .number,
+              doc: "at θ = 0: E‖ĝ − ∇J‖² of one episode's estimate ĝ = r·(onehot(a) − π)"),
+        .init("variance_with_baseline", .number,
+              doc: "the same for ĝ = (r − J)·(onehot(a) − π), with the exact J(θ = 0) as baseline"),
+    ]
+
+    public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        let means = try inputs.vector("means")
+        let episodes = try inputs.integer("episodes")
+        let lr = try inputs.number("lr")
+        let useBaseline = try inputs.text("baseline") == "mean"
+        let seed = try inputs.integer("seed")
+        let arms = means.count
+        guard episodes <= Self.maxWork / arms else {
+            throw .invalid("episodes", "is \(episodes) with \(arms) arms; episodes × arms may be at most \(Self.maxWork), so use at most \(Self.maxWork / arms) episodes")
+        }
+
+        let bestMean = means.max() ?? 0
+        var rng = Xoshiro256StarStar(parameterSeed: seed)
+        var theta = [Double](repeating: 0, count: arms)
+        var pulls = [Double](repeating: 0, count: arms)
+        var rewards = [Double](repeating: 0, count: episodes)
+        var rewardSum = 0.0
+        var regret = 0.0
+
+        for t in 0..<episodes {
+            if t & 0xFFFF == 0 { try context.checkCancelled() }
+            let pi = SafeSoftmax(theta).probabilities
+            let a = rng.categorical(pi)
+            let r = rng.bernoulli(means[a])
+            let b = useBaseline && t > 0 ? rewardSum / Double(t) : 0
+            let step = lr * (r - b)
+            for i in 0..<arms {
+                theta[i] += step * ((i == a ? 1 : 0) - pi[i])
+            }
+            rewards[t] = r
+            rewardSum += r
+            pulls[a] += 1
+            regret += bestMean - means[a]
+        }
+
+        let finalPi = SafeSoftmax(theta).probabilities
+        var bestProb = 0.0
+        for (p, m) in zip(finalPi, means) where m == bestMean { bestProb += p }
+        let start = Self.initialGradientStatistics(means)
+        return [
+            "final_pi": .vector(finalPi),
+            "best_arm_prob": .number(bestProb),
+            "reward_curve": .vector(Self.tenths(rewards)),
+            "regret": .number(regret),
+            "best_arm": .integer(means.firstIndex(of: bestMean) ?? 0),
+            "final_logits": .vector(theta),
+            "pulls": .vector(pulls),
+            "mean_reward": .number(rewardSum / Double(episodes)),
+            "initial_gradient": .vector(start.gradient),
+            "variance_no_baseline": .number(start.varianceNone),
+            "variance_with_baseline": .number(start.varianceBaseline),
+        ]
+    }
+
+    /// Mean of each tenth of `values`: tenth k covers indices ⌊k·n/10⌋ ..< ⌊(k+1)·n/10⌋
+    /// (n ≥ 10, so none is empty).
+    static func tenths(_ values: [Double]) -> [Double] {
+        let n = values.count
+        return (0..<10).map { k in
+            let lo = k * n / 10, hi = (k + 1) * n / 10
+            var sum = 0.0
+            for i in lo..<hi { sum += values[i] }
+            return sum / Double(hi - lo)
+        }
+    }
+
+    /// The exact mean and total variance of one episode's gradient estimate at the uniform
+    /// starting policy, without a baseline and with b = J.
+    ///
+    /// With π uniform, ĝ = (r − b)(e_a − π); E[ĝ] = Σ_a π_a m_a (e_a − π) for every constant b,
+    /// and E‖ĝ‖² = Σ_a π_a E[(r − b)² | a] ‖e_a − π‖² with E[(r − b)² | a] = m_a(1 − b)² +
+    /// (1 − m_a) b². The variance (trace of the covariance) is E‖ĝ‖² − ‖E ĝ‖².
+    static func initialGradientStatistics(_ means: [Double])
+        -> (gradient: [Double], varianceNone: Double, varianceBaseline: Double) {
+        let n = means.count
+        let p = 1 / Double(n)
+        var j = 0.0
+        for m in means { j += p * m }
+        let gradient = means.map { p * ($0 - j) }
+        var gradientNormSq = 0.0
+        for g in gradient { gradientNormSq += g * g }
+        // ‖e_a − π‖² = (1 − p)² + (n − 1)p² = 1 − p for the uniform π, the same for every a.
+        let scoreNormSq = (1 - p) * (1 - p) + Double(n - 1) * p * p
+        func secondMoment(_ b: Double) -> Double {
+            var sum = 0.0
+            for m in means { sum += p * (m * (1 - b) * (1 - b) + (1 - m) * b * b) * scoreNormSq }
+            return sum
+        }
+        return (gradient, max(0, secondMoment(0) - gradientNormSq), max(0, secondMoment(j) - gradientNormSq))
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import XCTest
+
+final class CLITests: XCTestCase {
+    func testComputePrintsTheSpecCellObject() throws {
+        let out = try DeriveProcess.run(["compute", "softmax.online", "--set", "x=[3,1,2]", "--set", "block=2", "--format", "json"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let cell = try out.json()
+        XCTAssertNil(cell["lesson"], "compute prints a single cell object")
+        XCTAssertEqual(cell["compute"] as? String, "softmax.online")
+        XCTAssertEqual(cell["ok"] as? Bool, true)
+        XCTAssertTrue(cell["error"] is NSNull)
+        let params = try XCTUnwrap(cell["params"] as? [String: Any])
+        XCTAssertEqual(params["x"] as? [Double], [3, 1, 2])
+        XCTAssertEqual(params["block"] as? Int, 2)
+        let outputs = try XCTUnwrap(cell["outputs"] as? [String: Any])
+        XCTAssertEqual(outputs["m"] as? [Double], [3, 3])
+        let l = try XCTUnwrap(outputs["l"] as? [Double])
+        XCTAssertEqual(l[0], 1 + exp(-2.0), accuracy: 1e-15)
+        XCTAssertEqual(l[1], 1 + exp(-2.0) + exp(-1.0), accuracy: 1e-15)
+        XCTAssertEqual(outputs["rescale"] as? [Double], [0, 1])
+        let softmax = try XCTUnwrap(outputs["softmax"] as? [Double])
+        let z = 1 + exp(-2.0) + exp(-1.0)
+        for (a, b) in zip(softmax, [1 / z, exp(-2.0) / z, exp(-1.0) / z]) { XCTAssertEqual(a, b, accuracy: 1e-15) }
+        XCTAssertEqual(outputs["blocks"] as? Int, 2)
+        XCTAssertNotNil(cell["duration_us"] as? Int)
+        // Keys keep the declared order.
+        XCTAssertLessThan(try XCTUnwrap(out.stdout.range(of: "\"m\"")).lowerBound, try XCTUnwrap(out.stdout.range(of: "\"softmax\"")).lowerBound)
+    }
+
+    func testNonFiniteNumbersAreJSONStrings() throws {
+        let out = try DeriveProcess.run(["compute", "softmax.safe", "--set", "x=[1000, 1001]", "--format", "json"])
+        XCTAssertEqual(out.status, 0)
+        let outputs = try XCTUnwrap(try out.json()["outputs"] as? [String: Any])
+        XCTAssertEqual(outputs["naive_sum"] as? String, "Infinity")
+        XCTAssertEqual(outputs["naive_softmax"] as? [String], ["NaN", "NaN"])
+    }
+
+    func testCheckPassesOnTheBundledLessonsAndEndsWithTheTally() throws {
+        let out = try DeriveProcess.run(["check"])
+        XCTAssertEqual(out.status, 0, out.stdout + out.stderr)
+        XCTAssertTrue(out.lastLine.hasSuffix(" passed, 0 failed"), out.lastLine)
+        let passed = Int(out.lastLine.split(separator: " ")[0]) ?? 0
+        XCTAssertGreaterThan(passed, 60)
+    }
+
+    func testRunJSONHasEveryCellOK() throws {
+        let out = try DeriveProcess.run(["run", "online-softmax", "--format", "json", "--no-record"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let doc = try out.json()
+        XCTAssertEqual(doc["lesson"] as? String, "online-softmax")
+        let cells = try XCTUnwrap(doc["cells"] as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(cells.count, 10)
+        for cell in cells {
+            XCTAssertEqual(cell["ok"] as? Bool, true, "\(cell["id"] ?? "?")")
+            XCTAssertFalse((cell["expectations"] as? [Any] ?? []).isEmpty, "every cell has expectations")
+        }
+    }
+
+    func testRunWithSetFlowsDownstream() throws {
+        let out = try DeriveProcess.run(["run", "online-softmax", "--set", "safe.x=[0, 0]", "--cell", "stream", "--format", "json", "--no-record"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let cells = try XCTUnwrap(try out.json()["cells"] as? [[String: Any]])
+        XCTAssertEqual(cells.count, 1)
+        let outputs = try XCTUnwrap(cells[0]["outputs"] as? [String: Any])
+        XCTAssertEqual(outputs["softmax"] as? [Double], [0.5, 0.5])
+        XCTAssertEqual(cells[0]["ok"] as? Bool, false, "the lesson's expectations no longer hold for the edited input")
+    }
+
+    func testTextAndMarkdownOutputFillInTheNumbers() throws {
+        let text = try DeriveProcess.run(["run", "online-softmax", "--no-record"])
+        XCTAssertEqual(text.status, 0)
+        XCTAssertTrue(text.stdout.contains("putting\n0.6364 of the mass") || text.stdout.contains("0.6364 of the mass"), text.stdout)
+        XCTAssertFalse(text.stdout.contains("{{"))
+        let markdown = try DeriveProcess.run(["run", "online-softmax", "--format", "markdown", "--no-record"])
+        XCTAssertTrue(markdown.stdout.contains("| `max` | 5 |"))
+        XCTAssertTrue(markdown.stdout.contains("```cell id=safe compute=softmax.safe"))
+    }
+
+    func testUsageErrorsAreClearAndNonZero() throws {
+        let cases: [([String], String)] = [
+            (["run", "no-such-lesson"], "no lesson 'no-such-lesson'"),
+            (["run"], "name a lesson"),
+            (["run", "online-softmax", "--set", "nocell.x=[1]"], "has no cell 'nocell'"),
+            (["run", "online-softmax", "--set", "safe.nope=1"], "has no parameter 'nope'"),
+            (["run", "online-softmax", "--set", "safe.x=[1,"], "never closed"),
+            (["run", "online-softmax", "--set", "x=[1]"], "several cells have 'x'"),
+            (["run", "online-softmax", "--set", "stream.block=0"], "must be >= 1"),
+            (["run", "online-softmax", "--set", "noequals"], "noequals"),
+            (["compute", "softmax.onlin"], "did you mean 'softmax.online'"),
+            (["compute", "attention.tiled", "--set", "k=[[1, 2, 3]]"], "parameter 'k' has 3 columns"),
+            (["compute", "attention.tiled", "--set", "block=0"], "parameter 'block' must be >= 1"),
+            (["compute", "softmax.safe", "--set", "x=[[1, 2], [3]]"], "ragged matrix"),
+            (["compute", "softmax.safe", "--set", "x=\"text\""], "expects a vector"),
+            (["compute", "softmax.safe", "--set", "x=[1, nan]"], "NaN at index 1"),
+            (["compute", "softmax.safe", "--set", "x=[1, 2]", "--set", "y=1"], "has no parameter 'y'"),
+            (["modules", "nope.nope"], "no compute module"),
+            (["--lessons", "/nonexistent/dir", "list"], "does not exist"),
+        ]
+        for (arguments, message) in cases {
+            let out = try DeriveProcess.run(arguments)
+            XCTAssertNotEqual(out.status, 0, "\(arguments) should fail")
+            XCTAssertTrue(out.stderr.contains(message), "\(arguments): expected '\(message)' in stderr, got: \(out.stderr)")
+            XCTAssertFalse(out.stderr.contains("Fatal error"), "\(arguments) crashed")
+        }
+    }
+
+    func testBadLessonIsReportedWithFileAndLineAndTheOthersStillRun() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        try FileManager.default.copyItem(at: DeriveProcess.root.appendingPathComponent("lessons/online-softmax.md"),
+                                         to: dir.appendingPathComponent("online-softmax.md"))
+        try "---\nid: broken\ntitle: Broken\n---\n\n```cell id=a compute=softmax.safe\nx = [1, 2\n```\n"
+            .write(to: dir.appendingPathComponent("broken.md"), atomically: true, encoding: .utf8)
+        let list = try DeriveProcess.run(["--lessons", dir.path, "list"])
+        XCTAssertEqual(list.status, 0)
+        XCTAssertTrue(list.stdout.contains("online-softmax"))
+        XCTAssertTrue(list.stderr.contains("broken.md:7:5: '[' is never closed"), list.stderr)
+        let check = try DeriveProcess.run(["--lessons", dir.path, "check"])
+        XCTAssertEqual(check.status, 1)
+        XCTAssertTrue(check.stdout.contains("broken.md:7:5"), check.stdout)
+        XCTAssertTrue(check.lastLine.hasSuffix("passed, 1 failed"), check.lastLine)
+        let named = try DeriveProcess.run(["--lessons", dir.path, "run", "broken"])
+        XCTAssertNotEqual(named.status, 0)
+        XCTAssertTrue(named.stderr.contains("did not load"), named.stderr)
+    }
+
+    func testFailingExpectationIsPrintedWithItsLine() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        try "---\nid: wrong\ntitle: Wrong\n---\n\n```cell id=a compute=softmax.safe\nx = [0, 0]\nexpect softmax[0] ≈ 0.6 ± 1e-9\n```\n"
+            .write(to: dir.appendingPathComponent("wrong.md"), atomically: true, encoding: .utf8)
+        let out = try DeriveProcess.run(["--lessons", dir.path, "check", "wrong"])
+        XCTAssertEqual(out.status, 1)
+        XCTAssertTrue(out.stdout.contains("wrong.md:8:8: a: expect softmax[0] ≈ 0.6 ± 1e-9 — got 0.5"), out.stdout)
+        XCTAssertEqual(out.lastLine, "0 passed, 1 failed")
+    }
+
+    func testWithoutATerminalDeriveListsLessonsAndHints() throws {
+        let out = try DeriveProcess.run([])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stdout.contains("online-softmax"))
+        XCTAssertTrue(out.stdout.contains("derive run LESSON"))
+    }
+
+    func testEveryCommandHasHelp() throws {
+        for command in ["", "list", "run", "check", "compute", "modules", "tui"] {
+            let out = try DeriveProcess.run(command.isEmpty ? ["--help"] : [command, "--help"])
+            XCTAssertEqual(out.status, 0, command)
+            XCTAssertTrue(out.stdout.contains("USAGE"), command)
+        }
+    }
+
+    func testModulesDescribesParameters() throws {
+        let out = try DeriveProcess.run(["modules", "softmax.online"])
+        XCTAssertEqual(out.status, 0)
+        XCTAssertTrue(out.stdout.contains("block: int = 1"))
+        XCTAssertTrue(out.stdout.contains("max_abs_diff_vs_safe: num"))
+    }
+}

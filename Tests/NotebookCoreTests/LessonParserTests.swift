@@ -1,0 +1,158 @@
+import NotebookCore
+import XCTest
+
+final class LessonParserTests: XCTestCase {
+    let good = lessonText("""
+        # Demo
+
+        The sum is {{first.total}} and y is {{first.y[1]:.2f}}; literal `{{not.a.placeholder}}` stays.
+
+        ```cell id=first compute=test.add title="Add two vectors"
+        # a comment
+        a = [1, 2]
+        expect y = [11, 22]
+        expect total ≈ 33 ± 1e-12
+        expect y[0] ~= 11 +- 0
+        ```
+
+        ```python
+        {{ not parsed in code }}
+        ```
+
+        ```cell id=second compute=test.scale heavy
+        x = first.y
+        mode = negate
+        expect first < 0
+        expect first <= -22
+        expect y[1] >= -44
+        expect first > -100
+        expect ok = true
+        expect label = negate
+        ```
+        """)
+
+    func testWellFormedLesson() throws {
+        let lesson = try loadLesson(good)
+        XCTAssertEqual(lesson.id, "demo")
+        XCTAssertEqual(lesson.title, "Demo")
+        XCTAssertEqual(lesson.order, 1)
+        XCTAssertEqual(lesson.cells.map(\.id), ["first", "second"])
+        XCTAssertEqual(lesson.cells[0].title, "Add two vectors")
+        XCTAssertTrue(lesson.cells[1].isHeavy)
+        XCTAssertEqual(lesson.cells[0].expectations.count, 3)
+        XCTAssertEqual(lesson.cells[1].expectations.count, 6)
+        XCTAssertEqual(lesson.cells[1].dependencies, ["first"])
+        XCTAssertEqual(lesson.cells[0].location.line, 11)
+        guard case .prose(let lines) = lesson.blocks[0] else { return XCTFail("expected prose first") }
+        let placeholders = lines.flatMap(\.segments).compactMap { segment -> Placeholder? in
+            if case .placeholder(let p) = segment { p } else { nil }
+        }
+        XCTAssertEqual(placeholders.map(\.reference.description), ["first.total", "first.y[1]"])
+        XCTAssertEqual(placeholders.map(\.format), [nil, ".2f"])
+        XCTAssertTrue(lines.contains { $0.isCode && $0.raw.contains("not parsed") } || lesson.blocks.contains {
+            if case .prose(let l) = $0 { l.contains { $0.isCode && $0.raw.contains("not parsed") } } else { false }
+        })
+    }
+
+    func testSourcesInBothForms() throws {
+        let list = try loadLesson("---\nid: a\ntitle: A\nsources:\n  - One (2018)\n  - \"Two, 2022\"\n---\nText\n")
+        XCTAssertEqual(list.sources, ["One (2018)", "Two, 2022"])
+        let inline = try loadLesson("---\nid: a\ntitle: A\nsources: [One, Two]\n---\n")
+        XCTAssertEqual(inline.sources, ["One", "Two"])
+    }
+
+    func assertError(_ text: String, _ expected: String, line: Int? = nil, file: StaticString = #filePath, testLine: UInt = #line) {
+        let errors = loadErrors(text)
+        XCTAssertTrue(errors.contains { $0.contains(expected) && (line == nil || $0.hasPrefix("\(line!):")) },
+                      "expected '\(expected)' at line \(line.map(String.init) ?? "?"), got \(errors)", file: file, line: testLine)
+    }
+
+    func testFrontMatterErrors() {
+        assertError("# no front matter\n", "expected front matter", line: 1)
+        assertError("---\ntitle: T\n---\n", "no 'id'", line: 1)
+        assertError("---\nid: ok\n---\n", "no 'title'", line: 1)
+        assertError("---\nid: Bad_ID\ntitle: T\n---\n", "must match [a-z0-9-]+", line: 2)
+        assertError("---\nid: a\ntitle: T\norder: first\n---\n", "order must be a whole number", line: 4)
+        assertError("---\nid: a\ntitle: T\nauthor: me\n---\n", "unknown front matter key 'author'", line: 4)
+        assertError("---\nid: a\ntitle: T\n", "never closed", line: 1)
+    }
+
+    func testCellSyntaxErrors() {
+        assertError(lessonText("```cell compute=test.add\n```\n"), "cell has no id", line: 7)
+        assertError(lessonText("```cell id=a\n```\n"), "has no compute=", line: 7)
+        assertError(lessonText("```cell id=a compute=test.add colour=red\n```\n"), "unknown cell option 'colour=red'", line: 7)
+        assertError(lessonText("```cell id=a compute=test.add\na = [1, 2]\n"), "cell block is never closed", line: 7)
+        assertError(lessonText("```cell id=a compute=test.add\n```\n```cell id=a compute=test.add\n```\n"), "duplicate cell id 'a'", line: 9)
+        assertError(lessonText("```cell id=a compute=test.add\nthis is prose\n```\n"), "expected 'name = value'", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\na = [1, 2\n```\n"), "'[' is never closed", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\na = [1]\na = [2]\n```\n"), "set twice", line: 9)
+        assertError(lessonText("```cell id=a compute=test.add\nexpect y\n```\n"), "expected 'expect OUTPUT OP VALUE'", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\nexpect total ≈ 3\n```\n"), "needs a tolerance", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\nexpect total < big\n```\n"), "expected a number for the bound", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\nexpect total ≈ 3 ± -1\n```\n"), "tolerance must be ≥ 0", line: 8)
+    }
+
+    func testColumnsPointAtTheProblem() {
+        let errors = loadErrors(lessonText("```cell id=a compute=test.add\na = [1, [2]]\n```\n"))
+        XCTAssertTrue(errors.first?.hasPrefix("8:9:") == true, "\(errors)")
+    }
+
+    func testChecksAgainstTheRegistry() {
+        assertError(lessonText("```cell id=a compute=test.ad\n```\n"), "unknown compute module 'test.ad' (did you mean 'test.add'?)", line: 7)
+        assertError(lessonText("```cell id=a compute=test.add\nc = 1\n```\n"), "has no parameter 'c'", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\na = \"text\"\n```\n"), "parameter 'a' expects a vector, got a text", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\na = [[1, 2], [3, 4]]\n```\n"), "parameter 'a' expects a vector", line: 8)
+        assertError(lessonText("```cell id=a compute=test.scale\nmode = sideways\n```\n"), "expects one of plain, negate", line: 8)
+        assertError(lessonText("```cell id=a compute=test.scale\nk = nan\n```\n"), "must be finite", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\nexpect nothing = 1\n```\n"), "test.add has no output 'nothing'", line: 8)
+    }
+
+    func testReferenceErrors() {
+        let later = lessonText("```cell id=a compute=test.scale\nx = b.y\n```\n```cell id=b compute=test.add\n```\n")
+        assertError(later, "refers to 'b', which comes later", line: 8)
+        assertError(lessonText("```cell id=a compute=test.scale\nx = zz.y\n```\n"), "no such cell", line: 8)
+        assertError(lessonText("```cell id=a compute=test.scale\nx = a.y\n```\n"), "a cycle", line: 8)
+        let missingOutput = lessonText("```cell id=a compute=test.add\n```\n```cell id=b compute=test.scale\nx = a.nope\n```\n")
+        assertError(missingOutput, "has no output 'nope'", line: 10)
+        let tooDeep = lessonText("```cell id=a compute=test.add\n```\n```cell id=b compute=test.scale\nx = a.total[0]\n```\n")
+        assertError(tooDeep, "has 1 index(es) but total is a number", line: 10)
+    }
+
+    func testPlaceholderErrors() {
+        assertError(lessonText("Value {{a.total\n```cell id=a compute=test.add\n```\n"), "'{{' is never closed", line: 7)
+        assertError(lessonText("Value {{a}}\n"), "expected {{cell.output}}", line: 7)
+        assertError(lessonText("Value {{zz.total}}\n"), "names no cell", line: 7)
+        assertError(lessonText("Value {{a.total:.4x}}\n```cell id=a compute=test.add\n```\n"), "unknown format ':.4x'", line: 7)
+        assertError(lessonText("Value {{a.none}}\n```cell id=a compute=test.add\n```\n"), "has no output 'none'", line: 7)
+    }
+
+    func testEveryErrorIsReportedNotJustTheFirst() {
+        let errors = loadErrors(lessonText("```cell id=a compute=nope\n```\n```cell id=b compute=test.add\nq = 1\nexpect z = 1\n```\n"))
+        XCTAssertEqual(errors.count, 3, "\(errors)")
+    }
+
+    func testOneBadLessonDoesNotStopTheOthers() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("derive-lib-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try lessonText("Fine.\n", id: "good").write(to: dir.appendingPathComponent("a.md"), atomically: true, encoding: .utf8)
+        try "not a lesson".write(to: dir.appendingPathComponent("b.md"), atomically: true, encoding: .utf8)
+        try lessonText("Again.\n", id: "good").write(to: dir.appendingPathComponent("c.md"), atomically: true, encoding: .utf8)
+        try Data([0xff, 0xfe, 0x00]).write(to: dir.appendingPathComponent("d.md"))
+        let library = LessonLoader(registry: testRegistry).loadDirectory(dir)
+        XCTAssertEqual(library.lessons.map(\.id), ["good"])
+        XCTAssertEqual(library.errors.count, 3, "\(library.errors)")
+        XCTAssertTrue(library.errors.contains { $0.message.contains("duplicate lesson id 'good'") })
+        XCTAssertTrue(library.errors.contains { $0.message.contains("not UTF-8") })
+    }
+
+    func testNoiseNeverTraps() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["---\n", "id: a\n", "title: T\n", "```cell id=c compute=test.add\n", "```\n", "a = [1, 2]\n",
+                      "{{c.y[", "expect y[0] ≈ 1 ± ", "x = c.", "\"", "[[", "]", "\n", "~~~\n", "{{", "}}", "= ="]
+        for _ in 0..<1500 {
+            let text = (0..<Int.random(in: 0...14, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            _ = LessonLoader(registry: testRegistry).load(text, file: "fuzz.md")
+        }
+    }
+}
