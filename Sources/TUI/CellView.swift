@@ -202,6 +202,32 @@ enum CellView {
         return Detail(lines: lines, editorLine: editorLine)
     }
 
+    /// A long vector as index–value pairs in aligned columns, row by row:
+    /// `0  0.0497871   1  0.0183156   2  0.135335`.
+    static func vectorGrid(_ xs: [Double], width: Int, theme: Theme, limit: Int = 256) -> [Line] {
+        let shown = Array(xs.prefix(limit))
+        let values = Table.alignColumn(shown.map { compact($0) })
+        let indexWidth = String(max(0, shown.count - 1)).count
+        let valueWidth = values.map { TextWidth.of($0) }.max() ?? 1
+        let gap = 3
+        let pairWidth = indexWidth + 1 + valueWidth
+        let perRow = max(1, (width + gap) / (pairWidth + gap))
+        var lines: [Line] = []
+        var start = 0
+        while start < shown.count {
+            var line: Line = []
+            for i in start..<min(shown.count, start + perRow) {
+                if i > start { line.append(Span(String(repeating: " ", count: gap))) }
+                line.append(Span(TextWidth.pad(String(i), to: indexWidth, alignRight: true) + " ", theme.dim))
+                line.append(Span(values[i]))
+            }
+            lines.append(line)
+            start += perRow
+        }
+        if xs.count > shown.count { lines.append([Span("… \(xs.count - shown.count) more", theme.dim)]) }
+        return lines
+    }
+
     static func duration(_ seconds: Double) -> String {
         if seconds < 1e-3 { return "\(max(1, Int((seconds * 1e6).rounded()))) µs" }
         if seconds < 1 { return String(format: "%.1f ms", seconds * 1e3) }
@@ -253,13 +279,8 @@ enum CellView {
                     continue
                 }
                 flushScalars()
-                let shown = Array(xs.prefix(64))
                 label("\(name) (\(xs.count))")
-                let table = Table(header: ["i"] + shown.indices.map(String.init),
-                                  rows: [[""] + shown.map { compact($0) }],
-                                  headerStyle: theme.dim, firstColumnStyle: theme.dim)
-                add(table.lines(width: inner - 1))
-                if xs.count > shown.count { label("… \(xs.count - shown.count) more") }
+                add(vectorGrid(xs, width: inner - 1, theme: theme))
             case (_, .matrix(let rows)):
                 flushScalars()
                 let columns = rows.first?.count ?? 0

@@ -27,11 +27,11 @@ enum Document {
         var starts = Array(repeating: 0, count: session.lesson.cells.count)
         var ends = starts
         var editorLine: Int?
-        lines.append([Span(session.lesson.title, state.theme.heading1)])
+        // The title is in the title bar; the summary opens the text.
         if !session.lesson.summary.isEmpty {
             lines += Wrap.wrap([Span(session.lesson.summary, state.theme.dim)], width: w)
+            lines.append([])
         }
-        lines.append([])
         for block in session.lesson.blocks {
             switch block {
             case .prose(let proseLines):
