@@ -318,9 +318,11 @@ private func followScroll(_ state: inout AppState) -> [Effect] {
     let top = session.scroll, bottom = session.scroll + state.geometry().content.height
     let start = layout.cellStarts[session.focusedCell]
     if start >= top && start < bottom { return [] }
-    // A cell whose header is in view, else the one whose body covers the top line.
+    // A cell whose header is in view, else the one whose body covers the top line, else the
+    // next one below: the one the reader is about to meet.
     let candidate = layout.cellStarts.firstIndex { $0 >= top && $0 < bottom }
         ?? layout.cell(atLine: top).flatMap { layout.cellEnds[$0] > top ? $0 : nil }
+        ?? layout.cellStarts.firstIndex { $0 >= bottom }
     guard let next = candidate, next != session.focusedCell else { return [] }
     session.focusedCell = next
     session.selectedParameter = 0

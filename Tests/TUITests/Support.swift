@@ -68,3 +68,9 @@ struct SlowCount: ComputeModule {
         return ["count": .integer(steps)]
     }
 }
+
+/// The open lesson's text as one string, lines joined by spaces (wrapping does not matter).
+func proseText(_ state: AppState) -> String {
+    state.documentLayout(state.session!).lines.map { $0.plainText.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty }.joined(separator: " ")
+}
