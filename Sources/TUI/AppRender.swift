@@ -138,18 +138,20 @@ private func renderLesson(_ state: AppState, _ buffer: inout ScreenBuffer) {
     let cells = session.lesson.cells.count
     let view = g.content.height
     let maxScroll = max(0, layout.lines.count - view)
-    let percent = maxScroll == 0 ? 100 : min(100, session.scroll * 100 / maxScroll)
+    // The text may have become shorter since the last scroll (an edit): show the last page.
+    let scroll = min(session.scroll, maxScroll)
+    let percent = maxScroll == 0 ? 100 : min(100, scroll * 100 / maxScroll)
     let position = cells > 0 ? "cell \(session.focusedCell + 1)/\(cells) · \(percent)%" : "\(percent)%"
     titleBar(state, &buffer, left: session.lesson.title, right: state.width >= 60 ? position : "\(percent)%")
 
-    buffer.draw(layout.lines, in: g.text, from: session.scroll)
+    buffer.draw(layout.lines, in: g.text, from: scroll)
     if let query = state.lastSearch, state.search == nil {
         highlight(&buffer, g.text, query, theme.searchMatch)
     }
     // Scroll marks in the right margin of the text.
     let markX = g.text.maxX
-    if session.scroll > 0 { buffer.put("↑", x: markX, y: g.text.y, style: theme.dim) }
-    if session.scroll < maxScroll { buffer.put("↓", x: markX, y: g.text.maxY - 1, style: theme.dim) }
+    if scroll > 0 { buffer.put("↑", x: markX, y: g.text.y, style: theme.dim) }
+    if scroll < maxScroll { buffer.put("↓", x: markX, y: g.text.maxY - 1, style: theme.dim) }
 
     if let panel = g.panel, let separator = g.separatorX {
         for y in g.content.y..<g.content.maxY { buffer.put("│", x: separator, y: y, style: theme.dim) }

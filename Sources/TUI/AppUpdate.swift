@@ -475,7 +475,6 @@ private func applyEdit(_ state: inout AppState) -> [Effect] {
     }
     session.editor = nil
     state.session = session
-    clampSessionScroll(&state)
     let cellID = editor.cellID
     let result = session.notebook.result(cellID)
     var message = "\(editor.parameter) = \(source)"
@@ -506,7 +505,6 @@ private func resetFocused(_ state: inout AppState) -> [Effect] {
     }
     let updated = session.notebook.resetOverrides(cell: cell.id)
     state.session = session
-    clampSessionScroll(&state)
     state.status = StatusMessage("reset \(cell.id) to the lesson's values")
     let reran = updated.filter { session.notebook.result($0).status != .stale }
     var effects: [Effect] = [.record(.overrides(lessonID: session.lesson.id, cellID: cell.id, sources: [:]))]
@@ -537,7 +535,6 @@ private func runFocused(_ state: inout AppState) -> [Effect] {
     }
     let updated = session.notebook.run(cell.id)
     state.session = session
-    clampSessionScroll(&state)
     let result = session.notebook.result(cell.id)
     state.status = result.passed ? StatusMessage("ran \(cell.id) in \(CellView.duration(result.duration))")
         : StatusMessage("\(cell.id): \(result.status.summary)", isError: true)
@@ -554,7 +551,6 @@ private func runAll(_ state: inout AppState) -> [Effect] {
         session.notebook.apply(result, to: id)
     }
     state.session = session
-    clampSessionScroll(&state)
     let results = session.lesson.cells.map { session.notebook.result($0.id) }
     let failed = results.filter { !$0.passed && ($0.status == .ok || { if case .failed = $0.status { true } else { false } }($0)) }.count
     let ran = results.filter { $0.status == .ok || { if case .failed = $0.status { true } else { false } }($0) }.count
@@ -577,7 +573,6 @@ private func finishJob(_ state: inout AppState, id: Int, result: CellResult) -> 
     }
     let updated = session.notebook.apply(result, to: job.cellID)
     state.session = session
-    clampSessionScroll(&state)
     state.status = result.passed ? StatusMessage("\(job.cellID) finished in \(CellView.duration(result.duration))")
         : StatusMessage("\(job.cellID): \(result.status.summary)", isError: true)
     let runs = runRecords(session.notebook, updated.filter { session.notebook.result($0).status != .stale })

@@ -292,10 +292,10 @@ public struct Chart: Widget {
                         Span(String(grid[r]), lineStyle)])
         }
         let last = String(values.count - 1)
-        var axis = String(repeating: " ", count: labelWidth) + "└" + String(repeating: "─", count: plotWidth)
+        let usedWidth = bars && barWidth >= 1 ? min(plotWidth, values.count * min(barWidth, 6)) : plotWidth
+        var axis = String(repeating: " ", count: labelWidth) + "└" + String(repeating: "─", count: usedWidth)
         out.append([Span(axis, axisStyle)])
         axis = String(repeating: " ", count: labelWidth + 1) + "0"
-        let usedWidth = bars && barWidth >= 1 ? min(plotWidth, values.count * min(barWidth, 6)) : plotWidth
         let lastColumn = labelWidth + 1 + usedWidth - last.count
         if values.count > 1 && lastColumn > axis.count {
             axis += String(repeating: " ", count: lastColumn - axis.count) + last

@@ -17,7 +17,15 @@ public enum Wrap {
         let firstPad = firstIndent ?? indent
         var glyphs: [Glyph] = []
         for span in spans {
-            for character in Sanitize.visible(span.text) {
+            let text = Sanitize.visible(span.text)
+            if text.utf8.allSatisfy({ $0 < 0x80 }) {
+                // Fast path: printable ASCII, one column per byte (controls were escaped above).
+                for byte in text.utf8 {
+                    glyphs.append(Glyph(character: Character(Unicode.Scalar(byte)), style: span.style, width: 1))
+                }
+                continue
+            }
+            for character in text {
                 let w = TextWidth.of(character)
                 if w == 0 && character != " " { continue }
                 // Newlines inside a paragraph are soft: they read as spaces.

@@ -81,6 +81,18 @@ tmux resize-window -t "$SESSION" -x 100 -y 30
 expect "OUTPUTS"
 expect_not "Terminal too small"
 
+# The mouse wheel scrolls (SGR mouse reports, as xterm and tmux send them): three lines a notch.
+send g
+expect " 0%"
+top=$(screen | sed -n 2p)
+send -l $'\e[<65;10;10M'
+expect " 30%"
+[ "$(screen | sed -n 2p)" != "$top" ] || fail "the wheel did not scroll down"
+send -l $'\e[<64;10;10M'
+expect " 0%"
+[ "$(screen | sed -n 2p)" = "$top" ] || fail "the wheel did not scroll back up"
+send g
+
 # 5. Help overlay, then back to the list and out with q.
 send "?"
 expect "Keys · any key closes"
@@ -111,7 +123,27 @@ kill -TERM "$app_pid"
 expect "EXIT=0"
 check_restored after-sigterm
 
-# 8. NO_COLOR and TERM=dumb.
+# 8. SIGHUP (the terminal went away) and a crash (SIGSEGV) restore the terminal as well.
+send "$BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
+expect "PARAMETERS"
+app_pid=$(pgrep -P "$shell_pid" -x derive || true)
+[ -n "$app_pid" ] || fail "could not find the derive process"
+kill -HUP "$app_pid"
+expect "EXIT=0"
+check_restored after-sighup
+send "$BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
+expect "PARAMETERS"
+app_pid=$(pgrep -P "$shell_pid" -x derive || true)
+[ -n "$app_pid" ] || fail "could not find the derive process"
+kill -SEGV "$app_pid"
+expect "EXIT=139"
+check_restored after-crash
+
+# 9. An 8-colour terminal, NO_COLOR and TERM=dumb.
+send "clear; TERM=xterm $BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
+expect "in blocks of 3 steps"
+send q q
+expect "EXIT=0"
 send "NO_COLOR=1 $BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
 expect "in blocks of 3 steps"
 send q q
