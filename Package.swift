@@ -23,7 +23,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NotebookCoreTests", dependencies: ["NotebookCore"]),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons"],
                     resources: [.copy("Fixtures")]),

@@ -7,7 +7,11 @@ public enum TextChart {
     public static func columns(_ values: [Double], height: Int = 6, width: Int = 2) -> [String] {
         let finite = values.filter(\.isFinite)
         guard let high = finite.max(), let low = finite.min(), height > 0 else { return [] }
-        let floor = min(low, 0), top = high > floor ? high : floor + 1
+        // Start the axis at 0 unless the values sit in a narrow band far from it (a learning
+        // curve between 0.77 and 0.91 would otherwise look flat).
+        let narrowBand = low > 0 && high - low < 0.5 * high
+        let floor = narrowBand ? low - (high - low) * 0.25 : min(low, 0)
+        let top = high > floor ? high : floor + 1
         let topLabel = NumberText.format(top, spec: ".4g"), bottomLabel = NumberText.format(floor, spec: ".4g")
         let labelWidth = max(topLabel.count, bottomLabel.count)
         var lines: [String] = []

@@ -1,11 +1,7 @@
 /// Renders a notebook as plain text: the derivation with its values filled in and, under
 /// each cell, its parameters and outputs as aligned tables.
 public struct TextRenderer {
-    public var math: (String) -> String
-
-    public init(math: @escaping (String) -> String = { $0 }) {
-        self.math = math
-    }
+    public init() {}
 
     public func render(_ notebook: Notebook, onlyCell: String? = nil) -> String {
         var out: [String] = []
@@ -20,8 +16,7 @@ public struct TextRenderer {
             switch block {
             case .prose(let lines):
                 guard onlyCell == nil else { continue }
-                for line in lines {
-                    let text = proseLine(line, notebook)
+                for text in proseText(lines, notebook) {
                     if text.isEmpty && (out.last?.isEmpty ?? true) { continue }
                     out.append(text)
                 }
@@ -35,22 +30,49 @@ public struct TextRenderer {
         return TerminalText.escapeControls(out.joined(separator: "\n")) + "\n"
     }
 
-    func proseLine(_ line: ProseLine, _ notebook: Notebook) -> String {
-        if line.isCode { return line.raw.hasPrefix("```") || line.raw.hasPrefix("~~~") ? "" : "    " + line.raw }
-        var text = ""
-        for segment in line.segments {
-            switch segment {
-            case .text(let s): text += s
-            case .placeholder(let p): text += notebook.resolve(p).text
+    /// Prose with placeholders filled in and math rendered a paragraph at a time, so that a
+    /// `$$...$$` block spread over several lines still renders.
+    func proseText(_ lines: [ProseLine], _ notebook: Notebook) -> [String] {
+        var out: [String] = []
+        var paragraph: [String] = []
+        func flush() {
+            guard !paragraph.isEmpty else { return }
+            out += MathText.renderInline(paragraph.joined(separator: "\n")).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { Self.heading(String($0)) }
+            paragraph = []
+        }
+        for line in lines {
+            if line.isCode {
+                flush()
+                let fence = line.raw.hasPrefix("```") || line.raw.hasPrefix("~~~")
+                out.append(fence ? "" : "    " + line.raw)
+            } else if line.raw.trimmingSpace.isEmpty {
+                flush()
+                out.append("")
+            } else {
+                paragraph.append(Self.filled(line, notebook))
             }
         }
-        let rendered = math(text)
-        if rendered.hasPrefix("#") {
-            let title = rendered.drop { $0 == "#" }.trimmingSpace
-            let rule: Character = rendered.hasPrefix("##") ? "─" : "═"
-            return title + "\n" + String(repeating: rule, count: max(title.count, 3))
-        }
-        return rendered
+        flush()
+        return out
+    }
+
+    /// The line with every `{{...}}` replaced by its current value.
+    static func filled(_ line: ProseLine, _ notebook: Notebook) -> String {
+        line.segments.map { segment in
+            switch segment {
+            case .text(let s): s
+            case .placeholder(let p): notebook.resolve(p).text
+            }
+        }.joined()
+    }
+
+    /// `# Title` becomes the title over a rule.
+    static func heading(_ line: String) -> String {
+        guard line.hasPrefix("#") else { return line }
+        let title = line.drop { $0 == "#" }.trimmingSpace
+        let rule: Character = line.hasPrefix("##") ? "─" : "═"
+        return title + "\n" + String(repeating: rule, count: max(title.count, 3))
     }
 
     func cellLines(_ cell: CellSpec, _ result: CellResult, notebook: Notebook) -> [String] {

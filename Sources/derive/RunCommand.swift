@@ -60,7 +60,7 @@ struct RunCommand: ParsableCommand {
                 if case .failed = notebook.result($0.id).status { true } else { false }
             }
             switch format {
-            case .text: print(TextRenderer(math: MathRendering.terminal).render(notebook, onlyCell: cell), terminator: "")
+            case .text: print(TextRenderer().render(notebook, onlyCell: cell), terminator: "")
             case .markdown: print(MarkdownRenderer().render(notebook), terminator: "")
             case .json: documents.append(JSONRenderer.lesson(notebook, onlyCell: cell))
             }
@@ -85,9 +85,4 @@ enum LessonSelection {
             throw ValidationError("no lesson '\(id)'; lessons are: \(known.joined(separator: ", "))")
         }
     }
-}
-
-/// How math in prose is shown on a terminal.
-enum MathRendering {
-    static let terminal: @Sendable (String) -> String = { $0 }
 }

@@ -9,5 +9,9 @@ public enum Lessons {
         SoftmaxStepModule(),
         ReinforceModule(),
         ActorCriticModule(),
+        NCEBinaryModule(),
+        InfoNCELossModule(),
+        InfoNCEBatchModule(),
+        DiscreteMutualInformationModule(),
     ])
 }
