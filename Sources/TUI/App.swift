@@ -153,7 +153,7 @@ public struct AppState: Sendable {
     public init(registry: ModuleRegistry, lessons: [LessonEntry], loadErrors: [String] = [],
                 width: Int = 80, height: Int = 24, color: Bool = true, resumeLessonID: String? = nil,
                 now: Date = Date(),
-                renderMath: @escaping @Sendable (String, Bool) -> String = { tex, _ in tex }) {
+                renderMath: @escaping @Sendable (String, Bool) -> String = { tex, _ in MathText.render(tex) }) {
         self.registry = registry
         self.lessons = lessons.sorted { ($0.lesson.order, $0.lesson.id) < ($1.lesson.order, $1.lesson.id) }
         self.loadErrors = loadErrors

@@ -238,13 +238,16 @@ enum Document {
         return result
     }
 
-    /// Inline Markdown: `**strong**`, `*emphasis*`, `` `code` ``, `$math$`, `[links](url)`,
-    /// backslash escapes, and `{{...}}` values highlighted.
+    /// Inline Markdown: `**strong**`, `*emphasis*`, `` `code` ``, `$math$` (and GitHub's
+    /// `` $`math`$ ``), `[links](url)`, backslash escapes, and `{{...}}` values highlighted.
+    ///
+    /// An inline `$` opens math only when followed by a non-space and closes only when
+    /// preceded by a non-space and not followed by a digit, as ``MathText`` does, so prices
+    /// such as "$5 or $10" stay prose.
     static func inline(_ segments: [ProseSegment], state: AppState, notebook: Notebook, base: Style) -> Line {
         let theme = state.theme
         var spans: Line = []
         var bold = false, italic = false, code = false
-        var math: String?
         var text = ""
 
         func style() -> Style {
@@ -258,15 +261,14 @@ enum Document {
             if !text.isEmpty { spans.append(Span(text, style())) }
             text = ""
         }
+        func math(_ tex: [Character]) {
+            emit()
+            spans.append(Span(state.renderMath(String(tex), false), theme.math))
+        }
         for segment in segments {
             switch segment {
             case .placeholder(let placeholder):
-                if let m = math {
-                    if !m.isEmpty { spans.append(Span(state.renderMath(m, false), theme.math)) }
-                    math = ""
-                } else {
-                    emit()
-                }
+                emit()
                 let resolved = notebook.resolve(placeholder)
                 spans.append(Span(resolved.text, resolved.available ? theme.value : theme.valueMissing))
             case .text(let t):
@@ -275,17 +277,6 @@ enum Document {
                 while i < chars.count {
                     let c = chars[i]
                     let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
-                    if var m = math {
-                        if c == "$" {
-                            spans.append(Span(state.renderMath(m, false), theme.math))
-                            math = nil
-                        } else {
-                            m.append(c)
-                            math = m
-                        }
-                        i += 1
-                        continue
-                    }
                     if code {
                         if c == "`" { emit(); code = false } else { text.append(c) }
                         i += 1
@@ -298,8 +289,33 @@ enum Document {
                         continue
                     case "`":
                         emit(); code = true
-                    case "$":
-                        emit(); math = ""
+                    case "$" where next == "`":
+                        // $`...`$
+                        var j = i + 2
+                        while j + 1 < chars.count && !(chars[j] == "`" && chars[j + 1] == "$") { j += 1 }
+                        if j + 1 < chars.count {
+                            math(Array(chars[(i + 2)..<j]))
+                            i = j + 2
+                            continue
+                        }
+                        text.append(c)
+                    case "$" where next.map { !$0.isWhitespace && $0 != "$" } == true:
+                        var j = i + 2
+                        var close: Int?
+                        while j < chars.count {
+                            if chars[j] == "$" && !chars[j - 1].isWhitespace && chars[j - 1] != "\\"
+                                && (j + 1 >= chars.count || !chars[j + 1].isNumber) {
+                                close = j
+                                break
+                            }
+                            j += 1
+                        }
+                        if let close {
+                            math(Array(chars[(i + 1)..<close]))
+                            i = close + 1
+                            continue
+                        }
+                        text.append(c)
                     case "*" where next == "*":
                         emit(); bold.toggle()
                         i += 2
@@ -326,7 +342,6 @@ enum Document {
                 }
             }
         }
-        if let m = math { text += "$" + m }
         emit()
         return spans
     }

@@ -37,8 +37,7 @@ struct TUICommand: ParsableCommand {
         var state = AppState(registry: Lessons.registry,
                              lessons: library.lessons.map { LessonEntry(lesson: $0) },
                              loadErrors: library.errors.map(\.description),
-                             color: !noColor, resumeLessonID: resumeID,
-                             renderMath: { tex, _ in MathRendering.terminal(tex) })
+                             color: !noColor, resumeLessonID: resumeID)
         if let id = lesson ?? (resume ? resumeID : nil) {
             _ = openLesson(&state, id: id)
         }
@@ -50,7 +49,7 @@ struct TUICommand: ParsableCommand {
             if let id = lesson, let chosen = library.lesson(id) {
                 var notebook = Notebook(lesson: chosen, registry: Lessons.registry)
                 notebook.runAll(includeHeavy: false)
-                print(TextRenderer(math: MathRendering.terminal).render(notebook), terminator: "")
+                print(TextRenderer().render(notebook), terminator: "")
             } else {
                 print(LessonListing.text(library))
             }

@@ -15,8 +15,7 @@ func makeState(width: Int = 100, height: Int = 30, color: Bool = true,
     let library = fixtureLibrary(registry: registry)
     XCTAssertEqual(library.errors.map(\.description), [], "fixtures must load")
     return AppState(registry: registry, lessons: library.lessons.map { LessonEntry(lesson: $0) },
-                    width: width, height: height, color: color,
-                    renderMath: { tex, _ in tex.replacingOccurrences(of: "\\max", with: "max") })
+                    width: width, height: height, color: color)
 }
 
 /// Opens a lesson and returns the state.

@@ -85,12 +85,19 @@ expect_not "Terminal too small"
 send g
 expect " 0%"
 top=$(screen | sed -n 2p)
+# Waits until line 2 of the screen is (or is not) the given text.
+line2() {
+    for _ in $(seq 1 100); do
+        if [ "$1" = is ] && [ "$(screen | sed -n 2p)" = "$2" ]; then passed=$((passed + 1)); return 0; fi
+        if [ "$1" = not ] && [ "$(screen | sed -n 2p)" != "$2" ]; then passed=$((passed + 1)); return 0; fi
+        sleep 0.05
+    done
+    fail "line 2 should $1 be '$2'"
+}
 send -l $'\e[<65;10;10M'
-expect " 30%"
-[ "$(screen | sed -n 2p)" != "$top" ] || fail "the wheel did not scroll down"
+line2 not "$top"
 send -l $'\e[<64;10;10M'
-expect " 0%"
-[ "$(screen | sed -n 2p)" = "$top" ] || fail "the wheel did not scroll back up"
+line2 is "$top"
 send g
 
 # 5. Help overlay, then back to the list and out with q.
