@@ -122,10 +122,10 @@ private func renderList(_ state: AppState, _ buffer: inout ScreenBuffer) {
         buffer.put("↓", x: area.maxX - 1, y: area.maxY - 1, style: theme.dim)
     }
     if top > 0 { buffer.put("↑", x: area.maxX - 1, y: area.y, style: theme.dim) }
-    var hints = "Enter open · j/k move"
-    if state.resumeLessonID != nil { hints += " · r resume" }
-    hints += " · / find · ? help · q quit"
-    bottomBar(state, &buffer, hints: hints)
+    var hints = ["Enter open", "q quit", "? help", "j/k move"]
+    if state.resumeLessonID != nil { hints.insert("r resume", at: 1) }
+    hints.append("/ find")
+    bottomBar(state, &buffer, hints: fitted(hints, width: state.width - 2))
 }
 
 // MARK: - Lesson
@@ -165,15 +165,27 @@ private func renderLesson(_ state: AppState, _ buffer: inout ScreenBuffer) {
             buffer.put("This lesson has no cells.", x: panel.x, y: panel.y, style: theme.dim, clip: panel)
         }
     }
-    let hints: String
+    let hints: [String]
     if session.editor != nil {
-        hints = "Enter apply · Esc cancel · Ctrl-U clear"
-    } else if state.width >= 100 {
-        hints = "j/k scroll · n/p cell · Enter run · [ ] param · e edit · u reset · R run all · / search · ? help · q back"
+        hints = ["Enter apply", "Esc cancel", "Ctrl-U clear", "←/→ move"]
+    } else if state.job != nil {
+        hints = ["Esc cancel the run", "? help", "n/p cell", "j/k scroll"]
     } else {
-        hints = "n/p cell · e edit · Enter run · ? help · q back"
+        hints = ["n/p cell", "e edit", "Enter run", "? help", "q back", "[ ] param", "j/k scroll", "u reset",
+                 "R run all", "/ search"]
     }
-    bottomBar(state, &buffer, hints: hints)
+    bottomBar(state, &buffer, hints: fitted(hints, width: state.width - 2))
+}
+
+/// As many hints as fit, most important first, joined by dots.
+private func fitted(_ hints: [String], width: Int) -> String {
+    var text = ""
+    for hint in hints {
+        let next = text.isEmpty ? hint : text + " · " + hint
+        if TextWidth.of(next) > width { break }
+        text = next
+    }
+    return text
 }
 
 /// Restyles every case-insensitive occurrence of `query` in the rows of `rect`.

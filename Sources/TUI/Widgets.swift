@@ -341,7 +341,7 @@ public struct Heatmap: Widget {
             if columns > fit { line.append(Span("…", legendStyle)) }
             out.append(line)
         }
-        let legend = "· \(Chart.label(lo))  ░▒▓  █ \(Chart.label(hi))  (\(matrix.count)×\(columns))"
+        let legend = "·=\(Chart.label(lo)) … █=\(Chart.label(hi))  (\(matrix.count)×\(columns))"
         out.append([Span(TextWidth.truncate(legend, to: width), legendStyle)])
         return out
     }
