@@ -14,10 +14,12 @@ let package = Package(
     targets: [
         .target(name: "NotebookCore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Lessons", dependencies: ["NotebookCore"], path: "Sources/lessons"),
+        .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
+        .target(name: "TUI", dependencies: ["NotebookCore", "CNCurses"]),
         .executableTarget(
             name: "derive",
             dependencies: [
-                "NotebookCore", "Lessons",
+                "NotebookCore", "Lessons", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -27,6 +29,8 @@ let package = Package(
         ),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,7 +25,7 @@ struct Derive: ParsableCommand {
         if Terminal.isInteractive {
             var tui = TUICommand()
             tui.global = global
-            try tui.run()
+            try tui.open(resume: true)
             return
         }
         let library = try global.loadLibrary()

@@ -1,5 +1,8 @@
 import ArgumentParser
+import Foundation
+import Lessons
 import NotebookCore
+import TUI
 
 struct TUICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,9 +16,43 @@ struct TUICommand: ParsableCommand {
     var lesson: String?
 
     func run() throws {
+        try open(resume: false)
+    }
+
+    /// Opens the notebook. With `resume` (bare `derive`), it opens the lesson the learner was
+    /// last in, or the list when there is none.
+    func open(resume: Bool) throws {
+        let library = try global.loadLibrary()
+        if let lesson, library.lesson(lesson) == nil {
+            let ids = library.lessons.map(\.id).joined(separator: ", ")
+            throw ValidationError("no lesson '\(lesson)'; the lessons are \(ids.isEmpty ? "(none)" : ids)")
+        }
         guard Terminal.isInteractive else {
             throw ValidationError("the notebook needs a terminal; use `derive run LESSON` for batch output")
         }
-        throw ValidationError("the interactive notebook is not built yet; use `derive run LESSON`")
+        let environment = ProcessInfo.processInfo.environment
+        let noColor = global.noColor || !(environment["NO_COLOR"] ?? "").isEmpty
+        // Progress and the lesson to resume come from the progress store once it is wired in.
+        let resumeID: String? = nil
+        var state = AppState(registry: Lessons.registry,
+                             lessons: library.lessons.map { LessonEntry(lesson: $0) },
+                             loadErrors: library.errors.map(\.description),
+                             color: !noColor, resumeLessonID: resumeID)
+        if let id = lesson ?? (resume ? resumeID : nil) {
+            _ = openLesson(&state, id: id)
+        }
+        do {
+            try Runtime.run(state, noColor: noColor)
+        } catch {
+            // TERM=dumb or no usable terminal: say so and print instead.
+            Terminal.warn("\(error.description); printing instead")
+            if let id = lesson, let chosen = library.lesson(id) {
+                var notebook = Notebook(lesson: chosen, registry: Lessons.registry)
+                notebook.runAll(includeHeavy: false)
+                print(TextRenderer().render(notebook), terminator: "")
+            } else {
+                print(LessonListing.text(library))
+            }
+        }
     }
 }

@@ -1,0 +1,179 @@
+import Foundation
+import NotebookCore
+
+/// A learner's progress in one lesson, as plain data from the progress store.
+public struct LessonProgress: Sendable, Equatable {
+    /// Distinct cells that ran successfully at least once.
+    public var cellsRun: Int
+    public var cells: Int
+    public var done: Bool
+    public var lastVisited: Date?
+
+    public init(cellsRun: Int = 0, cells: Int = 0, done: Bool = false, lastVisited: Date? = nil) {
+        self.cellsRun = cellsRun
+        self.cells = cells
+        self.done = done
+        self.lastVisited = lastVisited
+    }
+
+    public var fraction: Double { cells > 0 ? Double(min(cellsRun, cells)) / Double(cells) : 0 }
+}
+
+/// A lesson as the list shows it, with the learner's progress and saved parameter overrides
+/// (cell → parameter → source text) to restore when it opens.
+public struct LessonEntry: Sendable {
+    public var lesson: Lesson
+    public var progress: LessonProgress
+    public var savedOverrides: [String: [String: String]]
+    /// The cell the learner was at, to scroll back to.
+    public var lastCell: String?
+
+    public init(lesson: Lesson, progress: LessonProgress? = nil,
+                savedOverrides: [String: [String: String]] = [:], lastCell: String? = nil) {
+        self.lesson = lesson
+        self.progress = progress ?? LessonProgress(cells: lesson.cells.count)
+        self.savedOverrides = savedOverrides
+        self.lastCell = lastCell
+    }
+}
+
+/// The inline parameter editor of the focused cell.
+public struct ParameterEditor: Sendable, Equatable {
+    public var cellID: String
+    public var parameter: String
+    public var line: LineEditor
+    /// Why the last Enter was refused; shown under the editor.
+    public var error: String?
+}
+
+/// A heavy cell running off the UI thread.
+public struct RunningJob: Sendable, Equatable {
+    public var id: Int
+    public var lessonID: String
+    public var cellID: String
+    public var fraction: Double
+}
+
+/// The open lesson: its notebook and how it is being viewed.
+public struct LessonSession: Sendable {
+    public var notebook: Notebook
+    /// First line of the document shown.
+    public var scroll: Int = 0
+    /// Index into the lesson's cells.
+    public var focusedCell: Int = 0
+    /// Index into the focused cell's module parameters.
+    public var selectedParameter: Int = 0
+    /// Scroll of the side panel (wide layout).
+    public var panelScroll: Int = 0
+    public var editor: ParameterEditor?
+
+    public init(notebook: Notebook) {
+        self.notebook = notebook
+    }
+
+    public var lesson: Lesson { notebook.lesson }
+    public var focusedCellSpec: CellSpec? {
+        lesson.cells.indices.contains(focusedCell) ? lesson.cells[focusedCell] : nil
+    }
+}
+
+/// A message in the status bar.
+public struct StatusMessage: Sendable, Equatable {
+    public var text: String
+    public var isError: Bool
+
+    public init(_ text: String, isError: Bool = false) {
+        self.text = text
+        self.isError = isError
+    }
+}
+
+/// One run of a cell, for the progress store.
+public struct CellRunRecord: Sendable {
+    public var cellID: String
+    public var parameters: [(name: String, value: Value)]
+    public var duration: Double
+    public var ok: Bool
+}
+
+/// Why cells ran.
+public enum RunTrigger: String, Sendable {
+    case open, edit, reset, enter, runAll, heavy
+}
+
+/// What the progress store should remember.
+public enum RecordEvent: Sendable {
+    case opened(lessonID: String)
+    case position(lessonID: String, cellID: String)
+    case ran(lessonID: String, trigger: RunTrigger, runs: [CellRunRecord])
+    /// The learner's overrides of a cell after an edit or a reset (empty after `u`).
+    case overrides(lessonID: String, cellID: String, sources: [String: String])
+}
+
+/// Work `update` asks the runtime to do: it stays pure, the runtime does the I/O.
+public enum Effect: Sendable {
+    case quit
+    /// Run a heavy cell on a background thread, reporting `jobProgress` and `jobFinished`.
+    case runJob(id: Int, job: CellJob)
+    case cancelJob(id: Int)
+    case record(RecordEvent)
+}
+
+/// Which screen is showing.
+public enum Screen: Sendable, Equatable {
+    case list, lesson
+}
+
+/// Everything the interface shows, as a value: `update` changes it, `render` draws it.
+public struct AppState: Sendable {
+    public var registry: ModuleRegistry
+    public var lessons: [LessonEntry]
+    /// Files that did not load, shown under the list.
+    public var loadErrors: [String]
+    public var screen: Screen = .list
+    public var listSelection = 0
+    public var session: LessonSession?
+    public var width: Int
+    public var height: Int
+    public var theme: Theme
+    public var showHelp = false
+    /// The search being typed, when `/` was pressed.
+    public var search: LineEditor?
+    public var lastSearch: String?
+    public var status: StatusMessage?
+    public var job: RunningJob?
+    public var nextJobID = 1
+    /// The lesson `derive` would resume, for the list's hint.
+    public var resumeLessonID: String?
+    /// Renders `$...$` LaTeX as Unicode; the second argument is true for display math.
+    public var renderMath: @Sendable (String, Bool) -> String
+    /// "Now", for "visited 2 days ago".
+    public var now: Date
+
+    public init(registry: ModuleRegistry, lessons: [LessonEntry], loadErrors: [String] = [],
+                width: Int = 80, height: Int = 24, color: Bool = true, resumeLessonID: String? = nil,
+                now: Date = Date(),
+                renderMath: @escaping @Sendable (String, Bool) -> String = { tex, _ in MathText.render(tex) }) {
+        self.registry = registry
+        self.lessons = lessons.sorted { ($0.lesson.order, $0.lesson.id) < ($1.lesson.order, $1.lesson.id) }
+        self.loadErrors = loadErrors
+        self.width = width
+        self.height = height
+        self.theme = Theme(color: color)
+        self.resumeLessonID = resumeLessonID
+        self.now = now
+        self.renderMath = renderMath
+        if let resumeLessonID, let i = self.lessons.firstIndex(where: { $0.lesson.id == resumeLessonID }) {
+            listSelection = i
+        }
+    }
+
+    /// The smallest terminal the interface lays out in.
+    public static let minimumWidth = 40
+    public static let minimumHeight = 12
+
+    public var isTooSmall: Bool { width < Self.minimumWidth || height < Self.minimumHeight }
+
+    /// Side panel beside the text at 100 columns and more; below, outputs flow in the text.
+    public var isWide: Bool { width >= 100 }
+}

@@ -1,0 +1,647 @@
+import Foundation
+import NotebookCore
+
+/// Where things go on the lesson screen for a terminal size.
+struct LessonGeometry {
+    var content: Rect
+    /// Where the text is drawn (inside margins).
+    var text: Rect
+    /// The side panel, on wide terminals.
+    var panel: Rect?
+    var separatorX: Int?
+
+    init(width: Int, height: Int) {
+        content = Rect(x: 0, y: 1, width: width, height: height - 2)
+        if width >= 100 {
+            let panelWidth = min(72, max(40, width * 2 / 5))
+            let proseWidth = width - panelWidth - 1
+            separatorX = proseWidth
+            panel = Rect(x: proseWidth + 2, y: content.y, width: panelWidth - 3, height: content.height)
+            text = Rect(x: 1, y: content.y, width: min(100, proseWidth - 2), height: content.height)
+        } else {
+            text = Rect(x: 1, y: content.y, width: width - 2, height: content.height)
+        }
+    }
+
+    var inlineCells: Bool { panel == nil }
+}
+
+extension AppState {
+    func geometry() -> LessonGeometry { LessonGeometry(width: width, height: height) }
+
+    func documentLayout(_ session: LessonSession) -> DocumentLayout {
+        let g = geometry()
+        return Document.layout(self, session, width: g.text.width, inlineCells: g.inlineCells)
+    }
+
+    /// The panel lines of the focused cell (wide layout).
+    func panelDetail(_ session: LessonSession) -> CellView.Detail? {
+        guard let panel = geometry().panel, session.focusedCellSpec != nil else { return nil }
+        return CellView.detail(self, session, session.focusedCell, width: panel.width, includeHeader: true)
+    }
+}
+
+/// The keys, for the help overlay and the status bar.
+public enum KeyHelp {
+    public static let lesson: [(keys: String, action: String)] = [
+        ("j k ↓ ↑", "scroll"),
+        ("PgDn PgUp", "scroll a page"),
+        ("g G", "top / bottom"),
+        ("n p Tab", "next / previous cell"),
+        ("Enter", "run the focused cell"),
+        ("[ ]", "choose a parameter"),
+        ("e", "edit the parameter"),
+        ("u", "reset the cell's parameters"),
+        ("R", "run the whole lesson"),
+        ("J K", "scroll the side panel"),
+        ("/", "search (Enter again: next match)"),
+        ("Esc", "cancel a running cell"),
+        ("q Esc", "back to the lessons"),
+        ("?", "this help"),
+        ("Ctrl-C", "quit"),
+    ]
+    public static let list: [(keys: String, action: String)] = [
+        ("j k ↓ ↑", "move"),
+        ("Enter l", "open the lesson"),
+        ("r", "resume where you left off"),
+        ("g G", "first / last"),
+        ("/", "find a lesson"),
+        ("?", "this help"),
+        ("q Esc", "quit"),
+        ("Ctrl-C", "quit"),
+    ]
+    public static let editor: [(keys: String, action: String)] = [
+        ("Enter", "apply and re-run"),
+        ("Esc", "cancel"),
+        ("Backspace", "delete"),
+        ("Ctrl-U", "clear"),
+        ("Ctrl-W", "delete a word"),
+        ("← → Home End", "move"),
+    ]
+}
+
+/// Applies an event to the state and returns the work for the runtime. Pure: no I/O, no
+/// clock, no terminal.
+public func update(_ state: inout AppState, _ event: Event) -> [Effect] {
+    switch event {
+    case .resize(let w, let h):
+        state.width = max(1, w)
+        state.height = max(1, h)
+        if var session = state.session {
+            clampScroll(state, &session)
+            state.session = session
+        }
+        return []
+    case .tick:
+        return []
+    case .terminate:
+        return [.quit]
+    case .jobProgress(let id, let fraction):
+        if state.job?.id == id { state.job?.fraction = fraction }
+        return []
+    case .jobFinished(let id, let result):
+        return finishJob(&state, id: id, result: result)
+    case .wheel(let notches):
+        if state.showHelp || state.isTooSmall { return [] }
+        switch state.screen {
+        case .list:
+            moveSelection(&state, by: notches)
+            return []
+        case .lesson:
+            return scroll(&state, by: notches * 3)
+        }
+    case .key(let key):
+        if key == .ctrl("c") { return [.quit] }
+        if state.showHelp {
+            state.showHelp = false
+            return []
+        }
+        if state.search != nil { return searchKey(&state, key) }
+        if state.session?.editor != nil { return editorKey(&state, key) }
+        if state.isTooSmall {
+            if key == .char("q") || key == .escape { return back(&state) }
+            return []
+        }
+        switch state.screen {
+        case .list: return listKey(&state, key)
+        case .lesson: return lessonKey(&state, key)
+        }
+    }
+}
+
+// MARK: - List
+
+private func moveSelection(_ state: inout AppState, by delta: Int) {
+    guard !state.lessons.isEmpty else { return }
+    state.listSelection = min(state.lessons.count - 1, max(0, state.listSelection + delta))
+}
+
+private func listKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    state.status = nil
+    switch key {
+    case .char("j"), .down, .tab: moveSelection(&state, by: 1)
+    case .char("k"), .up, .backTab: moveSelection(&state, by: -1)
+    case .pageDown: moveSelection(&state, by: max(1, (state.height - 3) / 4))
+    case .pageUp: moveSelection(&state, by: -max(1, (state.height - 3) / 4))
+    case .char("g"), .home: state.listSelection = 0
+    case .char("G"), .end: state.listSelection = max(0, state.lessons.count - 1)
+    case .enter, .char("l"), .right:
+        guard state.lessons.indices.contains(state.listSelection) else { return [] }
+        return openLesson(&state, id: state.lessons[state.listSelection].lesson.id)
+    case .char("r"):
+        guard let id = state.resumeLessonID else {
+            state.status = StatusMessage("nothing to resume yet")
+            return []
+        }
+        return openLesson(&state, id: id)
+    case .char("/"): state.search = LineEditor()
+    case .char("?"): state.showHelp = true
+    case .char("q"), .escape, .left: return [.quit]
+    default: break
+    }
+    return []
+}
+
+/// Opens a lesson: runs its cells (heavy ones wait), restores saved overrides, and scrolls to
+/// where the learner was.
+public func openLesson(_ state: inout AppState, id: String) -> [Effect] {
+    guard let index = state.lessons.firstIndex(where: { $0.lesson.id == id }) else {
+        state.status = StatusMessage("no lesson '\(id)'", isError: true)
+        return []
+    }
+    let entry = state.lessons[index]
+    state.listSelection = index
+    var notebook = Notebook(lesson: entry.lesson, registry: state.registry)
+    var restoreProblems: [String] = []
+    for (cellID, parameters) in entry.savedOverrides.sorted(by: { $0.key < $1.key }) {
+        for (name, source) in parameters.sorted(by: { $0.key < $1.key }) {
+            do { try notebook.setOverride(cell: cellID, parameter: name, source: source) }
+            catch { restoreProblems.append("\(cellID).\(name): \(error)") }
+        }
+    }
+    notebook.runAll(includeHeavy: false)
+    var session = LessonSession(notebook: notebook)
+    if let last = entry.lastCell, let i = entry.lesson.cellIndex(last) { session.focusedCell = i }
+    state.session = session
+    state.screen = .lesson
+    state.search = nil
+    state.status = restoreProblems.isEmpty ? nil
+        : StatusMessage("could not restore \(restoreProblems.count) saved value(s): \(restoreProblems[0])", isError: true)
+    if entry.lastCell != nil { scrollToFocus(&state, top: true) }
+    var effects: [Effect] = [.record(.opened(lessonID: id))]
+    let runs = runRecords(notebook, entry.lesson.cells.map(\.id))
+    if !runs.isEmpty { effects.append(.record(.ran(lessonID: id, trigger: .open, runs: runs))) }
+    return effects
+}
+
+func runRecords(_ notebook: Notebook, _ cellIDs: [String]) -> [CellRunRecord] {
+    cellIDs.compactMap { id in
+        let result = notebook.result(id)
+        switch result.status {
+        case .ok, .failed:
+            return CellRunRecord(cellID: id, parameters: result.inputs?.entries ?? [], duration: result.duration, ok: result.passed)
+        default:
+            return nil
+        }
+    }
+}
+
+private func back(_ state: inout AppState) -> [Effect] {
+    switch state.screen {
+    case .list: return [.quit]
+    case .lesson:
+        var effects: [Effect] = []
+        if let job = state.job {
+            effects.append(.cancelJob(id: job.id))
+            state.job = nil
+        }
+        if let session = state.session, let i = state.lessons.firstIndex(where: { $0.lesson.id == session.lesson.id }) {
+            state.lessons[i].lastCell = session.focusedCellSpec?.id
+            state.resumeLessonID = session.lesson.id
+            // Keep the learner's values for the next visit in this process.
+            var saved: [String: [String: String]] = [:]
+            for (cell, params) in session.notebook.overrides {
+                saved[cell] = params.mapValues(\.sourceText)
+            }
+            state.lessons[i].savedOverrides = saved
+            let results = session.lesson.cells.map { session.notebook.result($0.id) }
+            state.lessons[i].progress.cellsRun = max(state.lessons[i].progress.cellsRun, results.filter(\.passed).count)
+        }
+        state.screen = .list
+        state.session = nil
+        state.status = nil
+        return effects
+    }
+}
+
+// MARK: - Lesson
+
+private func lessonKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard var session = state.session else { state.screen = .list; return [] }
+    let page = max(1, state.geometry().content.height - 2)
+    switch key {
+    case .char("j"), .down: return scroll(&state, by: 1)
+    case .char("k"), .up: return scroll(&state, by: -1)
+    case .pageDown, .char(" "), .ctrl("d"), .ctrl("f"): return scroll(&state, by: page)
+    case .pageUp, .char("b"), .ctrl("b"): return scroll(&state, by: -page)
+    case .char("g"), .home:
+        session.scroll = 0
+        state.session = session
+        return followScroll(&state)
+    case .char("G"), .end:
+        session.scroll = Int.max / 2
+        state.session = session
+        clampSessionScroll(&state)
+        return followScroll(&state)
+    case .char("n"), .tab: return focus(&state, session.focusedCell + 1)
+    case .char("p"), .backTab: return focus(&state, session.focusedCell - 1)
+    case .char("]"), .right: selectParameter(&state, by: 1)
+    case .char("["), .left: selectParameter(&state, by: -1)
+    case .char("J"):
+        session.panelScroll += 3
+        state.session = session
+        clampPanelScroll(&state)
+    case .char("K"):
+        session.panelScroll = max(0, session.panelScroll - 3)
+        state.session = session
+    case .char("e"): openEditor(&state)
+    case .enter: return runFocused(&state)
+    case .char("u"): return resetFocused(&state)
+    case .char("R"): return runAll(&state)
+    case .char("/"):
+        state.search = LineEditor()
+    case .char("?"): state.showHelp = true
+    case .escape:
+        if let job = state.job {
+            state.job = nil
+            state.status = StatusMessage("cancelled \(job.cellID)")
+            return [.cancelJob(id: job.id)]
+        }
+        return back(&state)
+    case .char("q"): return back(&state)
+    default: break
+    }
+    return []
+}
+
+private func clampScroll(_ state: AppState, _ session: inout LessonSession) {
+    let layout = state.documentLayout(session)
+    let view = state.geometry().content.height
+    session.scroll = max(0, min(session.scroll, layout.lines.count - max(1, view)))
+}
+
+private func clampSessionScroll(_ state: inout AppState) {
+    guard var session = state.session else { return }
+    clampScroll(state, &session)
+    state.session = session
+}
+
+private func clampPanelScroll(_ state: inout AppState) {
+    guard var session = state.session, let detail = state.panelDetail(session) else { return }
+    let view = state.geometry().panel?.height ?? 1
+    session.panelScroll = max(0, min(session.panelScroll, detail.lines.count - view))
+    state.session = session
+}
+
+private func scroll(_ state: inout AppState, by delta: Int) -> [Effect] {
+    guard var session = state.session else { return [] }
+    session.scroll += delta
+    clampScroll(state, &session)
+    state.session = session
+    return followScroll(&state)
+}
+
+/// After scrolling, keeps the focus on a cell in view, so the panel follows the reading.
+private func followScroll(_ state: inout AppState) -> [Effect] {
+    guard var session = state.session, !session.lesson.cells.isEmpty, session.editor == nil else { return [] }
+    let layout = state.documentLayout(session)
+    let top = session.scroll, bottom = session.scroll + state.geometry().content.height
+    let start = layout.cellStarts[session.focusedCell]
+    if start >= top && start < bottom { return [] }
+    // A cell whose header is in view, else the one whose body covers the top line, else the
+    // next one below: the one the reader is about to meet.
+    let candidate = layout.cellStarts.firstIndex { $0 >= top && $0 < bottom }
+        ?? layout.cell(atLine: top).flatMap { layout.cellEnds[$0] > top ? $0 : nil }
+        ?? layout.cellStarts.firstIndex { $0 >= bottom }
+    guard let next = candidate, next != session.focusedCell else { return [] }
+    session.focusedCell = next
+    session.selectedParameter = 0
+    session.panelScroll = 0
+    state.session = session
+    return [.record(.position(lessonID: session.lesson.id, cellID: session.lesson.cells[next].id))]
+}
+
+private func focus(_ state: inout AppState, _ index: Int) -> [Effect] {
+    guard var session = state.session, !session.lesson.cells.isEmpty else { return [] }
+    let target = min(session.lesson.cells.count - 1, max(0, index))
+    if target == session.focusedCell {
+        state.status = StatusMessage(index > target ? "last cell" : "first cell")
+        return []
+    }
+    session.focusedCell = target
+    session.selectedParameter = 0
+    session.panelScroll = 0
+    state.session = session
+    state.status = nil
+    scrollToFocus(&state, top: false)
+    return [.record(.position(lessonID: session.lesson.id, cellID: session.lesson.cells[target].id))]
+}
+
+/// Scrolls so the focused cell is in view: its header near the top when it was out of view,
+/// and as much of its body as fits when the outputs are in the text.
+func scrollToFocus(_ state: inout AppState, top: Bool) {
+    guard var session = state.session, !session.lesson.cells.isEmpty else { return }
+    let layout = state.documentLayout(session)
+    let view = max(1, state.geometry().content.height)
+    let start = layout.cellStarts[session.focusedCell]
+    let end = layout.cellEnds[session.focusedCell]
+    if top || start < session.scroll || start >= session.scroll + view {
+        session.scroll = max(0, start - min(2, view / 4))
+    } else if end > session.scroll + view {
+        session.scroll = min(start - min(1, view / 4), end - view)
+    }
+    clampScroll(state, &session)
+    state.session = session
+}
+
+/// Keeps a given document line in view (for the editor in narrow layouts).
+private func scrollToLine(_ state: inout AppState, _ line: Int) {
+    guard var session = state.session else { return }
+    let view = max(1, state.geometry().content.height)
+    if line < session.scroll { session.scroll = line }
+    if line + 2 >= session.scroll + view { session.scroll = line + 3 - view }
+    clampScroll(state, &session)
+    state.session = session
+}
+
+private func parameterSpecs(_ state: AppState, _ session: LessonSession) -> [ParameterSpec] {
+    guard let cell = session.focusedCellSpec, let module = state.registry.module(named: cell.compute) else { return [] }
+    return module.parameters
+}
+
+private func selectParameter(_ state: inout AppState, by delta: Int) {
+    guard var session = state.session else { return }
+    let count = parameterSpecs(state, session).count
+    guard count > 0 else { return }
+    session.selectedParameter = (session.selectedParameter + delta + count) % count
+    state.session = session
+}
+
+/// `e`: opens the editor prefilled with the parameter's current source text.
+private func openEditor(_ state: inout AppState) {
+    guard var session = state.session, let cell = session.focusedCellSpec else { return }
+    let specs = parameterSpecs(state, session)
+    guard !specs.isEmpty else {
+        state.status = StatusMessage("this cell has no parameters")
+        return
+    }
+    let spec = specs[min(session.selectedParameter, specs.count - 1)]
+    let notebook = session.notebook
+    var text: String
+    if let expression = notebook.parameterExpressions(cell.id).first(where: { $0.name == spec.name })?.expression {
+        text = expression.sourceText
+    } else if let input = notebook.result(cell.id).inputs?[spec.name] {
+        text = input.sourceText
+    } else if case .value(let v) = spec.defaultValue {
+        text = v.sourceText
+    } else {
+        text = ""
+    }
+    session.editor = ParameterEditor(cellID: cell.id, parameter: spec.name, line: LineEditor(text), error: nil)
+    state.session = session
+    state.status = nil
+    revealEditor(&state)
+}
+
+private func revealEditor(_ state: inout AppState) {
+    guard let session = state.session else { return }
+    if state.geometry().inlineCells {
+        if let line = state.documentLayout(session).editorLine { scrollToLine(&state, line) }
+    } else if let detail = state.panelDetail(session), let line = detail.editorLine, var s = state.session {
+        let view = state.geometry().panel?.height ?? 1
+        if line + 2 >= s.panelScroll + view { s.panelScroll = line + 3 - view }
+        if line < s.panelScroll { s.panelScroll = max(0, line - 1) }
+        state.session = s
+    }
+}
+
+private func editorKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard var session = state.session, var editor = session.editor else { return [] }
+    switch key {
+    case .escape:
+        session.editor = nil
+        state.session = session
+        state.status = StatusMessage("edit cancelled")
+        return []
+    case .enter:
+        return applyEdit(&state)
+    case .backspace: editor.line.backspace()
+    case .delete, .ctrl("d"): editor.line.deleteForward()
+    case .left, .ctrl("b"): editor.line.left()
+    case .right, .ctrl("f"): editor.line.right()
+    case .home, .ctrl("a"): editor.line.home()
+    case .end, .ctrl("e"): editor.line.end()
+    case .ctrl("u"): editor.line.clear()
+    case .ctrl("w"): editor.line.deleteWord()
+    case .char(let c): editor.line.insert(c)
+    default: return []
+    }
+    editor.error = nil
+    session.editor = editor
+    state.session = session
+    return []
+}
+
+/// Enter in the editor: parse and validate with the lesson-file rules; on success re-run the
+/// cell and everything downstream in this same update, so the next frame shows new numbers.
+private func applyEdit(_ state: inout AppState) -> [Effect] {
+    guard var session = state.session, var editor = session.editor else { return [] }
+    let source = editor.line.text.trimmingCharacters(in: .whitespaces)
+    guard !source.isEmpty else {
+        editor.error = "type a value, or Esc to cancel"
+        session.editor = editor
+        state.session = session
+        return []
+    }
+    let updated: [String]
+    do {
+        updated = try session.notebook.setOverride(cell: editor.cellID, parameter: editor.parameter, source: source)
+    } catch {
+        editor.error = error.parameter == editor.parameter ? error.message : error.description
+        session.editor = editor
+        state.session = session
+        revealEditor(&state)
+        return []
+    }
+    session.editor = nil
+    state.session = session
+    let cellID = editor.cellID
+    let result = session.notebook.result(cellID)
+    var message = "\(editor.parameter) = \(source)"
+    let reran = updated.filter { session.notebook.result($0).status != .stale }
+    if case .failed(let e) = result.status {
+        state.status = StatusMessage("\(message): \(e)", isError: true)
+    } else {
+        message += " · re-ran \(reran.count) cell\(reran.count == 1 ? "" : "s")"
+        let stale = updated.filter { session.notebook.result($0).status == .stale }
+        if !stale.isEmpty { message += " · \(stale.count) heavy stale" }
+        state.status = StatusMessage(message)
+    }
+    let lessonID = session.lesson.id
+    var effects: [Effect] = [
+        .record(.overrides(lessonID: lessonID, cellID: cellID,
+                           sources: (session.notebook.overrides[cellID] ?? [:]).mapValues(\.sourceText))),
+    ]
+    let runs = runRecords(session.notebook, reran)
+    if !runs.isEmpty { effects.append(.record(.ran(lessonID: lessonID, trigger: .edit, runs: runs))) }
+    return effects
+}
+
+private func resetFocused(_ state: inout AppState) -> [Effect] {
+    guard var session = state.session, let cell = session.focusedCellSpec else { return [] }
+    guard session.notebook.overrides[cell.id] != nil else {
+        state.status = StatusMessage("\(cell.id) has the lesson's values")
+        return []
+    }
+    let updated = session.notebook.resetOverrides(cell: cell.id)
+    state.session = session
+    state.status = StatusMessage("reset \(cell.id) to the lesson's values")
+    let reran = updated.filter { session.notebook.result($0).status != .stale }
+    var effects: [Effect] = [.record(.overrides(lessonID: session.lesson.id, cellID: cell.id, sources: [:]))]
+    let runs = runRecords(session.notebook, reran)
+    if !runs.isEmpty { effects.append(.record(.ran(lessonID: session.lesson.id, trigger: .reset, runs: runs))) }
+    return effects
+}
+
+/// Enter: a light cell re-runs at once; a heavy one starts a background job.
+private func runFocused(_ state: inout AppState) -> [Effect] {
+    guard var session = state.session, let cell = session.focusedCellSpec else { return [] }
+    if cell.isHeavy {
+        if let job = state.job {
+            state.status = StatusMessage("\(job.cellID) is running; Esc cancels it", isError: true)
+            return []
+        }
+        switch session.notebook.job(for: cell.id) {
+        case .failure(let error):
+            state.status = StatusMessage("\(cell.id): \(error)", isError: true)
+            return []
+        case .success(let job):
+            let id = state.nextJobID
+            state.nextJobID += 1
+            state.job = RunningJob(id: id, lessonID: session.lesson.id, cellID: cell.id, fraction: 0)
+            state.status = StatusMessage("running \(cell.id)… Esc cancels")
+            return [.runJob(id: id, job: job)]
+        }
+    }
+    let updated = session.notebook.run(cell.id)
+    state.session = session
+    let result = session.notebook.result(cell.id)
+    state.status = result.passed ? StatusMessage("ran \(cell.id) in \(CellView.duration(result.duration))")
+        : StatusMessage("\(cell.id): \(result.status.summary)", isError: true)
+    let runs = runRecords(session.notebook, updated.filter { session.notebook.result($0).status != .stale })
+    return runs.isEmpty ? [] : [.record(.ran(lessonID: session.lesson.id, trigger: .enter, runs: runs))]
+}
+
+private func runAll(_ state: inout AppState) -> [Effect] {
+    guard var session = state.session else { return [] }
+    let heavyResults = session.lesson.cells.filter(\.isHeavy).map { ($0.id, session.notebook.result($0.id)) }
+    session.notebook.runAll(includeHeavy: false)
+    // Heavy cells keep what they had: `R` never starts long work.
+    for (id, result) in heavyResults where result.status != .notRun {
+        session.notebook.apply(result, to: id)
+    }
+    state.session = session
+    let results = session.lesson.cells.map { session.notebook.result($0.id) }
+    let failed = results.filter { !$0.passed && ($0.status == .ok || { if case .failed = $0.status { true } else { false } }($0)) }.count
+    let ran = results.filter { $0.status == .ok || { if case .failed = $0.status { true } else { false } }($0) }.count
+    let heavy = session.lesson.cells.filter(\.isHeavy).count
+    var text = "ran \(ran) cells" + (failed > 0 ? ", \(failed) with problems" : ", all ok")
+    if heavy > 0 { text += " · heavy cells run with Enter" }
+    state.status = StatusMessage(text, isError: failed > 0)
+    let ids = session.lesson.cells.filter { !$0.isHeavy }.map(\.id)
+    let runs = runRecords(session.notebook, ids)
+    return runs.isEmpty ? [] : [.record(.ran(lessonID: session.lesson.id, trigger: .runAll, runs: runs))]
+}
+
+private func finishJob(_ state: inout AppState, id: Int, result: CellResult) -> [Effect] {
+    guard let job = state.job, job.id == id else { return [] }
+    state.job = nil
+    guard var session = state.session, session.lesson.id == job.lessonID else { return [] }
+    if case .failed(let error) = result.status, error == .cancelled {
+        state.status = StatusMessage("cancelled \(job.cellID)")
+        return []
+    }
+    let updated = session.notebook.apply(result, to: job.cellID)
+    state.session = session
+    state.status = result.passed ? StatusMessage("\(job.cellID) finished in \(CellView.duration(result.duration))")
+        : StatusMessage("\(job.cellID): \(result.status.summary)", isError: true)
+    let runs = runRecords(session.notebook, updated.filter { session.notebook.result($0).status != .stale })
+    return runs.isEmpty ? [] : [.record(.ran(lessonID: job.lessonID, trigger: .heavy, runs: runs))]
+}
+
+// MARK: - Search
+
+private func searchKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard var editor = state.search else { return [] }
+    switch key {
+    case .escape:
+        state.search = nil
+        return []
+    case .enter:
+        state.search = nil
+        var query = editor.text.trimmingCharacters(in: .whitespaces)
+        if query.isEmpty, let last = state.lastSearch { query = last }
+        guard !query.isEmpty else { return [] }
+        state.lastSearch = query
+        runSearch(&state, query)
+        return []
+    case .backspace: editor.backspace()
+    case .left: editor.left()
+    case .right: editor.right()
+    case .home, .ctrl("a"): editor.home()
+    case .end, .ctrl("e"): editor.end()
+    case .ctrl("u"): editor.clear()
+    case .ctrl("w"): editor.deleteWord()
+    case .char(let c): editor.insert(c)
+    default: break
+    }
+    state.search = editor
+    return []
+}
+
+private func runSearch(_ state: inout AppState, _ query: String) {
+    switch state.screen {
+    case .list:
+        let count = state.lessons.count
+        guard count > 0 else { return }
+        for step in 1...count {
+            let i = (state.listSelection + step) % count
+            let l = state.lessons[i].lesson
+            if (l.title + " " + l.summary + " " + l.id).localizedCaseInsensitiveContains(query) {
+                state.listSelection = i
+                state.status = StatusMessage("found “\(query)”")
+                return
+            }
+        }
+        state.status = StatusMessage("no lesson matches “\(query)”", isError: true)
+    case .lesson:
+        guard var session = state.session else { return }
+        let lines = state.documentLayout(session).lines.map(\.plainText)
+        let count = lines.count
+        guard count > 0 else { return }
+        let matches = lines.indices.filter { lines[$0].localizedCaseInsensitiveContains(query) }
+        guard !matches.isEmpty else {
+            state.status = StatusMessage("“\(query)” not found", isError: true)
+            return
+        }
+        // The next match below the current top line, wrapping around.
+        let anchor = session.scroll + 1
+        let target = matches.first { $0 > anchor } ?? matches[0]
+        session.scroll = max(0, target - 1)
+        clampScroll(state, &session)
+        state.session = session
+        let n = (matches.firstIndex(of: target) ?? 0) + 1
+        state.status = StatusMessage("“\(query)”: match \(n) of \(matches.count) · / Enter for the next")
+        _ = followScroll(&state)
+    }
+}

@@ -1,0 +1,348 @@
+import NotebookCore
+
+/// The lesson laid out as lines for a width: prose with its values filled in, and the cells.
+struct DocumentLayout {
+    var lines: [Line]
+    /// First line of each cell (its header), by cell index.
+    var cellStarts: [Int]
+    /// One past the last line of each cell.
+    var cellEnds: [Int]
+    /// The line holding the parameter editor, when it is in the text.
+    var editorLine: Int?
+
+    /// The cell whose lines contain `line`, or the last cell starting before it.
+    func cell(atLine line: Int) -> Int? {
+        var found: Int?
+        for (i, start) in cellStarts.enumerated() where start <= line { found = i }
+        return found
+    }
+}
+
+enum Document {
+    /// Lays out the open lesson. With `inlineCells`, each cell's parameters and outputs follow
+    /// its header; otherwise a one-line parameter summary does, and the side panel shows the rest.
+    static func layout(_ state: AppState, _ session: LessonSession, width: Int, inlineCells: Bool) -> DocumentLayout {
+        let w = max(10, width)
+        var lines: [Line] = []
+        var starts = Array(repeating: 0, count: session.lesson.cells.count)
+        var ends = starts
+        var editorLine: Int?
+        // The title is in the title bar; the summary opens the text.
+        if !session.lesson.summary.isEmpty {
+            lines += Wrap.wrap([Span(session.lesson.summary, state.theme.dim)], width: w)
+            lines.append([])
+        }
+        for block in session.lesson.blocks {
+            switch block {
+            case .prose(let proseLines):
+                lines += prose(proseLines, state: state, notebook: session.notebook, width: w)
+            case .cell(let index):
+                guard session.lesson.cells.indices.contains(index) else { continue }
+                if lines.last.map({ !$0.isEmpty }) ?? false { lines.append([]) }
+                starts[index] = lines.count
+                lines.append(CellView.header(state, session, index, width: w))
+                let cell = session.lesson.cells[index]
+                if inlineCells {
+                    let detail = CellView.detail(state, session, index, width: max(8, w - 2), includeHeader: false)
+                    if let e = detail.editorLine { editorLine = lines.count + e }
+                    let bar = Span("│ ", index == session.focusedCell ? state.theme.accent : state.theme.dim)
+                    lines += detail.lines.map { [bar] + $0 }
+                } else {
+                    let summary = CellView.parameterSummary(state, session, cell, width: w)
+                    if !summary.isEmpty { lines.append(summary) }
+                }
+                ends[index] = lines.count
+                lines.append([])
+            }
+        }
+        while lines.last?.isEmpty == true, lines.count > 1 { lines.removeLast() }
+        return DocumentLayout(lines: lines, cellStarts: starts, cellEnds: ends, editorLine: editorLine)
+    }
+
+    private enum Kind { case paragraph, heading(Int), item(indent: Int, bullet: String), quote }
+
+    /// Markdown prose: headings, paragraphs, list items, quotes, code blocks, display math
+    /// and tables (shown as written), with inline emphasis, code, math, links and values.
+    static func prose(_ proseLines: [ProseLine], state: AppState, notebook: Notebook, width: Int) -> [Line] {
+        let theme = state.theme
+        var out: [Line] = []
+        var pending: [ProseSegment] = []
+        var kind = Kind.paragraph
+        var inDisplayMath = false
+        var mathBuffer = ""
+
+        func flush() {
+            guard !pending.isEmpty else { return }
+            let spans = inline(pending, state: state, notebook: notebook, base: baseStyle(kind))
+            switch kind {
+            case .paragraph:
+                out += Wrap.wrap(spans, width: width)
+                out.append([])
+            case .heading(let level):
+                if let last = out.last, !last.isEmpty { out.append([]) }
+                out += Wrap.wrap(spans, width: width)
+                out.append([])
+                _ = level
+            case .item(let indent, let bullet):
+                let bulletWidth = TextWidth.of(bullet) + 1
+                let wrapped = Wrap.wrap(spans, width: width, indent: indent + bulletWidth, firstIndent: indent + bulletWidth)
+                for (i, var line) in wrapped.enumerated() {
+                    if i == 0, !line.isEmpty {
+                        // Replace the indent with the bullet.
+                        line[0] = Span(String(repeating: " ", count: indent) + bullet + " ", theme.accent)
+                    }
+                    out.append(line)
+                }
+            case .quote:
+                out += Wrap.wrap(spans, width: max(4, width - 2)).map { [Span("│ ", theme.dim)] + $0 }
+                out.append([])
+            }
+            pending = []
+            kind = .paragraph
+        }
+
+        func baseStyle(_ kind: Kind) -> Style {
+            switch kind {
+            case .heading(1): return theme.heading1
+            case .heading(2): return theme.heading2
+            case .heading: return theme.heading3
+            case .quote: return theme.dim
+            default: return .plain
+            }
+        }
+
+        func append(_ segments: [ProseSegment]) {
+            if !pending.isEmpty { pending.append(.text(" ")) }
+            pending += segments
+        }
+
+        for line in proseLines {
+            let raw = line.raw
+            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+            if line.isCode {
+                flush()
+                if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") {
+                    if out.last.map({ !$0.isEmpty }) ?? false, trimmed.count > 3 || out.last.map({ $0.first?.style != theme.code }) == true {
+                        out.append([])
+                    }
+                    continue
+                }
+                out.append([Span("  " + raw, theme.code)])
+                continue
+            }
+            if inDisplayMath {
+                if let end = trimmed.range(of: "$$") {
+                    mathBuffer += " " + trimmed[..<end.lowerBound]
+                    out += displayMath(mathBuffer, state: state, width: width)
+                    inDisplayMath = false
+                    mathBuffer = ""
+                } else {
+                    mathBuffer += " " + trimmed
+                }
+                continue
+            }
+            if trimmed.isEmpty {
+                flush()
+                if out.last.map({ !$0.isEmpty }) ?? false { out.append([]) }
+                continue
+            }
+            if trimmed.hasPrefix("$$") {
+                flush()
+                let rest = trimmed.dropFirst(2)
+                if let end = rest.range(of: "$$") {
+                    out += displayMath(String(rest[..<end.lowerBound]), state: state, width: width)
+                } else {
+                    inDisplayMath = true
+                    mathBuffer = String(rest)
+                }
+                continue
+            }
+            if trimmed.hasPrefix("|") {
+                flush()
+                out.append([Span(raw, .plain)])
+                continue
+            }
+            var segments = line.segments
+            if trimmed.hasPrefix("#") {
+                flush()
+                let level = trimmed.prefix { $0 == "#" }.count
+                let afterHashes = trimmed.dropFirst(level)
+                let spaces = afterHashes.prefix { $0 == " " }.count
+                segments = strip(segments, prefixLength: raw.count - trimmed.count + level + spaces)
+                kind = .heading(level)
+                append(segments)
+                flush()
+                continue
+            }
+            if let bullet = listBullet(trimmed) {
+                flush()
+                let leading = raw.count - trimmed.count
+                kind = .item(indent: min(leading, 8), bullet: bullet.display)
+                append(strip(segments, prefixLength: leading + bullet.length))
+                continue
+            }
+            if trimmed.hasPrefix(">") {
+                if case .quote = kind {} else { flush() }
+                kind = .quote
+                let leading = raw.count - trimmed.count
+                let strip1 = trimmed.hasPrefix("> ") ? 2 : 1
+                append(strip(segments, prefixLength: leading + strip1))
+                continue
+            }
+            if case .item = kind, raw.first == " " || raw.first == "\t" {
+                append(strip(segments, prefixLength: raw.count - trimmed.count))
+                continue
+            }
+            if case .item = kind { flush(); if out.last.map({ !$0.isEmpty }) ?? false { out.append([]) } }
+            if case .quote = kind { flush() }
+            append(segments)
+        }
+        if inDisplayMath { out += displayMath(mathBuffer, state: state, width: width) }
+        flush()
+        return out
+    }
+
+    private static func displayMath(_ tex: String, state: AppState, width: Int) -> [Line] {
+        let text = state.renderMath(tex.trimmingCharacters(in: .whitespaces), true)
+        var lines: [Line] = []
+        for row in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lines += Wrap.wrap([Span(String(row), state.theme.math)], width: width, indent: 4, firstIndent: 4)
+        }
+        lines.append([])
+        return lines
+    }
+
+    private static func listBullet(_ trimmed: String) -> (display: String, length: Int)? {
+        for marker in ["- ", "* ", "+ "] where trimmed.hasPrefix(marker) { return ("•", 2) }
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty, digits.count <= 3 {
+            let rest = trimmed.dropFirst(digits.count)
+            if rest.hasPrefix(". ") || rest.hasPrefix(") ") { return (digits + ".", digits.count + 2) }
+        }
+        return nil
+    }
+
+    /// Drops the first `prefixLength` characters of the text.
+    private static func strip(_ segments: [ProseSegment], prefixLength: Int) -> [ProseSegment] {
+        var remaining = prefixLength
+        var result: [ProseSegment] = []
+        for segment in segments {
+            if remaining > 0, case .text(let t) = segment {
+                if t.count <= remaining { remaining -= t.count; continue }
+                result.append(.text(String(t.dropFirst(remaining))))
+                remaining = 0
+            } else {
+                result.append(segment)
+            }
+        }
+        return result
+    }
+
+    /// Inline Markdown: `**strong**`, `*emphasis*`, `` `code` ``, `$math$` (and GitHub's
+    /// `` $`math`$ ``), `[links](url)`, backslash escapes, and `{{...}}` values highlighted.
+    ///
+    /// An inline `$` opens math only when followed by a non-space and closes only when
+    /// preceded by a non-space and not followed by a digit, as ``MathText`` does, so prices
+    /// such as "$5 or $10" stay prose.
+    static func inline(_ segments: [ProseSegment], state: AppState, notebook: Notebook, base: Style) -> Line {
+        let theme = state.theme
+        var spans: Line = []
+        var bold = false, italic = false, code = false
+        var text = ""
+
+        func style() -> Style {
+            if code { return theme.code }
+            var s = base
+            if bold { s.bold = true }
+            if italic { s.underline = true }
+            return s
+        }
+        func emit() {
+            if !text.isEmpty { spans.append(Span(text, style())) }
+            text = ""
+        }
+        func math(_ tex: [Character]) {
+            emit()
+            spans.append(Span(state.renderMath(String(tex), false), theme.math))
+        }
+        for segment in segments {
+            switch segment {
+            case .placeholder(let placeholder):
+                emit()
+                let resolved = notebook.resolve(placeholder)
+                spans.append(Span(resolved.text, resolved.available ? theme.value : theme.valueMissing))
+            case .text(let t):
+                let chars = Array(t)
+                var i = 0
+                while i < chars.count {
+                    let c = chars[i]
+                    let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
+                    if code {
+                        if c == "`" { emit(); code = false } else { text.append(c) }
+                        i += 1
+                        continue
+                    }
+                    switch c {
+                    case "\\" where next != nil && "\\`*_$[]{}#".contains(next!):
+                        text.append(next!)
+                        i += 2
+                        continue
+                    case "`":
+                        emit(); code = true
+                    case "$" where next == "`":
+                        // $`...`$
+                        var j = i + 2
+                        while j + 1 < chars.count && !(chars[j] == "`" && chars[j + 1] == "$") { j += 1 }
+                        if j + 1 < chars.count {
+                            math(Array(chars[(i + 2)..<j]))
+                            i = j + 2
+                            continue
+                        }
+                        text.append(c)
+                    case "$" where next.map { !$0.isWhitespace && $0 != "$" } == true:
+                        var j = i + 2
+                        var close: Int?
+                        while j < chars.count {
+                            if chars[j] == "$" && !chars[j - 1].isWhitespace && chars[j - 1] != "\\"
+                                && (j + 1 >= chars.count || !chars[j + 1].isNumber) {
+                                close = j
+                                break
+                            }
+                            j += 1
+                        }
+                        if let close {
+                            math(Array(chars[(i + 1)..<close]))
+                            i = close + 1
+                            continue
+                        }
+                        text.append(c)
+                    case "*" where next == "*":
+                        emit(); bold.toggle()
+                        i += 2
+                        continue
+                    case "*", "_":
+                        let prev: Character? = i > 0 ? chars[i - 1] : nil
+                        let opening = !italic && next.map { !$0.isWhitespace } == true && (prev == nil || !(prev!.isLetter || prev!.isNumber))
+                        let closing = italic && prev.map { !$0.isWhitespace } == true && (next == nil || !(next!.isLetter || next!.isNumber))
+                        if opening || closing { emit(); italic.toggle() } else { text.append(c) }
+                    case "[":
+                        // [text](url): show the text as a link.
+                        if let close = chars[(i + 1)...].firstIndex(of: "]"), close + 1 < chars.count, chars[close + 1] == "(",
+                           let end = chars[(close + 2)...].firstIndex(of: ")") {
+                            emit()
+                            spans.append(Span(String(chars[(i + 1)..<close]), theme.link))
+                            i = end + 1
+                            continue
+                        }
+                        text.append(c)
+                    default:
+                        text.append(c)
+                    }
+                    i += 1
+                }
+            }
+        }
+        emit()
+        return spans
+    }
+}

@@ -1,0 +1,195 @@
+import CNCurses
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Why the full-screen interface cannot start on this terminal.
+public struct TerminalUnavailable: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// The only code that talks to ncurses: it owns the terminal, shows screen buffers by
+/// writing the cells that changed since the last frame, and turns input into ``Event``s.
+///
+/// Create one per session on the main thread; call ``restore()`` (also done by `deinit`)
+/// before printing anything else.
+public final class NCursesBackend {
+    /// Whether colours are used (false for `NO_COLOR`, `--no-color` and monochrome terminals).
+    public private(set) var colorEnabled = false
+    private var previous: ScreenBuffer?
+    private var pairs: [Int: Int16] = [:]
+    private var maxPairs = 0
+    private var active = false
+    private var screen: OpaquePointer?
+
+    /// Takes over the terminal. Throws when there is none, or when it cannot address the cursor
+    /// (`TERM=dumb`); the caller then prints instead.
+    public init(noColor: Bool = false) throws(TerminalUnavailable) {
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        if term.isEmpty || term == "dumb" || term == "unknown" {
+            throw TerminalUnavailable(description: "the terminal (TERM=\(term.isEmpty ? "unset" : term)) cannot show the full-screen view")
+        }
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw TerminalUnavailable(description: "standard input and output must be a terminal")
+        }
+        // Wide characters need a UTF-8 locale; a bare system may only have C.UTF-8.
+        setlocale(LC_ALL, "")
+        if !Self.codesetIsUTF8() { setlocale(LC_ALL, "C.UTF-8") }
+        cn_install_signal_handlers()
+        guard let screen = newterm(nil, cn_stdout(), cn_stdin()) else {
+            cn_reset_signal_handlers()
+            throw TerminalUnavailable(description: "ncurses cannot use the terminal TERM=\(term)")
+        }
+        self.screen = screen
+        active = true
+        raw()
+        noecho()
+        nonl()
+        keypad(cn_stdscr(), true)
+        intrflush(cn_stdscr(), false)
+        set_escdelay(25)
+        curs_set(0)
+        mouseinterval(0)
+        mousemask(cn_wheel_up_mask() | cn_wheel_down_mask(), nil)
+        if !noColor && has_colors() {
+            start_color()
+            use_default_colors()
+            colorEnabled = true
+            maxPairs = Int(cn_color_pairs())
+        }
+    }
+
+    deinit { restore() }
+
+    static func codesetIsUTF8() -> Bool {
+        guard let codeset = cn_codeset() else { return false }
+        let name = String(cString: codeset).uppercased()
+        return name == "UTF-8" || name == "UTF8"
+    }
+
+    /// The terminal's size in columns and rows.
+    public var size: (width: Int, height: Int) { (Int(cn_cols()), Int(cn_lines())) }
+
+    /// Puts the terminal back as it was. Safe to call twice.
+    public func restore() {
+        guard active else { return }
+        active = false
+        mousemask(0, nil)
+        curs_set(1)
+        endwin()
+        if let screen { delscreen(screen) }
+        screen = nil
+        cn_reset_signal_handlers()
+        fflush(cn_stdout())
+    }
+
+    /// Forgets the last frame so the next ``draw(_:)`` repaints everything (after a resize).
+    public func invalidate() {
+        previous = nil
+        clearok(cn_stdscr(), true)
+    }
+
+    /// Shows a frame, writing only the cells that differ from the previous one.
+    public func draw(_ buffer: ScreenBuffer) {
+        guard active else { return }
+        if let p = previous, p.width != buffer.width || p.height != buffer.height {
+            previous = nil
+        }
+        if previous == nil { erase() }
+        var scalars: [wchar_t] = []
+        scalars.reserveCapacity(8)
+        for (x, y) in buffer.changedCells(since: previous) {
+            let cell = buffer[x, y]
+            if cell.isContinuation { continue }
+            scalars.removeAll(keepingCapacity: true)
+            for scalar in cell.grapheme.unicodeScalars { scalars.append(wchar_t(bitPattern: scalar.value)) }
+            let (attrs, pair) = attributes(cell.style)
+            if cn_put_cell(Int32(y), Int32(x), scalars, Int32(scalars.count), attrs, pair) == cn_err,
+               !(x == buffer.width - 1 && y == buffer.height - 1) {
+                // ncurses refused the grapheme (a width it disagrees with): show a placeholder.
+                mvaddstr(Int32(y), Int32(x), cell.width == 2 ? "??" : "?")
+            }
+        }
+        previous = buffer
+        refresh()
+    }
+
+    private func attributes(_ style: Style) -> (attr_t, Int16) {
+        var attrs = cn_a_normal
+        if style.bold { attrs |= cn_a_bold }
+        if style.reverse { attrs |= cn_a_reverse }
+        if style.underline { attrs |= cn_a_underline }
+        if style.dim { attrs |= cn_a_dim }
+        guard colorEnabled, style.fg != nil || style.bg != nil else { return (attrs, 0) }
+        return (attrs, pair(fg: style.fg, bg: style.bg))
+    }
+
+    /// Colour pairs are made on first use; when the terminal runs out, colour is dropped.
+    private func pair(fg: Color?, bg: Color?) -> Int16 {
+        let key = (fg.map { $0.rawValue + 1 } ?? 0) * 16 + (bg.map { $0.rawValue + 1 } ?? 0)
+        if let p = pairs[key] { return p }
+        let next = pairs.count + 1
+        guard next < maxPairs, next < Int(Int16.max) else { return 0 }
+        init_pair(Int16(next), Int16(fg?.rawValue ?? -1), Int16(bg?.rawValue ?? -1))
+        pairs[key] = Int16(next)
+        return Int16(next)
+    }
+
+    /// Waits up to `timeoutMilliseconds` (negative: forever) for input and decodes it.
+    /// Returns `nil` when nothing arrived.
+    public func readEvent(timeoutMilliseconds: Int32) -> Event? {
+        guard active else { return nil }
+        if cn_take_signal() != 0 { return .terminate }
+        wtimeout(cn_stdscr(), timeoutMilliseconds)
+        var ch: wint_t = 0
+        let result = get_wch(&ch)
+        if cn_take_signal() != 0 { return .terminate }
+        if result == cn_err { return nil }
+        if result == cn_key_code_yes { return decodeKeyCode(Int32(bitPattern: ch)) }
+        return decodeCharacter(UInt32(ch))
+    }
+
+    private func decodeKeyCode(_ code: Int32) -> Event? {
+        switch code {
+        case cn_key_resize:
+            previous = nil
+            return .resize(width: Int(cn_cols()), height: Int(cn_lines()))
+        case cn_key_mouse:
+            var event = MEVENT()
+            guard getmouse(&event) == cn_ok else { return nil }
+            if event.bstate & cn_wheel_up_mask() != 0 { return .wheel(-1) }
+            if cn_wheel_down_mask() != 0 && event.bstate & cn_wheel_down_mask() != 0 { return .wheel(1) }
+            return nil
+        case KEY_UP: return .key(.up)
+        case KEY_DOWN: return .key(.down)
+        case KEY_LEFT: return .key(.left)
+        case KEY_RIGHT: return .key(.right)
+        case KEY_PPAGE: return .key(.pageUp)
+        case KEY_NPAGE: return .key(.pageDown)
+        case KEY_HOME: return .key(.home)
+        case KEY_END: return .key(.end)
+        case KEY_BACKSPACE: return .key(.backspace)
+        case KEY_DC: return .key(.delete)
+        case KEY_ENTER: return .key(.enter)
+        case KEY_BTAB: return .key(.backTab)
+        default:
+            for n in 1...12 where code == cn_key_f(Int32(n)) { return .key(.function(n)) }
+            return nil
+        }
+    }
+
+    private func decodeCharacter(_ value: UInt32) -> Event? {
+        switch value {
+        case 0x1B: return .key(.escape)
+        case 0x0D, 0x0A: return .key(.enter)
+        case 0x09: return .key(.tab)
+        case 0x7F, 0x08: return .key(.backspace)
+        case 0x01...0x1A:
+            return .key(.ctrl(Character(Unicode.Scalar(UInt8(value) + 0x60))))
+        default:
+            guard let scalar = Unicode.Scalar(value), value >= 0x20 else { return nil }
+            return .key(.char(Character(scalar)))
+        }
+    }
+}

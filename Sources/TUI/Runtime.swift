@@ -1,0 +1,120 @@
+import Dispatch
+import Foundation
+import NotebookCore
+
+/// Heavy cells running on background threads. They report through a mailbox the event
+/// loop drains; cancellation is a flag the module polls through its `RunContext`.
+final class JobRunner: @unchecked Sendable {
+    private let lock = NSLock()
+    private var mailbox: [Event] = []
+    private var cancelled: Set<Int> = []
+    private var running: Set<Int> = []
+    private var lastProgress: [Int: Double] = [:]
+
+    var isBusy: Bool { lock.withLock { !running.isEmpty || !mailbox.isEmpty } }
+
+    func start(id: Int, job: CellJob) {
+        lock.withLock { _ = running.insert(id) }
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            let context = RunContext(
+                reportProgress: { [self] fraction in
+                    // Coalesce: a new value only every half percent (modules may report from
+                    // several threads at once).
+                    guard fraction.isFinite else { return }
+                    let report = lock.withLock {
+                        let last = lastProgress[id] ?? -1
+                        guard abs(fraction - last) >= 0.005 || (fraction >= 1 && last < 1) else { return false }
+                        lastProgress[id] = fraction
+                        return true
+                    }
+                    if report { post(.jobProgress(id: id, fraction: min(1, max(0, fraction))), replacingProgressOf: id) }
+                },
+                isCancelled: { [self] in lock.withLock { cancelled.contains(id) } })
+            let result = job.execute(context: context)
+            lock.withLock {
+                running.remove(id)
+                cancelled.remove(id)
+                lastProgress[id] = nil
+            }
+            post(.jobFinished(id: id, result: result), replacingProgressOf: nil)
+        }
+    }
+
+    func cancel(id: Int) {
+        lock.withLock { if running.contains(id) { _ = cancelled.insert(id) } }
+    }
+
+    func cancelAll() {
+        lock.withLock { cancelled.formUnion(running) }
+    }
+
+    private func post(_ event: Event, replacingProgressOf id: Int?) {
+        lock.withLock {
+            if let id {
+                mailbox.removeAll { if case .jobProgress(id, _) = $0 { true } else { false } }
+            }
+            mailbox.append(event)
+        }
+    }
+
+    func drain() -> [Event] {
+        lock.withLock {
+            let events = mailbox
+            mailbox = []
+            return events
+        }
+    }
+}
+
+/// The event loop: read an event, update the state, run the effects, render, and show the
+/// frame through the backend (which writes only what changed).
+public enum Runtime {
+    /// Runs the interface until the learner quits, then restores the terminal and returns the
+    /// final state. `record` receives what the progress store should remember.
+    ///
+    /// Throws ``TerminalUnavailable`` before touching the terminal when it cannot be used.
+    @discardableResult
+    public static func run(_ initial: AppState, noColor: Bool,
+                           record: @escaping (RecordEvent) -> Void = { _ in }) throws(TerminalUnavailable) -> AppState {
+        let backend = try NCursesBackend(noColor: noColor)
+        defer { backend.restore() }
+        var state = initial
+        state.theme = Theme(color: backend.colorEnabled)
+        let size = backend.size
+        _ = update(&state, .resize(width: size.width, height: size.height))
+        backend.draw(render(state))
+        let jobs = JobRunner()
+        defer { jobs.cancelAll() }
+
+        loop: while true {
+            var events = jobs.drain()
+            if events.isEmpty {
+                if let event = backend.readEvent(timeoutMilliseconds: jobs.isBusy ? 50 : 250) {
+                    events.append(event)
+                    // Take everything already waiting (a burst of wheel notches or pasted text)
+                    // before drawing, so input never lags behind the screen.
+                    while events.count < 256, let more = backend.readEvent(timeoutMilliseconds: 0) { events.append(more) }
+                }
+                events += jobs.drain()
+            }
+            if events.isEmpty { continue }
+            for event in events {
+                if case .resize = event { backend.invalidate() }
+                for effect in update(&state, event) {
+                    switch effect {
+                    case .quit:
+                        break loop
+                    case .runJob(let id, let job):
+                        jobs.start(id: id, job: job)
+                    case .cancelJob(let id):
+                        jobs.cancel(id: id)
+                    case .record(let event):
+                        record(event)
+                    }
+                }
+            }
+            backend.draw(render(state))
+        }
+        return state
+    }
+}

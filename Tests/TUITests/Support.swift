@@ -1,0 +1,75 @@
+import Foundation
+import XCTest
+import NotebookCore
+import Lessons
+@testable import TUI
+
+/// The fixture lessons (an English online-softmax lesson and one in Chinese).
+func fixtureLibrary(registry: ModuleRegistry = Lessons.registry) -> LessonLibrary {
+    let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("lessons")
+    return LessonLoader(registry: registry).loadDirectory(url)
+}
+
+func makeState(width: Int = 100, height: Int = 30, color: Bool = true,
+               registry: ModuleRegistry = Lessons.registry) -> AppState {
+    let library = fixtureLibrary(registry: registry)
+    XCTAssertEqual(library.errors.map(\.description), [], "fixtures must load")
+    return AppState(registry: registry, lessons: library.lessons.map { LessonEntry(lesson: $0) },
+                    width: width, height: height, color: color)
+}
+
+/// Opens a lesson and returns the state.
+func openedState(_ id: String = "online-softmax", width: Int = 100, height: Int = 30, color: Bool = true,
+                 registry: ModuleRegistry = Lessons.registry) -> AppState {
+    var state = makeState(width: width, height: height, color: color, registry: registry)
+    _ = openLesson(&state, id: id)
+    XCTAssertEqual(state.screen, .lesson)
+    return state
+}
+
+@discardableResult
+func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+    var effects: [Effect] = []
+    for key in keys { effects += update(&state, .key(key)) }
+    return effects
+}
+
+func type(_ state: inout AppState, _ text: String) {
+    for c in text { _ = update(&state, .key(.char(c))) }
+}
+
+extension ScreenBuffer {
+    var rows: [String] { (0..<height).map { rowText($0) } }
+}
+
+extension Effect {
+    var isQuit: Bool { if case .quit = self { true } else { false } }
+    var jobID: Int? { if case .runJob(let id, _) = self { id } else { nil } }
+    var job: CellJob? { if case .runJob(_, let job) = self { job } else { nil } }
+    var cancelledJob: Int? { if case .cancelJob(let id) = self { id } else { nil } }
+}
+
+/// A heavy module for the background-job tests: counts to `steps`, reporting progress and
+/// stopping when cancelled.
+struct SlowCount: ComputeModule {
+    let name = "test.slow"
+    let summary = "counts slowly"
+    let isHeavy = true
+    let parameters: [ParameterSpec] = [.integer("steps", 4, range: .atLeast(1), doc: "steps")]
+    let outputs: [OutputSpec] = [OutputSpec("count", .integer, doc: "steps done")]
+
+    func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        let steps = try inputs.integer("steps")
+        for i in 0..<steps {
+            try context.checkCancelled()
+            context.reportProgress(Double(i + 1) / Double(steps))
+        }
+        return ["count": .integer(steps)]
+    }
+}
+
+/// The open lesson's text as one string, lines joined by spaces (wrapping does not matter).
+func proseText(_ state: AppState) -> String {
+    state.documentLayout(state.session!).lines.map { $0.plainText.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty }.joined(separator: " ")
+}
