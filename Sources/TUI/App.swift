@@ -1,24 +1,6 @@
 import Foundation
 import NotebookCore
 
-/// A learner's progress in one lesson, as plain data from the progress store.
-public struct LessonProgress: Sendable, Equatable {
-    /// Distinct cells that ran successfully at least once.
-    public var cellsRun: Int
-    public var cells: Int
-    public var done: Bool
-    public var lastVisited: Date?
-
-    public init(cellsRun: Int = 0, cells: Int = 0, done: Bool = false, lastVisited: Date? = nil) {
-        self.cellsRun = cellsRun
-        self.cells = cells
-        self.done = done
-        self.lastVisited = lastVisited
-    }
-
-    public var fraction: Double { cells > 0 ? Double(min(cellsRun, cells)) / Double(cells) : 0 }
-}
-
 /// A lesson as the list shows it, with the learner's progress and saved parameter overrides
 /// (cell → parameter → source text) to restore when it opens.
 public struct LessonEntry: Sendable {
@@ -27,13 +9,17 @@ public struct LessonEntry: Sendable {
     public var savedOverrides: [String: [String: String]]
     /// The cell the learner was at, to scroll back to.
     public var lastCell: String?
+    /// Cells the learner has run successfully (here or in an earlier session); marked in the text.
+    public var ranCells: Set<String>
 
     public init(lesson: Lesson, progress: LessonProgress? = nil,
-                savedOverrides: [String: [String: String]] = [:], lastCell: String? = nil) {
+                savedOverrides: [String: [String: String]] = [:], lastCell: String? = nil,
+                ranCells: Set<String> = []) {
         self.lesson = lesson
-        self.progress = progress ?? LessonProgress(cells: lesson.cells.count)
+        self.progress = progress ?? LessonProgress(outline: LessonOutline(lesson))
         self.savedOverrides = savedOverrides
         self.lastCell = lastCell
+        self.ranCells = ranCells
     }
 }
 
@@ -86,14 +72,6 @@ public struct StatusMessage: Sendable, Equatable {
         self.text = text
         self.isError = isError
     }
-}
-
-/// One run of a cell, for the progress store.
-public struct CellRunRecord: Sendable {
-    public var cellID: String
-    public var parameters: [(name: String, value: Value)]
-    public var duration: Double
-    public var ok: Bool
 }
 
 /// Why cells ran.

@@ -83,6 +83,20 @@ public enum KeyHelp {
 /// Applies an event to the state and returns the work for the runtime. Pure: no I/O, no
 /// clock, no terminal.
 public func update(_ state: inout AppState, _ event: Event) -> [Effect] {
+    let effects = dispatch(&state, event)
+    noteLearnerRuns(&state, effects)
+    return effects
+}
+
+/// Cells the learner ran themselves (not the automatic runs on opening) get their mark.
+private func noteLearnerRuns(_ state: inout AppState, _ effects: [Effect]) {
+    for case .record(.ran(let lessonID, let trigger, let runs)) in effects where trigger != .open {
+        guard let i = state.lessons.firstIndex(where: { $0.lesson.id == lessonID }) else { continue }
+        state.lessons[i].ranCells.formUnion(runs.filter(\.ok).map(\.cell))
+    }
+}
+
+private func dispatch(_ state: inout AppState, _ event: Event) -> [Effect] {
     switch event {
     case .resize(let w, let h):
         state.width = max(1, w)
@@ -194,16 +208,9 @@ public func openLesson(_ state: inout AppState, id: String) -> [Effect] {
     return effects
 }
 
+/// What the progress store should record of these cells' current results.
 func runRecords(_ notebook: Notebook, _ cellIDs: [String]) -> [CellRunRecord] {
-    cellIDs.compactMap { id in
-        let result = notebook.result(id)
-        switch result.status {
-        case .ok, .failed:
-            return CellRunRecord(cellID: id, parameters: result.inputs?.entries ?? [], duration: result.duration, ok: result.passed)
-        default:
-            return nil
-        }
-    }
+    notebook.progressRecords(cells: cellIDs, startedAt: Date())
 }
 
 private func back(_ state: inout AppState) -> [Effect] {
@@ -224,8 +231,9 @@ private func back(_ state: inout AppState) -> [Effect] {
                 saved[cell] = params.mapValues(\.sourceText)
             }
             state.lessons[i].savedOverrides = saved
-            let results = session.lesson.cells.map { session.notebook.result($0.id) }
-            state.lessons[i].progress.cellsRun = max(state.lessons[i].progress.cellsRun, results.filter(\.passed).count)
+            let ran = state.lessons[i].ranCells.intersection(session.lesson.cells.map(\.id))
+            state.lessons[i].progress.cellsRun = max(state.lessons[i].progress.cellsRun, ran.count)
+            state.lessons[i].progress.done = state.lessons[i].progress.done || ran.count == session.lesson.cells.count
         }
         state.screen = .list
         state.session = nil

@@ -48,7 +48,9 @@ enum CellView {
         let theme = state.theme
         let st = status(state, session, cell)
         let base = focused ? theme.focusHeader : theme.cellHeader
-        var left = (focused ? "▶ " : "◆ ") + cell.id + "  " + cell.compute
+        let ranBefore = state.lessons.first { $0.lesson.id == session.lesson.id }?.ranCells.contains(cell.id) == true
+        // ◆ marks a cell the learner has run, ◇ one not yet run.
+        var left = (focused ? "▶ " : ranBefore ? "◆ " : "◇ ") + cell.id + "  " + cell.compute
         if let title = cell.title { left += " · " + title }
         if cell.isHeavy { left += " · heavy" }
         let right = " " + st.symbol + " " + st.text + " "

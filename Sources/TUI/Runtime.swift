@@ -70,12 +70,13 @@ final class JobRunner: @unchecked Sendable {
 /// frame through the backend (which writes only what changed).
 public enum Runtime {
     /// Runs the interface until the learner quits, then restores the terminal and returns the
-    /// final state. `record` receives what the progress store should remember.
+    /// final state. `record` receives what the progress store should remember and may answer
+    /// with a warning for the status bar (the disk filled up, say).
     ///
     /// Throws ``TerminalUnavailable`` before touching the terminal when it cannot be used.
     @discardableResult
     public static func run(_ initial: AppState, noColor: Bool,
-                           record: @escaping (RecordEvent) -> Void = { _ in }) throws(TerminalUnavailable) -> AppState {
+                           record: @escaping (RecordEvent) -> String? = { _ in nil }) throws(TerminalUnavailable) -> AppState {
         let backend = try NCursesBackend(noColor: noColor)
         defer { backend.restore() }
         var state = initial
@@ -109,7 +110,7 @@ public enum Runtime {
                     case .cancelJob(let id):
                         jobs.cancel(id: id)
                     case .record(let event):
-                        record(event)
+                        if let warning = record(event) { state.status = StatusMessage(warning, isError: true) }
                     }
                 }
             }

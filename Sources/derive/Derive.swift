@@ -23,7 +23,8 @@ struct Derive: ParsableCommand {
 
     mutating func run() throws {
         if Terminal.isInteractive {
-            var tui = TUICommand()
+            // Parsed, not built with init(): ArgumentParser needs every property decoded.
+            var tui = try TUICommand.parse([])
             tui.global = global
             try tui.open(resume: true)
             return

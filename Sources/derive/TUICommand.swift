@@ -32,17 +32,24 @@ struct TUICommand: ParsableCommand {
         }
         let environment = ProcessInfo.processInfo.environment
         let noColor = global.noColor || !(environment["NO_COLOR"] ?? "").isEmpty
-        // Progress and the lesson to resume come from the progress store once it is wired in.
-        let resumeID: String? = nil
-        var state = AppState(registry: Lessons.registry,
-                             lessons: library.lessons.map { LessonEntry(lesson: $0) },
+        let opened = ProgressStore.open(at: global.progressLocation)
+        var progress = TUIProgress(store: opened.store, library: library, warnings: opened.warnings)
+        let entries = progress.entries(registry: Lessons.registry)
+        let resumeID = progress.resumeLessonID
+        var state = AppState(registry: Lessons.registry, lessons: entries,
                              loadErrors: library.errors.map(\.description),
                              color: !noColor, resumeLessonID: resumeID)
         if let id = lesson ?? (resume ? resumeID : nil) {
             _ = openLesson(&state, id: id)
         }
+        if let note = progress.notes.last {
+            let more = progress.notes.count > 1 ? " (+\(progress.notes.count - 1) more)" : ""
+            state.status = StatusMessage(note + more, isError: true)
+        }
         do {
-            try Runtime.run(state, noColor: noColor)
+            try Runtime.run(state, noColor: noColor, record: { [progress] in progress.record($0) })
+            // Warnings also go to stderr, where they outlast the screen.
+            for note in progress.notes { Terminal.warn(note) }
         } catch {
             // TERM=dumb or no usable terminal: say so and print instead.
             Terminal.warn("\(error.description); printing instead")
@@ -51,7 +58,7 @@ struct TUICommand: ParsableCommand {
                 notebook.runAll(includeHeavy: false)
                 print(TextRenderer().render(notebook), terminator: "")
             } else {
-                print(LessonListing.text(library))
+                print(LessonListing.text(library, progress: opened.store.summary(for: library.lessons.map(LessonOutline.init))))
             }
         }
     }

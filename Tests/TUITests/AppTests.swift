@@ -152,7 +152,7 @@ final class UpdateTests: XCTestCase {
         var s = openedState()
         let effects = press(&s, .enter)
         XCTAssertTrue(s.status?.text.hasPrefix("ran safe in") == true, s.status?.text ?? "")
-        XCTAssertTrue(effects.contains { if case .record(.ran("online-softmax", .enter, let runs)) = $0 { runs.map(\.cellID) == ["safe", "stream"] } else { false } },
+        XCTAssertTrue(effects.contains { if case .record(.ran("online-softmax", .enter, let runs)) = $0 { runs.map(\.cell) == ["safe", "stream"] } else { false } },
                       "the cell and the one that reads from it")
     }
 

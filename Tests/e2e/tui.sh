@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the interactive notebook: drives the real binary inside tmux, reads the
 # screen with capture-pane, and checks that the terminal is usable again after each exit
-# (q, Ctrl-C, SIGTERM). Usage: Tests/e2e/tui.sh  (DERIVE_BIN overrides the binary).
+# (q, Ctrl-C, SIGTERM), and that edits survive a restart. Usage: Tests/e2e/tui.sh  (DERIVE_BIN overrides the binary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,14 +27,14 @@ fail() {
 # Waits (up to 5 s) until the screen contains the text.
 expect() {
     for _ in $(seq 1 100); do
-        if screen | grep -qF -- "$1"; then passed=$((passed + 1)); return 0; fi
+        if grep -qF -- "$1" <<<"$(screen)"; then passed=$((passed + 1)); return 0; fi
         sleep 0.05
     done
     fail "expected '$1' on the screen"
 }
 expect_not() {
     sleep 0.3
-    if screen | grep -qF -- "$1"; then fail "did not expect '$1' on the screen"; fi
+    if grep -qF -- "$1" <<<"$(screen)"; then fail "did not expect '$1' on the screen"; fi
     passed=$((passed + 1))
 }
 # The shell is back, echoes what is typed, and the tty is in canonical mode with echo.
@@ -110,6 +110,28 @@ expect "软最大值函数"
 send q
 expect "EXIT=0"
 check_restored after-q
+
+# 5b. Progress survives a restart: the edited value comes back at the cell the learner left,
+# and `u` clears it for good.
+send "$BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
+expect "in blocks of 2 steps"
+expect "• edited"
+expect "▶ stream"
+send u
+expect "in blocks of 3 steps"
+send q q
+expect "EXIT=0"
+send "clear; $BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
+expect "in blocks of 3 steps"
+expect_not "• edited"
+send q q
+expect "EXIT=0"
+# Bare `derive` resumes the last lesson rather than showing the list.
+send "clear; $BIN --lessons $LESSONS; echo EXIT=\$?" Enter
+expect "in blocks of 3 steps"
+expect "▶ stream"
+send q q
+expect "EXIT=0"
 
 # 6. Chinese prose takes two columns per character; escape sequences are shown, not run.
 send "$BIN tui --lessons $LESSONS zh-softmax; echo EXIT=\$?" Enter
