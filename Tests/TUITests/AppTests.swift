@@ -156,6 +156,32 @@ final class UpdateTests: XCTestCase {
                       "the cell and the one that reads from it")
     }
 
+    func testCellsTheLearnerRanAreMarkedButOpeningRunsAreNot() {
+        var s = openedState()
+        let entry = { s.lessons.first { $0.lesson.id == "online-softmax" } }
+        XCTAssertEqual(entry()?.ranCells, [], "opening runs the cells for display only")
+        XCTAssertTrue(render(s).rows.contains { $0.contains("◇ stream") })
+        press(&s, .enter)
+        XCTAssertEqual(entry()?.ranCells, ["safe", "stream"])
+        press(&s, .char("n"))
+        XCTAssertTrue(render(s).rows.contains { $0.contains("◆ safe") }, "a cell run before is marked ◆")
+        press(&s, .char("q"))
+        XCTAssertEqual(entry()?.progress.cellsRun, 2)
+        XCTAssertFalse(entry()?.progress.done ?? true)
+    }
+
+    func testSavedProgressShowsInTheList() throws {
+        let library = fixtureLibrary()
+        let lesson = try XCTUnwrap(library.lesson("online-softmax"))
+        var progress = LessonProgress(outline: LessonOutline(lesson))
+        progress.cellsRun = lesson.cells.count
+        progress.done = true
+        let entries = library.lessons.map { $0.id == lesson.id ? LessonEntry(lesson: $0, progress: progress) : LessonEntry(lesson: $0) }
+        let s = AppState(registry: Lessons.registry, lessons: entries, width: 100, height: 30)
+        let rows = render(s).rows
+        XCTAssertTrue(rows.contains { $0.contains("✓") && $0.contains("Online softmax") }, rows.joined(separator: "\n"))
+    }
+
     func testRunAll() {
         var s = openedState()
         let effects = press(&s, .char("R"))
