@@ -11,9 +11,10 @@ public struct TiledAttentionModule: ComputeModule {
     public let name = "attention.tiled"
     public let summary = "Attention one key tile at a time with online-softmax rescaling, checked against the naive form."
     public let parameters: [ParameterSpec] = [
-        .matrix("q", [[1, 0], [0, 1], [1, 1]], maxElements: 262_144, doc: "queries, n×d"),
-        .matrix("k", [[1, 0], [0, 1], [1, 1], [-1, 0]], maxElements: 262_144, doc: "keys, m×d"),
-        .matrix("v", [[1, 2], [3, 4], [5, 6], [7, 8]], maxElements: 262_144, doc: "values, m×dv"),
+        // Elements within ±1e100 keep every q·k product finite, so finite input never gives NaN.
+        .matrix("q", [[1, 0], [0, 1], [1, 1]], range: .closed(-1e100, 1e100), maxElements: 262_144, doc: "queries, n×d"),
+        .matrix("k", [[1, 0], [0, 1], [1, 1], [-1, 0]], range: .closed(-1e100, 1e100), maxElements: 262_144, doc: "keys, m×d"),
+        .matrix("v", [[1, 2], [3, 4], [5, 6], [7, 8]], range: .closed(-1e100, 1e100), maxElements: 262_144, doc: "values, m×dv"),
         .integer("block", 2, range: .atLeast(1), doc: "keys per tile"),
         .number("scale", computed: "1/sqrt(d)", range: .positive, doc: "multiplies q·k before the softmax"),
         .bool("causal", false, doc: "key j visible to query i only when j ≤ i"),
@@ -45,7 +46,8 @@ public struct TiledAttentionModule: ComputeModule {
         guard v.count == m else {
             throw .invalid("v", "has \(v.count) rows but k has \(m); every key needs one value row")
         }
-        guard n * m * (d + dv) <= Self.maxWork else {
+        let pairs = n.multipliedReportingOverflow(by: m), work = pairs.partialValue.multipliedReportingOverflow(by: d + dv)
+        guard !pairs.overflow, !work.overflow, work.partialValue <= Self.maxWork else {
             throw .invalid("q", "with k and v needs \(n)×\(m)×\(d + dv) multiply-adds; the limit is \(Self.maxWork)")
         }
         let scale = try inputs.optionalNumber("scale") ?? 1 / sqrt(Double(d))
@@ -93,7 +95,7 @@ public struct TiledAttentionModule: ComputeModule {
         }
         var diff = 0.0
         for (a, b) in zip(output, reference) { for (x, y) in zip(a, b) { diff = max(diff, abs(x - y)) } }
-        let tiles = (m + block - 1) / block
+        let tiles = m / block + (m % block == 0 ? 0 : 1)
         return [
             "output": .matrix(output),
             "reference": .matrix(reference),

@@ -48,3 +48,45 @@ final class ModuleContractTests: XCTestCase {
         }
     }
 }
+
+/// Bad input is normal input: every parameter of every module gets hostile values, one at a
+/// time, on top of the defaults. Each must give a result or a `ComputeError`; a trap (index
+/// out of range, overflow, division by zero) would crash this test process.
+final class HostileInputTests: XCTestCase {
+    static let hostile: [Value] = [
+        .integer(Int.max), .integer(Int.min), .integer(-1), .integer(0), .integer(1),
+        .number(.nan), .number(.infinity), .number(-.infinity), .number(1e308), .number(-1e308), .number(5e-324),
+        .number(-0.0), .bool(true), .text("zz"), .text(""),
+        .vector([]), .vector([0]), .vector([.nan, 1]), .vector([1e308, 1e308, -1e308]), .vector([-1, 2.5, 1e9]),
+        .vector(Array(repeating: 1, count: 2_000_001)),
+        .matrix([[0]]), .matrix([[1, 2], [3, 4]]), .matrix([[1e308, -1e308], [.infinity, 0]]),
+        .matrix(Array(repeating: Array(repeating: 0.5, count: 3), count: 7)),
+    ]
+
+    func testHostileValuesGiveResultsOrErrorsNeverTraps() {
+        // Heavy modules see a cancelled context, so an accepted value cannot start hours of work.
+        let cancelled = RunContext(isCancelled: { true })
+        var accepted = 0, rejected = 0
+        for module in Lessons.registry.modules {
+            for spec in module.parameters {
+                for value in Self.hostile {
+                    let context = module.isHeavy ? cancelled : RunContext.silent
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    do {
+                        _ = try module.evaluate([spec.name: value], context: context)
+                        accepted += 1
+                    } catch {
+                        rejected += 1
+                        XCTAssertFalse(error.message.isEmpty, "\(module.name).\(spec.name): empty message")
+                    }
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    XCTAssertLessThan(seconds, 5, "\(module.name).\(spec.name) = \(value.shapeDescription) ran \(seconds) s")
+                }
+            }
+        }
+        let parameterCount = Lessons.registry.modules.map(\.parameters.count).reduce(0, +)
+        XCTAssertEqual(accepted + rejected, parameterCount * Self.hostile.count)
+        XCTAssertGreaterThan(accepted, 100, "some hostile values are legitimate inputs")
+        XCTAssertGreaterThan(rejected, 500)
+    }
+}
