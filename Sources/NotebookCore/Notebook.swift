@@ -138,11 +138,23 @@ public struct Notebook: Sendable {
         return lesson.cells.map(\.id).filter(found.contains)
     }
 
+    /// `cellID` and every cell it reads from, directly or not, in lesson order.
+    public func upstream(of cellID: String) -> [String] {
+        var found: Set<String> = [cellID]
+        var queue = [cellID]
+        while let next = queue.popLast() {
+            for dependency in lesson.cell(next)?.dependencies ?? [] where found.insert(dependency).inserted {
+                queue.append(dependency)
+            }
+        }
+        return lesson.cells.map(\.id).filter(found.contains)
+    }
+
     // MARK: Running
 
-    /// Runs every cell in order. Heavy cells run only when `includeHeavy`.
-    public mutating func runAll(includeHeavy: Bool = false, context: RunContext = .silent) {
-        for cell in lesson.cells {
+    /// Runs every cell in order, or only the cells in `only`. Heavy cells run only when `includeHeavy`.
+    public mutating func runAll(includeHeavy: Bool = false, only: Set<String>? = nil, context: RunContext = .silent) {
+        for cell in lesson.cells where only?.contains(cell.id) ?? true {
             if cell.isHeavy && !includeHeavy {
                 results[cell.id] = CellResult(status: .skippedHeavy)
             } else {

@@ -54,12 +54,16 @@ struct RunCommand: ParsableCommand {
                 throw ValidationError("lesson '\(lesson.id)' has no cell '\(cell)'; it has \(lesson.cells.map(\.id).joined(separator: ", "))")
             }
             for assignment in assignments { try assignment.apply(to: &notebook, focus: cell) }
+            // With --cell, run that cell and what it reads from, nothing else; a heavy cell named
+            // this way runs without --heavy, since it was asked for.
+            let scope = cell.map { notebook.upstream(of: $0) }
+            let namedHeavy = cell.flatMap { lesson.cell($0) }?.isHeavy == true
             let bar = ProgressBar(label: lesson.id)
             let started = Date()
-            notebook.runAll(includeHeavy: heavy, context: bar.context)
+            notebook.runAll(includeHeavy: heavy || namedHeavy, only: scope.map(Set.init), context: bar.context)
             bar.finish()
             if let progress {
-                progress.recordRuns(notebook.progressRecords(startedAt: started), lessonCells: lesson.cells.map(\.id))
+                progress.recordRuns(notebook.progressRecords(cells: scope, startedAt: started), lessonCells: lesson.cells.map(\.id))
                 global.flushWarnings(progress)
             }
             anyFailed = anyFailed || lesson.cells.contains {

@@ -67,6 +67,17 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(cells[0]["ok"] as? Bool, false, "the lesson's expectations no longer hold for the edited input")
     }
 
+    func testRunningOneCellRecordsOnlyItAndItsInputs() throws {
+        let db = try DeriveProcess.temporaryDirectory(self).appendingPathComponent("p.sqlite").path
+        let out = try DeriveProcess.run(["run", "online-softmax", "--cell", "stream", "--db", db])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        let progress = try DeriveProcess.run(["progress", "--format", "json", "--db", db])
+        let lessons = try XCTUnwrap(try progress.json()["lessons"] as? [[String: Any]])
+        let lesson = try XCTUnwrap(lessons.first { $0["id"] as? String == "online-softmax" })
+        XCTAssertEqual(lesson["cells_run"] as? Int, 2, "stream and the safe cell it reads from")
+        XCTAssertEqual(lesson["runs"] as? Int, 2)
+    }
+
     func testTextAndMarkdownOutputFillInTheNumbers() throws {
         let text = try DeriveProcess.run(["run", "online-softmax", "--no-record"])
         XCTAssertEqual(text.status, 0)

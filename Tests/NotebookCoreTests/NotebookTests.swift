@@ -54,6 +54,16 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(nb.downstream(of: "e"), [])
     }
 
+    func testRunningOneCellRunsOnlyWhatItReadsFrom() throws {
+        var nb = Notebook(lesson: try loadLesson(diamond), registry: testRegistry)
+        XCTAssertEqual(nb.upstream(of: "d"), ["a", "b", "c", "d"])
+        XCTAssertEqual(nb.upstream(of: "e"), ["e"])
+        nb.runAll(only: Set(nb.upstream(of: "b")))
+        XCTAssertTrue(nb.result("b").passed)
+        XCTAssertEqual(nb.result("c").status, .notRun)
+        XCTAssertEqual(nb.result("e").status, .notRun)
+    }
+
     func testAnEditReRunsExactlyTheDownstreamCells() throws {
         var nb = try notebook()
         nb.run("h")
