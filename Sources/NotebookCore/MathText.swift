@@ -666,13 +666,29 @@ private enum Layout {
         var bottom = join(denominator, style: .text)
         if isCompound(resolve(numerator)) { top = "(" + top + ")" }
         let below = resolve(denominator).filter { $0.kind != .space }
-        // `1/2π` would read as (1/2)π, and `1/−x` is hard to read: bracket those too.
+        // `1/2π` would read as (1/2)π, `a/τ B` as (a/τ)·B, and `1/−x` is hard to read: bracket
+        // every denominator of more than one factor, except one function application `p(x)`.
         let leadingSign = below.first?.isUnarySign == true
-        let coefficient = below.first?.isNumber == true && below.count > 1
-        if isCompound(below) || leadingSign || coefficient { bottom = "(" + bottom + ")" }
+        // A differential `∂θ` or `dx` is one factor, as in ∂ℒ/∂θ.
+        let differential = below.count == 2 && ["∂", "d", "δ"].contains(below[0].text)
+        let factors = below.count > 1 && !isSingleApplication(below) && !differential
+        if isCompound(below) || leadingSign || factors { bottom = "(" + bottom + ")" }
         var atom = Atom(top + "/" + bottom, .inner)
         atom.isFraction = true
         return atom
+    }
+
+    /// `f(...)`: a name followed by one bracketed group that runs to the end.
+    private static func isSingleApplication(_ atoms: [Atom]) -> Bool {
+        guard atoms.count >= 3, atoms[0].kind == .ord || atoms[0].kind == .fn, atoms[1].kind == .open,
+              atoms[atoms.count - 1].kind == .close else { return false }
+        var depth = 0
+        for (i, atom) in atoms.enumerated().dropFirst() {
+            if atom.kind == .open { depth += 1 }
+            if atom.kind == .close { depth -= 1 }
+            if depth == 0 && i < atoms.count - 1 { return false }
+        }
+        return depth == 0
     }
 
     /// True when the list has more than one term at bracket depth zero.

@@ -37,12 +37,23 @@ public struct TextRenderer {
         var paragraph: [String] = []
         func flush() {
             guard !paragraph.isEmpty else { return }
-            out += MathText.renderInline(paragraph.joined(separator: "\n")).split(separator: "\n", omittingEmptySubsequences: false)
-                .map { Self.heading(String($0)) }
+            let rendered = PlainMarkdown.inline(MathText.renderInline(paragraph.joined(separator: "\n")))
+            out += rendered.split(separator: "\n", omittingEmptySubsequences: false).map { Self.heading(String($0)) }
             paragraph = []
         }
+        var table: [String] = []
+        func flushTable() {
+            guard !table.isEmpty else { return }
+            out += PlainMarkdown.table(table.map { PlainMarkdown.inline(MathText.renderInline($0)) })
+            table = []
+        }
         for line in lines {
-            if line.isCode {
+            let isTableRow = !line.isCode && line.raw.trimmingSpace.hasPrefix("|")
+            if !isTableRow { flushTable() }
+            if isTableRow {
+                flush()
+                table.append(Self.filled(line, notebook))
+            } else if line.isCode {
                 flush()
                 let fence = line.raw.hasPrefix("```") || line.raw.hasPrefix("~~~")
                 out.append(fence ? "" : "    " + line.raw)
@@ -54,6 +65,7 @@ public struct TextRenderer {
             }
         }
         flush()
+        flushTable()
         return out
     }
 

@@ -452,3 +452,13 @@ private struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+final class MathFractionTests: XCTestCase {
+    func testMultiFactorDenominatorsAreBracketed() {
+        XCTAssertEqual(MathText.render(#"\frac{p_j - y_j}{\tau B}"#), "(pⱼ − yⱼ)/(τB)")
+        XCTAssertEqual(MathText.render(#"\frac{p(x, y)}{p(x) p(y)}"#), "p(x, y)/(p(x)p(y))")
+        XCTAssertEqual(MathText.render(#"\frac{a}{p(x)}"#), "a/p(x)")
+        XCTAssertEqual(MathText.render(#"\frac{1}{\sqrt{d}}"#), "1/√d")
+        XCTAssertEqual(MathText.render(#"\frac{a}{b_i}"#), "a/bᵢ")
+    }
+}

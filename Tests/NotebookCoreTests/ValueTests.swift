@@ -1,5 +1,5 @@
 import Foundation
-import NotebookCore
+@testable import NotebookCore
 import XCTest
 
 final class ValueParserTests: XCTestCase {
@@ -156,5 +156,27 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(ValueFormat.format(.number(0.25), "%"), "25.0%")
         XCTAssertEqual(ValueFormat.format(.vector([0.5, 1.0 / 3]), ".2f"), "[0.50, 0.33]")
         XCTAssertEqual(ValueFormat.format(.number(.nan), ".2f"), "NaN")
+    }
+}
+
+final class PlainMarkdownTests: XCTestCase {
+    func testInlineMarkupBecomesPlainText() {
+        XCTAssertEqual(PlainMarkdown.inline("the **guard** bit and *sticky* `bits` output"), "the guard bit and sticky bits output")
+        XCTAssertEqual(PlainMarkdown.inline("a * b * c stays"), "a * b * c stays")
+        XCTAssertEqual(PlainMarkdown.inline("see [the paper](https://example.org) now"), "see the paper now")
+        XCTAssertEqual(PlainMarkdown.inline("**bold with *nested* text**"), "bold with nested text")
+        XCTAssertEqual(PlainMarkdown.inline("unclosed **bold and `tick"), "unclosed **bold and `tick")
+        XCTAssertEqual(PlainMarkdown.inline("2 * 3 = 6, x*"), "2 * 3 = 6, x*")
+    }
+
+    func testTablesAreAligned() {
+        let lines = PlainMarkdown.table(["| format | bits | max |", "|---|:--:|---:|", "| FP16 | 16 | 65504 |", "| BF16 | 16 | 3.39e38 |"])
+        XCTAssertEqual(lines, [
+            "  format  bits  max",
+            "  ──────  ────  ───────",
+            "  FP16    16    65504",
+            "  BF16    16    3.39e38",
+        ])
+        XCTAssertEqual(PlainMarkdown.cells(#"| a \| b | c |"#), ["a | b", "c"])
     }
 }
