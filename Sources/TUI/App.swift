@@ -42,7 +42,11 @@ public struct RunningJob: Sendable, Equatable {
 
 /// The open lesson: its notebook and how it is being viewed.
 public struct LessonSession: Sendable {
-    public var notebook: Notebook
+    public var notebook: Notebook {
+        didSet { notebookVersion = NotebookVersion() }
+    }
+    /// Replaced whenever the notebook changes, so a layout made for it can be reused until then.
+    private(set) var notebookVersion = NotebookVersion()
     /// First line of the document shown.
     public var scroll: Int = 0
     /// Index into the lesson's cells.
@@ -104,7 +108,9 @@ public enum Screen: Sendable, Equatable {
 
 /// Everything the interface shows, as a value: `update` changes it, `render` draws it.
 public struct AppState: Sendable {
-    public var registry: ModuleRegistry
+    public var registry: ModuleRegistry {
+        didSet { layoutCache = LayoutCache() }
+    }
     public var lessons: [LessonEntry]
     /// Files that did not load, shown under the list.
     public var loadErrors: [String]
@@ -113,7 +119,9 @@ public struct AppState: Sendable {
     public var session: LessonSession?
     public var width: Int
     public var height: Int
-    public var theme: Theme
+    public var theme: Theme {
+        didSet { layoutCache = LayoutCache() }
+    }
     public var showHelp = false
     /// The search being typed, when `/` was pressed.
     public var search: LineEditor?
@@ -124,9 +132,14 @@ public struct AppState: Sendable {
     /// The lesson `derive` would resume, for the list's hint.
     public var resumeLessonID: String?
     /// Renders `$...$` LaTeX as Unicode; the second argument is true for display math.
-    public var renderMath: @Sendable (String, Bool) -> String
+    public var renderMath: @Sendable (String, Bool) -> String {
+        didSet { layoutCache = LayoutCache() }
+    }
     /// "Now", for "visited 2 days ago".
     public var now: Date
+    /// The last document layout, shared by copies of the state; replaced when the theme, the
+    /// registry or the math renderer change, which its key does not cover.
+    var layoutCache = LayoutCache()
 
     public init(registry: ModuleRegistry, lessons: [LessonEntry], loadErrors: [String] = [],
                 width: Int = 80, height: Int = 24, color: Bool = true, resumeLessonID: String? = nil,
@@ -151,7 +164,49 @@ public struct AppState: Sendable {
     public static let minimumHeight = 12
 
     public var isTooSmall: Bool { width < Self.minimumWidth || height < Self.minimumHeight }
+}
 
-    /// Side panel beside the text at 100 columns and more; below, outputs flow in the text.
-    public var isWide: Bool { width >= 100 }
+/// Identifies one state of a session's notebook: a new instance each time it changes. Compared
+/// by identity, which stays unique while a cache key holds it.
+final class NotebookVersion: Sendable {}
+
+/// The most recent document layout and what it was made from. An update asks for the layout
+/// several times (to scroll, to follow the focus) and then the frame is drawn from it: this
+/// makes that one layout per change instead of one per question.
+final class LayoutCache: @unchecked Sendable {
+    /// Everything a layout depends on besides the theme, registry and math renderer.
+    struct Key: Equatable {
+        var notebook: NotebookVersion
+        var width: Int
+        var inlineCells: Bool
+        var focusedCell: Int
+        var selectedParameter: Int
+        var editor: ParameterEditor?
+        var job: RunningJob?
+        var ranCells: Set<String>
+
+        static func == (a: Key, b: Key) -> Bool {
+            a.notebook === b.notebook && a.width == b.width && a.inlineCells == b.inlineCells
+                && a.focusedCell == b.focusedCell && a.selectedParameter == b.selectedParameter
+                && a.editor == b.editor && a.job == b.job && a.ranCells == b.ranCells
+        }
+    }
+
+    // Guarded by `lock`: copies of a state on different threads share this object.
+    private let lock = NSLock()
+    private var last: (key: Key, layout: DocumentLayout)?
+    private var made = 0
+
+    /// How many layouts were computed (not reused), for tests.
+    var layoutsMade: Int { lock.withLock { made } }
+
+    func layout(for key: Key, make: () -> DocumentLayout) -> DocumentLayout {
+        if let hit = lock.withLock({ last.flatMap { $0.key == key ? $0.layout : nil } }) { return hit }
+        let layout = make()
+        lock.withLock {
+            last = (key, layout)
+            made += 1
+        }
+        return layout
+    }
 }

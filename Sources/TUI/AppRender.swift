@@ -81,7 +81,8 @@ private func renderList(_ state: AppState, _ buffer: inout ScreenBuffer) {
         let p = entry.progress
         let mark = p.done ? "✓" : (p.cellsRun > 0 ? "◐" : "·")
         let markStyle = p.done ? theme.ok : (p.cellsRun > 0 ? theme.warning : theme.dim)
-        let number = String(format: "%2d ", entry.lesson.order)
+        // The place in the list, not `order`: a lesson without one has no number to show.
+        let number = String(format: "%2d ", i + 1)
         var first: Line = [Span(selected ? "▶ " : "  ", theme.accent), Span(mark + " ", markStyle),
                            Span(number, theme.dim)]
         let titleRoom = max(1, textWidth - first.width)

@@ -10,9 +10,12 @@ struct LessonGeometry {
     var panel: Rect?
     var separatorX: Int?
 
+    /// Side panel beside the text at this many columns and more; below, outputs flow in the text.
+    static let panelMinimumWidth = 100
+
     init(width: Int, height: Int) {
         content = Rect(x: 0, y: 1, width: width, height: height - 2)
-        if width >= 100 {
+        if width >= Self.panelMinimumWidth {
             let panelWidth = min(72, max(40, width * 2 / 5))
             let proseWidth = width - panelWidth - 1
             separatorX = proseWidth
@@ -29,9 +32,17 @@ struct LessonGeometry {
 extension AppState {
     func geometry() -> LessonGeometry { LessonGeometry(width: width, height: height) }
 
+    /// The open lesson laid out for the text area; computed once per change of what it shows.
     func documentLayout(_ session: LessonSession) -> DocumentLayout {
         let g = geometry()
-        return Document.layout(self, session, width: g.text.width, inlineCells: g.inlineCells)
+        let key = LayoutCache.Key(
+            notebook: session.notebookVersion, width: g.text.width, inlineCells: g.inlineCells,
+            focusedCell: session.focusedCell, selectedParameter: session.selectedParameter,
+            editor: session.editor, job: job,
+            ranCells: lessons.first { $0.lesson.id == session.lesson.id }?.ranCells ?? [])
+        return layoutCache.layout(for: key) {
+            Document.layout(self, session, width: g.text.width, inlineCells: g.inlineCells)
+        }
     }
 
     /// The panel lines of the focused cell (wide layout).
@@ -105,8 +116,6 @@ private func dispatch(_ state: inout AppState, _ event: Event) -> [Effect] {
             clampScroll(state, &session)
             state.session = session
         }
-        return []
-    case .tick:
         return []
     case .terminate:
         return [.quit]
@@ -231,9 +240,13 @@ private func back(_ state: inout AppState) -> [Effect] {
                 saved[cell] = params.mapValues(\.sourceText)
             }
             state.lessons[i].savedOverrides = saved
-            let ran = state.lessons[i].ranCells.intersection(session.lesson.cells.map(\.id))
-            state.lessons[i].progress.cellsRun = max(state.lessons[i].progress.cellsRun, ran.count)
-            state.lessons[i].progress.done = state.lessons[i].progress.done || ran.count == session.lesson.cells.count
+            // The same rule as the progress store: cells of the lesson now that ran successfully,
+            // done when there are some and all of them have.
+            let cells = Set(session.lesson.cells.map(\.id))
+            let ran = state.lessons[i].ranCells.intersection(cells).count
+            state.lessons[i].progress.cells = cells.count
+            state.lessons[i].progress.cellsRun = ran
+            state.lessons[i].progress.done = !cells.isEmpty && ran == cells.count
         }
         state.screen = .list
         state.session = nil
@@ -472,19 +485,31 @@ private func applyEdit(_ state: inout AppState) -> [Effect] {
         return []
     }
     let updated: [String]
-    do {
-        updated = try session.notebook.setOverride(cell: editor.cellID, parameter: editor.parameter, source: source)
-    } catch {
-        editor.error = error.parameter == editor.parameter ? error.message : error.description
+    // The notebook as it was, to go back to if the module refuses the value when it runs.
+    let before = session.notebook
+    func refuse(_ message: String) -> [Effect] {
+        editor.error = message
         session.editor = editor
         state.session = session
         revealEditor(&state)
         return []
     }
-    session.editor = nil
-    state.session = session
+    do {
+        updated = try session.notebook.setOverride(cell: editor.cellID, parameter: editor.parameter, source: source)
+    } catch {
+        return refuse(error.parameter == editor.parameter ? error.message : error.description)
+    }
     let cellID = editor.cellID
     let result = session.notebook.result(cellID)
+    // A value that parses but that the module rejects when it runs (an index past the end,
+    // say) is as invalid as one the lesson-file rules reject: nothing is applied or recorded,
+    // and every cell keeps its previous override and result.
+    if case .failed(let e) = result.status, e.parameter == editor.parameter {
+        session.notebook = before
+        return refuse(e.message)
+    }
+    session.editor = nil
+    state.session = session
     var message = "\(editor.parameter) = \(source)"
     let reran = updated.filter { session.notebook.result($0).status != .stale }
     if case .failed(let e) = result.status {

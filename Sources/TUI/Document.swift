@@ -1,3 +1,4 @@
+import Foundation
 import NotebookCore
 
 /// The lesson laid out as lines for a width: prose with its values filled in, and the cells.
@@ -162,13 +163,14 @@ enum Document {
                 out.append([Span(raw, .plain)])
                 continue
             }
-            var segments = line.segments
+            // Trailing spaces would pile up where lines join into one paragraph.
+            var segments = trimmingTrailingWhitespace(line.segments)
             if trimmed.hasPrefix("#") {
                 flush()
                 let level = trimmed.prefix { $0 == "#" }.count
                 let afterHashes = trimmed.dropFirst(level)
                 let spaces = afterHashes.prefix { $0 == " " }.count
-                segments = strip(segments, prefixLength: raw.count - trimmed.count + level + spaces)
+                segments = strip(segments, prefixLength: leadingWhitespace(raw) + level + spaces)
                 kind = .heading(level)
                 append(segments)
                 flush()
@@ -176,7 +178,7 @@ enum Document {
             }
             if let bullet = listBullet(trimmed) {
                 flush()
-                let leading = raw.count - trimmed.count
+                let leading = leadingWhitespace(raw)
                 kind = .item(indent: min(leading, 8), bullet: bullet.display)
                 append(strip(segments, prefixLength: leading + bullet.length))
                 continue
@@ -184,13 +186,13 @@ enum Document {
             if trimmed.hasPrefix(">") {
                 if case .quote = kind {} else { flush() }
                 kind = .quote
-                let leading = raw.count - trimmed.count
+                let leading = leadingWhitespace(raw)
                 let strip1 = trimmed.hasPrefix("> ") ? 2 : 1
                 append(strip(segments, prefixLength: leading + strip1))
                 continue
             }
             if case .item = kind, raw.first == " " || raw.first == "\t" {
-                append(strip(segments, prefixLength: raw.count - trimmed.count))
+                append(strip(segments, prefixLength: leadingWhitespace(raw)))
                 continue
             }
             if case .item = kind { flush(); if out.last.map({ !$0.isEmpty }) ?? false { out.append([]) } }
@@ -220,6 +222,21 @@ enum Document {
             if rest.hasPrefix(". ") || rest.hasPrefix(") ") { return (digits + ".", digits.count + 2) }
         }
         return nil
+    }
+
+    /// The characters `trimmingCharacters(in: .whitespaces)` removes from the start of `raw`
+    /// (not from its end: trailing spaces must not shorten what is stripped at the front).
+    static func leadingWhitespace(_ raw: String) -> Int {
+        raw.prefix { $0.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) }.count
+    }
+
+    /// The segments without the spaces that end the last one.
+    private static func trimmingTrailingWhitespace(_ segments: [ProseSegment]) -> [ProseSegment] {
+        guard case .text(let t)? = segments.last else { return segments }
+        var result = segments
+        let kept = t.reversed().drop { $0.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) }
+        result[result.count - 1] = .text(String(kept.reversed()))
+        return result
     }
 
     /// Drops the first `prefixLength` characters of the text.
@@ -273,6 +290,16 @@ enum Document {
                 spans.append(Span(resolved.text, resolved.available ? theme.value : theme.valueMissing))
             case .text(let t):
                 let chars = Array(t)
+                // Whether a position closes `$...$` (or `$`...`$`, or is a `]`/`)`) does not
+                // depend on where the search for it began. So a search that reached the end
+                // of the text fails from every later start too, and one that found a closer
+                // at `k` finds the same `k` from any later start up to `k`: remembering the
+                // last answer keeps a line full of unmatched `$` or `[` linear, as in
+                // `MathText.renderInline`.
+                var noDollarCloserFrom = Int.max
+                var noBacktickDollarFrom = Int.max
+                var bracketSearch = NextIndexSearch(target: "]")
+                var parenSearch = NextIndexSearch(target: ")")
                 var i = 0
                 while i < chars.count {
                     let c = chars[i]
@@ -292,23 +319,29 @@ enum Document {
                     case "$" where next == "`":
                         // $`...`$
                         var j = i + 2
-                        while j + 1 < chars.count && !(chars[j] == "`" && chars[j + 1] == "$") { j += 1 }
-                        if j + 1 < chars.count {
-                            math(Array(chars[(i + 2)..<j]))
-                            i = j + 2
-                            continue
+                        if j < noBacktickDollarFrom {
+                            while j + 1 < chars.count && !(chars[j] == "`" && chars[j + 1] == "$") { j += 1 }
+                            if j + 1 < chars.count {
+                                math(Array(chars[(i + 2)..<j]))
+                                i = j + 2
+                                continue
+                            }
+                            noBacktickDollarFrom = i + 2
                         }
                         text.append(c)
                     case "$" where next.map { !$0.isWhitespace && $0 != "$" } == true:
                         var j = i + 2
                         var close: Int?
-                        while j < chars.count {
-                            if chars[j] == "$" && !chars[j - 1].isWhitespace && chars[j - 1] != "\\"
-                                && (j + 1 >= chars.count || !chars[j + 1].isNumber) {
-                                close = j
-                                break
+                        if j < noDollarCloserFrom {
+                            while j < chars.count {
+                                if chars[j] == "$" && !chars[j - 1].isWhitespace && chars[j - 1] != "\\"
+                                    && (j + 1 >= chars.count || !chars[j + 1].isNumber) {
+                                    close = j
+                                    break
+                                }
+                                j += 1
                             }
-                            j += 1
+                            if close == nil { noDollarCloserFrom = i + 2 }
                         }
                         if let close {
                             math(Array(chars[(i + 1)..<close]))
@@ -327,8 +360,8 @@ enum Document {
                         if opening || closing { emit(); italic.toggle() } else { text.append(c) }
                     case "[":
                         // [text](url): show the text as a link.
-                        if let close = chars[(i + 1)...].firstIndex(of: "]"), close + 1 < chars.count, chars[close + 1] == "(",
-                           let end = chars[(close + 2)...].firstIndex(of: ")") {
+                        if let close = bracketSearch.next(in: chars, from: i + 1), close + 1 < chars.count, chars[close + 1] == "(",
+                           let end = parenSearch.next(in: chars, from: close + 2) {
                             emit()
                             spans.append(Span(String(chars[(i + 1)..<close]), theme.link))
                             i = end + 1
@@ -344,5 +377,23 @@ enum Document {
         }
         emit()
         return spans
+    }
+}
+
+/// The next index of a character, for searches whose starts never move backwards: an answer
+/// `k` found from `p` is still the answer from any start in `p...k` (and no answer stays no
+/// answer), so the text is scanned once in all.
+private struct NextIndexSearch {
+    let target: Character
+    private var from = Int.max
+    private var found: Int?
+
+    init(target: Character) { self.target = target }
+
+    mutating func next(in chars: [Character], from start: Int) -> Int? {
+        if from <= start, found.map({ $0 >= start }) ?? true { return found }
+        from = start
+        found = start < chars.count ? chars[start...].firstIndex(of: target) : nil
+        return found
     }
 }

@@ -8,7 +8,6 @@ public enum Key: Sendable, Equatable {
     case up, down, left, right
     case pageUp, pageDown, home, end
     case enter, escape, backspace, delete, tab, backTab
-    case function(Int)
 }
 
 /// Everything the app reacts to.
@@ -18,8 +17,6 @@ public enum Event: Sendable {
     case resize(width: Int, height: Int)
     /// Mouse wheel: negative scrolls up, positive down, in notches.
     case wheel(Int)
-    /// Time passed with nothing else to do (drives spinners).
-    case tick
     /// A background job reported progress in [0, 1].
     case jobProgress(id: Int, fraction: Double)
     /// A background job ended.

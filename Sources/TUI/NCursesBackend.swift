@@ -174,7 +174,7 @@ public final class NCursesBackend {
         case KEY_ENTER: return .key(.enter)
         case KEY_BTAB: return .key(.backTab)
         default:
-            for n in 1...12 where code == cn_key_f(Int32(n)) { return .key(.function(n)) }
+            // Function keys and the rest have no binding.
             return nil
         }
     }

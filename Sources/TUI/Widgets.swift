@@ -19,11 +19,6 @@ extension ScreenBuffer {
         }
     }
 
-    /// Draws a widget into a rectangle.
-    public mutating func draw(_ widget: some Widget, in rect: Rect) {
-        draw(widget.lines(width: rect.width), in: rect)
-    }
-
     /// A box border around a rectangle, with an optional title on the top edge.
     public mutating func box(_ rect: Rect, style: Style = .plain, title: String? = nil) {
         guard rect.width >= 2, rect.height >= 2 else { return }
@@ -209,6 +204,16 @@ public struct Chart: Widget {
         return s
     }
 
+    /// Where `v` sits from `lo` (0) to `hi` (1), clamped: always finite, so it converts to
+    /// `Int` safely, even when `hi - lo` overflows (±1e308) or the range is empty.
+    static func position(_ v: Double, lo: Double, hi: Double) -> Double {
+        guard v.isFinite, lo.isFinite, hi.isFinite, hi > lo else { return 0 }
+        let span = hi - lo
+        // Halving first keeps the span finite; it loses nothing a chart could show.
+        let t = span.isFinite ? (v - lo) / span : (v / 2 - lo / 2) / (hi / 2 - lo / 2)
+        return t.isFinite ? min(1, max(0, t)) : 0
+    }
+
     public func lines(width: Int) -> [Line] {
         let finite = values.filter(\.isFinite)
         guard !values.isEmpty, let lo0 = finite.min(), let hi0 = finite.max() else {
@@ -218,6 +223,8 @@ public struct Chart: Widget {
         let bars = lo >= 0
         if bars { lo = 0 }
         if hi == lo { hi = lo + 1 }
+        // Beyond 2⁵³ adding 1 changes nothing: widen by the magnitude instead (lo < 0 here).
+        if hi == lo { hi = lo + abs(lo) }
         let top = Chart.label(hi), bottom = Chart.label(lo)
         let labelWidth = max(top.count, bottom.count)
         let plotWidth = width - labelWidth - 1
@@ -230,7 +237,7 @@ public struct Chart: Widget {
             let columnWidth = min(barWidth, 6)
             let drawWidth = max(1, columnWidth - (columnWidth >= 3 ? 1 : 0))
             for (i, v) in values.enumerated() where v.isFinite {
-                let level = Int(((v - lo) / (hi - lo) * Double(rows * 8)).rounded())
+                let level = Int((Chart.position(v, lo: lo, hi: hi) * Double(rows * 8)).rounded())
                 for c in 0..<drawWidth {
                     let x = i * columnWidth + c
                     guard x < plotWidth else { continue }
@@ -250,7 +257,7 @@ public struct Chart: Widget {
                 let v = values[i]
                 guard v.isFinite else { return nil }
                 let x = values.count == 1 ? 0 : Int((Double(i) / Double(values.count - 1) * Double(xDots - 1)).rounded())
-                let y = Int(((hi - v) / (hi - lo) * Double(yDots - 1)).rounded())
+                let y = Int(((1 - Chart.position(v, lo: lo, hi: hi)) * Double(yDots - 1)).rounded())
                 return (x, y)
             }
             func plot(_ x: Int, _ y: Int) {
@@ -331,7 +338,7 @@ public struct Heatmap: Widget {
             for v in row.prefix(fit) {
                 let level: Int
                 if !v.isFinite { level = -1 } else if hi == lo { level = 4 } else {
-                    level = min(4, max(0, Int(((v - lo) / (hi - lo) * 4).rounded())))
+                    level = min(4, max(0, Int((Chart.position(v, lo: lo, hi: hi) * 4).rounded())))
                 }
                 let ch: Character = level < 0 ? "?" : Heatmap.shades[level]
                 text.append(ch); text.append(ch)

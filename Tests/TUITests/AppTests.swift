@@ -513,9 +513,9 @@ final class LayoutTests: XCTestCase {
         var list = makeState(width: 40, height: 12)
         let b = render(list)
         assertNoRowOverflows(b)
-        XCTAssertTrue(b.text.contains("▶ ·  5 Online softmax and the Flash"))
+        XCTAssertTrue(b.text.contains("▶ ·  1 Online softmax and the Flash"), "numbered by place in the list")
         press(&list, .char("j"))
-        XCTAssertTrue(render(list).text.contains("▶ ·  9 软最大值函数（中文）"), "the selection stays in view")
+        XCTAssertTrue(render(list).text.contains("▶ ·  2 软最大值函数（中文）"), "the selection stays in view")
     }
 
     func test20x6ShowsANote() {
