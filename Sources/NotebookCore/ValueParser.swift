@@ -73,7 +73,7 @@ public struct ValueParser {
                 switch word.lowercased() {
                 case "true": return .literal(.bool(true))
                 case "false": return .literal(.bool(false))
-                case "inf", "infinity", "nan":
+                case "inf", "nan":
                     pos = start
                     return .literal(try parseArithmetic())
                 default:
@@ -253,7 +253,7 @@ public struct ValueParser {
             var word = ""
             while let c = current, c.isLetter { word.append(c); pos += 1 }
             switch word.lowercased() {
-            case "inf", "infinity": return (.infinity, false)
+            case "inf": return (.infinity, false)
             case "nan": return (.nan, false)
             default:
                 throw ValueSyntaxError(offset: start, message: "expected a number, got '\(word)'")

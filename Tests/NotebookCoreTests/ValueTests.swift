@@ -35,6 +35,8 @@ final class ValueParserTests: XCTestCase {
     func testWordsStringsVectorsMatrices() throws {
         XCTAssertEqual(try literal("fp16"), .text("fp16"))
         XCTAssertEqual(try literal("nearest-even"), .text("nearest-even"))
+        // Only `inf` and `nan` are numbers (SPEC §2); `infinity` is a word, as in `class = infinity`.
+        XCTAssertEqual(try literal("infinity"), .text("infinity"))
         XCTAssertEqual(try literal("\"a \\\"b\\\"\""), .text("a \"b\""))
         XCTAssertEqual(try literal("[1, 2.5, -3]"), .vector([1, 2.5, -3]))
         XCTAssertEqual(try literal("[]"), .vector([]))
