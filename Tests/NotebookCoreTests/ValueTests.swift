@@ -68,6 +68,18 @@ final class ValueParserTests: XCTestCase {
         XCTAssertNotNil(offset("a.b[99999999999]"))
     }
 
+    func testDeepNestingIsAnErrorNotAStackOverflow() throws {
+        for text in [String(repeating: "[", count: 5000), String(repeating: "(", count: 5000) + "1",
+                     String(repeating: "2^", count: 5000) + "1"] {
+            XCTAssertThrowsError(try ValueParser.parse(text)) { error in
+                XCTAssertTrue((error as? ValueSyntaxError)?.message.contains("nested more than") == true, "\(error)")
+            }
+        }
+        // Signs are not nesting: ten thousand of them still read as a number.
+        XCTAssertEqual(try literal(String(repeating: "-", count: 10_000) + "1"), .integer(1))
+        XCTAssertEqual(try literal("[[1, 2], [3, 4]]"), .matrix([[1, 2], [3, 4]]))
+    }
+
     func testNothingTrapsOnNoise() {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("[]()0123456789.,-+eE^*/ \"abc_=\\∞≈±")
