@@ -170,13 +170,41 @@ public struct Lesson: Sendable, Equatable {
     /// The file it was read from, as given to the loader.
     public var file: String
     public var blocks: [LessonBlock]
-    public var cells: [CellSpec]
+    /// The cells in file order; add them with ``appendCell(_:)`` so lookups by id stay O(1).
+    public private(set) var cells: [CellSpec] = []
+    private var indexByID: [String: Int] = [:]
+
+    public init(id: String, title: String, order: Int = Lesson.unordered, summary: String = "", sources: [String] = [],
+                file: String, blocks: [LessonBlock] = []) {
+        self.id = id
+        self.title = title
+        self.order = order
+        self.summary = summary
+        self.sources = sources
+        self.file = file
+        self.blocks = blocks
+    }
+
+    /// The sort key of a lesson whose front matter gives no `order`: after every ordered one.
+    public static let unordered = Int.max
+
+    /// The `order` from the front matter, or nil when it gave none.
+    public var explicitOrder: Int? { order == Lesson.unordered ? nil : order }
+
+    /// Adds a cell; returns false (and adds nothing) when its id is taken.
+    @discardableResult
+    public mutating func appendCell(_ cell: CellSpec) -> Bool {
+        guard indexByID[cell.id] == nil else { return false }
+        indexByID[cell.id] = cells.count
+        cells.append(cell)
+        return true
+    }
 
     public func cell(_ id: String) -> CellSpec? {
-        cells.first { $0.id == id }
+        indexByID[id].map { cells[$0] }
     }
 
     public func cellIndex(_ id: String) -> Int? {
-        cells.firstIndex { $0.id == id }
+        indexByID[id]
     }
 }

@@ -104,10 +104,8 @@ public struct LessonLoader: Sendable {
                 errors.append(LessonError(cell.location, "unknown compute module '\(cell.compute)'" + registry.suggestion(for: cell.compute)))
                 continue
             }
-            let earlier = lesson.cells[..<index]
             for binding in cell.bindings {
-                if let error = checkBinding(binding.name, binding.expression, in: cell, module: module,
-                                            earlier: Array(earlier), lesson: lesson) {
+                if let error = checkBinding(binding.name, binding.expression, in: cell, module: module, lesson: lesson) {
                     errors.append(LessonError(binding.location, error))
                 }
             }
@@ -122,7 +120,7 @@ public struct LessonLoader: Sendable {
         for case .prose(let lines) in lesson.blocks {
             for line in lines {
                 for case .placeholder(let p) in line.segments {
-                    if let error = checkReference(p.reference, among: lesson.cells) {
+                    if let error = checkReference(p.reference, in: lesson) {
                         errors.append(LessonError(p.location, error))
                     }
                 }
@@ -132,8 +130,9 @@ public struct LessonLoader: Sendable {
     }
 
     /// Checks a parameter setting (from the file, `--set`, or the editor); nil when it is fine.
+    /// A reference may only name a cell that comes before `cell` in `lesson`.
     public func checkBinding(_ name: String, _ expression: ParameterExpression, in cell: CellSpec,
-                             module: any ComputeModule, earlier: [CellSpec], lesson: Lesson) -> String? {
+                             module: any ComputeModule, lesson: Lesson) -> String? {
         guard let spec = module.parameter(named: name) else {
             return "\(module.name) has no parameter '\(name)'; it takes \(module.parameters.map(\.name).joined(separator: ", "))"
         }
@@ -148,19 +147,19 @@ public struct LessonLoader: Sendable {
             if reference.cell == cell.id {
                 return "parameter '\(name)' refers to its own cell '\(cell.id)': a cycle"
             }
-            if !earlier.contains(where: { $0.id == reference.cell }) {
-                if lesson.cells.contains(where: { $0.id == reference.cell }) {
-                    return "parameter '\(name)' refers to '\(reference.cell)', which comes later; a cell can use only earlier cells"
-                }
+            guard let target = lesson.cellIndex(reference.cell) else {
                 return "parameter '\(name)' refers to '\(reference.cell)', but the lesson has no such cell"
             }
-            if let error = checkReference(reference, among: earlier) { return error }
+            if let own = lesson.cellIndex(cell.id), target > own {
+                return "parameter '\(name)' refers to '\(reference.cell)', which comes later; a cell can use only earlier cells"
+            }
+            if let error = checkReference(reference, in: lesson) { return error }
         }
         return nil
     }
 
-    private func checkReference(_ reference: OutputReference, among cells: [CellSpec]) -> String? {
-        guard let target = cells.first(where: { $0.id == reference.cell }) else {
+    private func checkReference(_ reference: OutputReference, in lesson: Lesson) -> String? {
+        guard let target = lesson.cell(reference.cell) else {
             return "'\(reference)' names no cell of this lesson"
         }
         guard let module = registry.module(named: target.compute) else { return nil }

@@ -29,7 +29,7 @@ public struct LessonParser {
             line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
         }
         if let first = lines.first, first.hasPrefix("\u{FEFF}") { lines[0] = String(first.dropFirst()) }
-        var lesson = Lesson(id: "", title: "", order: Int.max, summary: "", sources: [], file: file, blocks: [], cells: [])
+        var lesson = Lesson(id: "", title: "", file: file)
         let bodyStart = parseFrontMatter(lines, into: &lesson)
         parseBody(lines, from: bodyStart, into: &lesson)
         return lesson
@@ -160,11 +160,10 @@ public struct LessonParser {
             if isCell {
                 flushProse()
                 if let cell = parseCell(open, body: body, line: number) {
-                    if lesson.cells.contains(where: { $0.id == cell.id }) {
-                        fail(number, open.infoColumn, "duplicate cell id '\(cell.id)'")
-                    } else {
-                        lesson.cells.append(cell)
+                    if lesson.appendCell(cell) {
                         lesson.blocks.append(.cell(lesson.cells.count - 1))
+                    } else {
+                        fail(number, open.infoColumn, "duplicate cell id '\(cell.id)'")
                     }
                 }
             } else {

@@ -3,11 +3,12 @@
 public struct MarkdownRenderer {
     public init() {}
 
-    public func render(_ notebook: Notebook) -> String {
+    public func render(_ notebook: Notebook, onlyCell: String? = nil) -> String {
         var out: [String] = []
         for block in notebook.lesson.blocks {
             switch block {
             case .prose(let lines):
+                guard onlyCell == nil else { continue }
                 for line in lines {
                     out.append(line.isCode ? line.raw : line.segments.map { segment in
                         switch segment {
@@ -17,7 +18,9 @@ public struct MarkdownRenderer {
                     }.joined())
                 }
             case .cell(let index):
-                out += cellSection(notebook.lesson.cells[index], notebook)
+                let cell = notebook.lesson.cells[index]
+                guard onlyCell == nil || onlyCell == cell.id else { continue }
+                out += cellSection(cell, notebook)
             }
         }
         return TerminalText.escapeControls(out.joined(separator: "\n")) + "\n"
@@ -28,7 +31,11 @@ public struct MarkdownRenderer {
         if cell.isHeavy { info += " heavy" }
         if let title = cell.title { info += " title=\"\(title)\"" }
         var lines = ["```" + info]
-        lines += cell.sourceLines
+        // The parameters the outputs were computed with: the learner's values replace the lesson's.
+        for (name, expression) in notebook.parameterExpressions(cell.id) {
+            lines.append("\(name) = \(expression.sourceText)" + (notebook.isOverridden(cell.id, name) ? "  # edited" : ""))
+        }
+        lines += cell.expectations.map { "expect " + $0.text }
         lines.append("```")
         let result = notebook.result(cell.id)
         lines.append("")

@@ -16,6 +16,10 @@ public enum CellStatus: Sendable, Equatable {
 
     public var isOK: Bool { self == .ok }
 
+    public var isFailed: Bool {
+        if case .failed = self { true } else { false }
+    }
+
     /// One line for listings: `ok`, `error: parameter 'x' ...`.
     public var summary: String {
         switch self {
@@ -210,7 +214,7 @@ public struct Notebook: Sendable {
         for id in cells {
             guard let cell = lesson.cell(id) else { continue }
             if cell.isHeavy {
-                if results[id]?.status == .ok || results[id].map({ if case .failed = $0.status { true } else { false } }) == true {
+                if let status = results[id]?.status, status.isOK || status.isFailed {
                     results[id]?.status = .stale
                 }
             } else {
@@ -263,8 +267,7 @@ public struct Notebook: Sendable {
             throw ComputeError(message: "unknown compute module '\(cell.compute)'")
         }
         let loader = LessonLoader(registry: registry)
-        if let problem = loader.checkBinding(parameter, expression, in: cell, module: module,
-                                             earlier: Array(lesson.cells[..<index]), lesson: lesson) {
+        if let problem = loader.checkBinding(parameter, expression, in: cell, module: module, lesson: lesson) {
             throw ComputeError(parameter: parameter, message: problem.strippingParameterPrefix(parameter))
         }
         overrides[cellID, default: [:]][parameter] = expression
@@ -280,7 +283,7 @@ public struct Notebook: Sendable {
     public mutating func resetOverrides(cell cellID: String) -> [String] {
         guard overrides.removeValue(forKey: cellID) != nil else { return [] }
         if lesson.cell(cellID)?.isHeavy == true {
-            results[cellID]?.status = .stale
+            if results[cellID] != nil, results[cellID]?.status != .skippedHeavy { results[cellID]?.status = .stale }
             return [cellID] + refreshDownstream(of: cellID)
         }
         return run(cellID)

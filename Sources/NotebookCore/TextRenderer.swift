@@ -164,12 +164,13 @@ public struct TextRenderer {
 
 /// Keeps lesson text from driving the terminal.
 public enum TerminalText {
-    /// Shows control characters (other than newline and tab) as visible escapes such as `\e` or `\u{7}`.
+    /// Shows control characters (other than newline and tab) and bidirectional overrides as
+    /// visible escapes such as `\e` or `\u{202e}`.
     public static func escapeControls(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
-            if isControl(scalar) {
+            if needsEscape(scalar) {
                 out += scalar == "\u{1B}" ? "\\e" : "\\u{\(String(scalar.value, radix: 16))}"
             } else {
                 out.unicodeScalars.append(scalar)
@@ -178,7 +179,10 @@ public enum TerminalText {
         return out
     }
 
-    static func isControl(_ s: Unicode.Scalar) -> Bool {
+    /// C0 and C1 controls (except newline and tab), DEL, and the bidi embedding, override and
+    /// isolate characters, which can make text display in an order other than it reads.
+    public static func needsEscape(_ s: Unicode.Scalar) -> Bool {
         (s.value < 0x20 && s != "\n" && s != "\t") || (0x7F...0x9F).contains(s.value)
+            || (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value)
     }
 }

@@ -16,6 +16,9 @@ public struct ValueSyntaxError: Error, Sendable, Equatable, CustomStringConverti
 public struct ValueParser {
     private let chars: [Character]
     private var pos = 0
+    /// Open brackets, parentheses and powers; bounded so hostile input cannot exhaust the stack.
+    private var depth = 0
+    static let maxDepth = 64
 
     /// Parses a whole value expression; trailing text is an error.
     public static func parse(_ text: String) throws(ValueSyntaxError) -> ParameterExpression {
@@ -46,6 +49,11 @@ public struct ValueParser {
     }
 
     private var atEnd: Bool { pos >= chars.count }
+
+    private mutating func descend() throws(ValueSyntaxError) {
+        depth += 1
+        if depth > ValueParser.maxDepth { throw error("nested more than \(ValueParser.maxDepth) levels deep") }
+    }
     private var current: Character? { pos < chars.count ? chars[pos] : nil }
 
     private func error(_ message: String) -> ValueSyntaxError {
@@ -73,7 +81,7 @@ public struct ValueParser {
                 switch word.lowercased() {
                 case "true": return .literal(.bool(true))
                 case "false": return .literal(.bool(false))
-                case "inf", "infinity", "nan":
+                case "inf", "nan":
                     pos = start
                     return .literal(try parseArithmetic())
                 default:
@@ -93,6 +101,8 @@ public struct ValueParser {
 
     /// `[1, 2]` or `[[1, 2], [3, 4]]`; an empty list is an empty vector.
     private mutating func parseList() throws(ValueSyntaxError) -> Value {
+        try descend()
+        defer { depth -= 1 }
         let open = pos
         pos += 1
         skipSpace()
@@ -221,21 +231,30 @@ public struct ValueParser {
         skipSpace()
         guard current == "^" else { return (base, plain) }
         pos += 1
+        try descend()
+        defer { depth -= 1 }
         let (exponent, _) = try parsePower()
         return (pow(base, exponent), false)
     }
 
     private mutating func parseUnary() throws(ValueSyntaxError) -> (Double, Bool) {
+        // Signs in a loop, not by recursion: `----1` must not cost a stack frame per sign.
+        var negative = false
         skipSpace()
+        while let c = current, c == "-" || c == "−" || c == "+" {
+            if c != "+" { negative.toggle() }
+            pos += 1
+            skipSpace()
+        }
+        let (x, plain) = try parseAtom()
+        return (negative ? -x : x, plain)
+    }
+
+    private mutating func parseAtom() throws(ValueSyntaxError) -> (Double, Bool) {
         switch current {
-        case "-", "−":
-            pos += 1
-            let (x, plain) = try parseUnary()
-            return (-x, plain)
-        case "+":
-            pos += 1
-            return try parseUnary()
         case "(":
+            try descend()
+            defer { depth -= 1 }
             pos += 1
             let (x, _) = try parseSum()
             skipSpace()
@@ -253,7 +272,7 @@ public struct ValueParser {
             var word = ""
             while let c = current, c.isLetter { word.append(c); pos += 1 }
             switch word.lowercased() {
-            case "inf", "infinity": return (.infinity, false)
+            case "inf": return (.infinity, false)
             case "nan": return (.nan, false)
             default:
                 throw ValueSyntaxError(offset: start, message: "expected a number, got '\(word)'")

@@ -21,6 +21,10 @@ struct ComputeCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    func validate() throws {
+        if format == .markdown { throw ValidationError("compute prints text or json, not markdown") }
+    }
+
     func run() throws {
         let module = try ModuleLookup.find(module)
         var values: [String: Value] = [:]

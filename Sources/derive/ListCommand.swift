@@ -9,6 +9,10 @@ struct ListCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    func validate() throws {
+        if format == .markdown { throw ValidationError("list prints text or json, not markdown") }
+    }
+
     func run() throws {
         let library = try global.loadLibrary()
         let progress = LessonListing.progress(library, global)
@@ -17,7 +21,7 @@ struct ListCommand: ParsableCommand {
             print(JSON.array(library.lessons.map { lesson in
                 let p = progress[lesson: lesson.id] ?? LessonProgress(outline: LessonOutline(lesson))
                 return .object([
-                    ("id", .string(lesson.id)), ("title", .string(lesson.title)), ("order", .integer(lesson.order)),
+                    ("id", .string(lesson.id)), ("title", .string(lesson.title)), ("order", lesson.explicitOrder.map { .integer($0) } ?? .null),
                     ("summary", .string(lesson.summary)), ("cells", .integer(lesson.cells.count)),
                     ("cells_run", .integer(p.cellsRun)), ("done", .bool(p.done)),
                     ("last_visited", p.lastVisited.map { .string(ProgressFormat.iso8601($0)) } ?? .null),
@@ -49,6 +53,6 @@ enum LessonListing {
             if let last = p.lastVisited { status += ", last visited \(ProgressFormat.day(last))" }
             return "\(p.done ? "✓" : " ") \(id)  \(lesson.title)  (\(status))\n"
                 + String(repeating: " ", count: idWidth + 4) + lesson.summary
-        }.joined(separator: "\n")
+        }.joined(separator: "\n").escapingControls
     }
 }

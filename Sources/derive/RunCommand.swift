@@ -66,12 +66,10 @@ struct RunCommand: ParsableCommand {
                 progress.recordRuns(notebook.progressRecords(cells: scope, startedAt: started), lessonCells: lesson.cells.map(\.id))
                 global.flushWarnings(progress)
             }
-            anyFailed = anyFailed || lesson.cells.contains {
-                if case .failed = notebook.result($0.id).status { true } else { false }
-            }
+            anyFailed = anyFailed || lesson.cells.contains { notebook.result($0.id).status.isFailed }
             switch format {
             case .text: print(TextRenderer().render(notebook, onlyCell: cell), terminator: "")
-            case .markdown: print(MarkdownRenderer().render(notebook), terminator: "")
+            case .markdown: print(MarkdownRenderer().render(notebook, onlyCell: cell), terminator: "")
             case .json: documents.append(JSONRenderer.lesson(notebook, onlyCell: cell))
             }
         }

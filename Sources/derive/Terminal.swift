@@ -19,8 +19,9 @@ enum Terminal {
         printError("derive: warning: \(message)")
     }
 
+    /// Messages can quote lesson text, so control characters are shown escaped.
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.escapeControls(message) + "\n").utf8))
     }
 }
 
@@ -60,4 +61,9 @@ final class ProgressBar: @unchecked Sendable {
     var context: RunContext {
         RunContext(reportProgress: { [self] in update($0) })
     }
+}
+
+extension String {
+    /// The text with control characters shown escaped (lesson titles can hold anything).
+    var escapingControls: String { TerminalText.escapeControls(self) }
 }

@@ -78,6 +78,53 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(lesson["runs"] as? Int, 2)
     }
 
+    func testMarkdownExportShowsTheParametersTheOutputsCameFrom() throws {
+        let out = try DeriveProcess.run(["run", "online-softmax", "--set", "stream.block=3", "--cell", "stream",
+                                         "--format", "markdown", "--no-record"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stdout.contains("block = 3  # edited"), out.stdout)
+        XCTAssertFalse(out.stdout.contains("cell id=safe"), "--cell limits the export")
+    }
+
+    func testControlCharactersInLessonTextAreShownEscaped() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        try "---\nid: evil\ntitle: \u{1B}[31mRed\u{1B}[0m\nsummary: bell\u{7} and \u{202E}reversed\n---\nText \u{1B}]0;title\u{7}\n"
+            .write(to: dir.appendingPathComponent("evil.md"), atomically: true, encoding: .utf8)
+        for arguments in [["list"], ["run", "evil", "--no-record"], ["run", "evil", "--format", "markdown", "--no-record"]] {
+            let out = try DeriveProcess.run(["--lessons", dir.path] + arguments)
+            XCTAssertEqual(out.status, 0, out.stderr)
+            XCTAssertFalse(out.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{7}" || $0 == "\u{202E}" },
+                           "\(arguments) let a control character through")
+            XCTAssertTrue(out.stdout.contains("\\e"), "\(arguments): \(out.stdout)")
+        }
+    }
+
+    func testHeavyCellsAndTheCellsWaitingOnThemAreSkippedByCheck() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        try """
+            ---
+            id: heavy-chain
+            title: Heavy chain
+            ---
+
+            ```cell id=sweep compute=fp.sweep heavy
+            count = 4096
+            expect mismatches = 0
+            ```
+
+            ```cell id=after compute=softmax.safe
+            x = sweep.checked
+            expect softmax[0] = 1
+            ```
+            """.write(to: dir.appendingPathComponent("heavy-chain.md"), atomically: true, encoding: .utf8)
+        let light = try DeriveProcess.run(["--lessons", dir.path, "check"])
+        XCTAssertEqual(light.status, 0, light.stdout)
+        XCTAssertEqual(light.lastLine, "0 passed, 0 failed")
+        let heavy = try DeriveProcess.run(["--lessons", dir.path, "check", "--heavy"])
+        XCTAssertEqual(heavy.status, 0, heavy.stdout)
+        XCTAssertEqual(heavy.lastLine, "2 passed, 0 failed")
+    }
+
     func testTextAndMarkdownOutputFillInTheNumbers() throws {
         let text = try DeriveProcess.run(["run", "online-softmax", "--no-record"])
         XCTAssertEqual(text.status, 0)
@@ -106,6 +153,8 @@ final class CLITests: XCTestCase {
             (["compute", "softmax.safe", "--set", "x=[1, nan]"], "NaN at index 1"),
             (["compute", "softmax.safe", "--set", "x=[1, 2]", "--set", "y=1"], "has no parameter 'y'"),
             (["modules", "nope.nope"], "no compute module"),
+            (["compute", "softmax.safe", "--format", "markdown"], "text or json"),
+            (["list", "--format", "markdown"], "text or json"),
             (["--lessons", "/nonexistent/dir", "list"], "does not exist"),
         ]
         for (arguments, message) in cases {

@@ -35,6 +35,8 @@ final class ValueParserTests: XCTestCase {
     func testWordsStringsVectorsMatrices() throws {
         XCTAssertEqual(try literal("fp16"), .text("fp16"))
         XCTAssertEqual(try literal("nearest-even"), .text("nearest-even"))
+        // Only `inf` and `nan` are numbers (SPEC §2); `infinity` is a word, as in `class = infinity`.
+        XCTAssertEqual(try literal("infinity"), .text("infinity"))
         XCTAssertEqual(try literal("\"a \\\"b\\\"\""), .text("a \"b\""))
         XCTAssertEqual(try literal("[1, 2.5, -3]"), .vector([1, 2.5, -3]))
         XCTAssertEqual(try literal("[]"), .vector([]))
@@ -64,6 +66,18 @@ final class ValueParserTests: XCTestCase {
         XCTAssertNotNil(offset("1e"))
         XCTAssertNotNil(offset("(1 + 2"))
         XCTAssertNotNil(offset("a.b[99999999999]"))
+    }
+
+    func testDeepNestingIsAnErrorNotAStackOverflow() throws {
+        for text in [String(repeating: "[", count: 5000), String(repeating: "(", count: 5000) + "1",
+                     String(repeating: "2^", count: 5000) + "1"] {
+            XCTAssertThrowsError(try ValueParser.parse(text)) { error in
+                XCTAssertTrue((error as? ValueSyntaxError)?.message.contains("nested more than") == true, "\(error)")
+            }
+        }
+        // Signs are not nesting: ten thousand of them still read as a number.
+        XCTAssertEqual(try literal(String(repeating: "-", count: 10_000) + "1"), .integer(1))
+        XCTAssertEqual(try literal("[[1, 2], [3, 4]]"), .matrix([[1, 2], [3, 4]]))
     }
 
     func testNothingTrapsOnNoise() {
