@@ -35,10 +35,12 @@ extension AppState {
     /// The open lesson laid out for the text area; computed once per change of what it shows.
     func documentLayout(_ session: LessonSession) -> DocumentLayout {
         let g = geometry()
+        // Beside a panel the text shows no parameter list and no editor: typing in the editor
+        // there leaves the text as it is.
         let key = LayoutCache.Key(
             notebook: session.notebookVersion, width: g.text.width, inlineCells: g.inlineCells,
-            focusedCell: session.focusedCell, selectedParameter: session.selectedParameter,
-            editor: session.editor, job: job,
+            focusedCell: session.focusedCell, selectedParameter: g.inlineCells ? session.selectedParameter : 0,
+            editor: g.inlineCells ? session.editor : nil, job: job,
             ranCells: lessons.first { $0.lesson.id == session.lesson.id }?.ranCells ?? [])
         return layoutCache.layout(for: key) {
             Document.layout(self, session, width: g.text.width, inlineCells: g.inlineCells)

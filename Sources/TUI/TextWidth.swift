@@ -1,3 +1,5 @@
+import NotebookCore
+
 /// Display width of text in terminal columns, computed in pure Swift.
 ///
 /// The width does not depend on the C library's `wcwidth` or the locale, so what the widgets
@@ -136,10 +138,9 @@ public enum Sanitize {
         return String(out)
     }
 
+    /// What the command line escapes (controls, bidi overrides and isolates), and also newline
+    /// and tab, which would move the cursor off its cell.
     static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
-        let v = scalar.value
-        if v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) { return true }
-        // Bidirectional embeddings, overrides and isolates can reorder what is shown.
-        return (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+        scalar == "\n" || scalar == "\t" || TerminalText.needsEscape(scalar)
     }
 }

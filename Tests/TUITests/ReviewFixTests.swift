@@ -90,6 +90,20 @@ final class DocumentCostTests: XCTestCase {
         press(&s, .char("n"))
         _ = render(s)
         XCTAssertEqual(s.layoutCache.layoutsMade, made + 1, "a new focus is one new layout")
+        press(&s, .char("e"))
+        type(&s, "0")
+        _ = render(s)
+        XCTAssertEqual(s.layoutCache.layoutsMade, made + 3, "the editor is in the text at 80 columns")
+        XCTAssertTrue(render(s).text.contains("✎ safe.x0"))
+        press(&s, .escape)
+        var wide = openedState(width: 120, height: 30)
+        _ = render(wide)
+        let wideMade = wide.layoutCache.layoutsMade
+        press(&wide, .char("e"))
+        type(&wide, "0")
+        _ = render(wide)
+        XCTAssertEqual(wide.layoutCache.layoutsMade, wideMade, "beside the panel, the text has no editor")
+        XCTAssertTrue(render(wide).text.contains("✎ [2, 1, 3, 5, 4]0"))
         // Copies share the cache but never each other's layouts.
         var a = s, b = s
         press(&a, .char("p"), .char("e"), .ctrl("u"))
@@ -312,5 +326,18 @@ final class ChartExtremesTests: XCTestCase {
         XCTAssertEqual(Chart.position(.nan, lo: 0, hi: 1), 0)
         XCTAssertEqual(Chart.position(2, lo: 0, hi: 1), 1)
         XCTAssertEqual(Chart.position(0.25, lo: 0, hi: 1), 0.25)
+    }
+}
+
+/// The screen escapes what the command line escapes, plus newline and tab.
+final class SanitizeAgreesWithTerminalTextTests: XCTestCase {
+    func testSameScalarsAsTerminalTextPlusNewlineAndTab() {
+        for v in Array(0...0x3FF) + Array(0x2000...0x206F) {
+            guard let scalar = Unicode.Scalar(v) else { continue }
+            let expected = scalar == "\n" || scalar == "\t" || TerminalText.needsEscape(scalar)
+            XCTAssertEqual(Sanitize.needsEscape(scalar), expected, "U+\(String(v, radix: 16))")
+        }
+        XCTAssertEqual(Sanitize.visible("a\u{2067}b\u{202A}c"), "a⟨U+2067⟩b⟨U+202A⟩c")
+        XCTAssertEqual(Sanitize.visible("x\ny"), "x␊y")
     }
 }
