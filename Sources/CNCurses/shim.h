@@ -34,7 +34,6 @@ static const attr_t cn_a_reverse = A_REVERSE;
 static const attr_t cn_a_underline = A_UNDERLINE;
 static const attr_t cn_a_dim = A_DIM;
 static inline attr_t cn_color_pair(int n) { return (attr_t)COLOR_PAIR(n); }
-static inline int cn_key_f(int n) { return KEY_F(n); }
 static const int cn_key_code_yes = KEY_CODE_YES;
 static const int cn_key_resize = KEY_RESIZE;
 static const int cn_key_mouse = KEY_MOUSE;

@@ -587,8 +587,8 @@ private func runAll(_ state: inout AppState) -> [Effect] {
     }
     state.session = session
     let results = session.lesson.cells.map { session.notebook.result($0.id) }
-    let failed = results.filter { !$0.passed && ($0.status == .ok || { if case .failed = $0.status { true } else { false } }($0)) }.count
-    let ran = results.filter { $0.status == .ok || { if case .failed = $0.status { true } else { false } }($0) }.count
+    let ran = results.filter { $0.status.isOK || $0.status.isFailed }.count
+    let failed = results.filter { !$0.passed && ($0.status.isOK || $0.status.isFailed) }.count
     let heavy = session.lesson.cells.filter(\.isHeavy).count
     var text = "ran \(ran) cells" + (failed > 0 ? ", \(failed) with problems" : ", all ok")
     if heavy > 0 { text += " · heavy cells run with Enter" }
