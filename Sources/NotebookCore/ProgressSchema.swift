@@ -72,19 +72,28 @@ enum ProgressSchema {
                 CREATE INDEX sitting_by_lesson ON sitting(lesson, last_active_at);
                 CREATE INDEX sitting_by_time ON sitting(last_active_at);
                 """)
+            // Rows holding a value derive cannot read add no time: as everywhere else, they are
+            // left out rather than stopping the upgrade. (A later fix to how this reads; the
+            // schema it builds is unchanged.)
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT lesson, started_at, duration_us FROM run ORDER BY lesson, started_at
+                SELECT lesson, started_at, duration_us FROM run
+                WHERE \(StoredValue.date("started_at")) AND \(StoredValue.integer("duration_us"))
+                ORDER BY lesson, started_at
                 """)
             var events: [(lesson: String, start: Date, end: Date)] = []
             while let row = try rows.next() {
-                let start: Date = row["started_at"]
-                let micros: Int64 = row["duration_us"]
-                events.append((row["lesson"], start, start.addingTimeInterval(Double(micros) / 1e6)))
+                guard let lesson = try? row.decode(String.self, forColumn: "lesson"),
+                      let start = try? row.decode(Date.self, forColumn: "started_at"),
+                      let micros = try? row.decode(Int64.self, forColumn: "duration_us") else { continue }
+                events.append((lesson, start, start.addingTimeInterval(Double(micros) / 1e6)))
             }
             // Position updates under v1 kept only the last one; it is one more event.
-            for row in try Row.fetchAll(db, sql: "SELECT lesson, updated_at FROM position") {
-                let at: Date = row["updated_at"]
-                events.append((row["lesson"], at, at))
+            for row in try Row.fetchAll(db, sql: """
+                SELECT lesson, updated_at FROM position WHERE \(StoredValue.date("updated_at"))
+                """) {
+                guard let lesson = try? row.decode(String.self, forColumn: "lesson"),
+                      let at = try? row.decode(Date.self, forColumn: "updated_at") else { continue }
+                events.append((lesson, at, at))
             }
             events.sort { ($0.lesson, $0.start) < ($1.lesson, $1.start) }
             for event in events {
@@ -101,13 +110,15 @@ enum Sittings {
     /// `ProgressSchema.sittingGap` after that sitting's last activity; otherwise opens a new one.
     static func note(_ db: Database, lesson: String, from start: Date, to end: Date) throws {
         let end = max(start, end)
+        // A sitting holding a value derive cannot read is passed over: the event starts a new one.
         if let row = try Row.fetchOne(db, sql: """
             SELECT id, started_at, last_active_at FROM sitting
-            WHERE lesson = ? ORDER BY last_active_at DESC LIMIT 1
-            """, arguments: [lesson]) {
-            let id: Int64 = row["id"]
-            let sittingStart: Date = row["started_at"]
-            let lastActive: Date = row["last_active_at"]
+            WHERE lesson = ? AND \(StoredValue.date("started_at")) AND \(StoredValue.date("last_active_at"))
+            ORDER BY last_active_at DESC LIMIT 1
+            """, arguments: [lesson]),
+           let id = try? row.decode(Int64.self, forColumn: "id"),
+           let sittingStart = try? row.decode(Date.self, forColumn: "started_at"),
+           let lastActive = try? row.decode(Date.self, forColumn: "last_active_at") {
             // Events from two processes can arrive slightly out of order: an event inside or
             // just around the sitting belongs to it.
             if start <= lastActive.addingTimeInterval(ProgressSchema.sittingGap),
@@ -121,5 +132,86 @@ enum Sittings {
         try db.execute(
             sql: "INSERT INTO sitting (lesson, started_at, last_active_at) VALUES (?, ?, ?)",
             arguments: [lesson, start, end])
+    }
+}
+
+/// SQL conditions that hold when a stored value is one derive wrote and can read back.
+///
+/// The database is a plain file: another program, a hand edit or a damaged copy can leave a
+/// value of the wrong kind in a row that SQLite's integrity check accepts (column types are
+/// not enforced). Queries that compare or aggregate such columns filter on these conditions,
+/// so a bad row is left out instead of spoiling the result, and every row is decoded with
+/// GRDB's throwing API (its subscript traps on a value it cannot convert).
+enum StoredValue {
+    /// A date as GRDB writes it, `yyyy-MM-dd HH:mm:ss.SSS` in UTC, naming a real time. Only
+    /// this exact form, so text order is time order for `MIN`, `MAX` and `ORDER BY`.
+    static func date(_ column: String) -> String {
+        """
+        (typeof(\(column)) = 'text' \
+        AND \(column) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]' \
+        AND julianday(\(column)) IS NOT NULL)
+        """
+    }
+
+    /// An integer (SQLite keeps text that does not look like a number as text, even in an
+    /// INTEGER column).
+    static func integer(_ column: String) -> String {
+        "(typeof(\(column)) = 'integer')"
+    }
+
+    /// Per table, the columns whose values the store reads back, with their conditions.
+    /// Text columns need none: every text value is a string.
+    static let checkedColumns: [(table: String, columns: [(name: String, condition: String)])] = [
+        ("run", [("started_at", date("started_at")), ("duration_us", integer("duration_us")),
+                 ("ok", "(ok IN (0, 1) AND typeof(ok) = 'integer')")]),
+        ("sitting", [("started_at", date("started_at")), ("last_active_at", date("last_active_at"))]),
+        ("position", [("updated_at", date("updated_at")), ("scroll", integer("scroll"))]),
+        ("completion", [("completed_at", date("completed_at"))]),
+        ("override", [("updated_at", date("updated_at"))]),
+    ]
+
+    /// The conditions of every checked column of `table`, for queries that read whole rows.
+    static func readable(_ table: String) -> String {
+        let columns = checkedColumns.first { $0.table == table }?.columns ?? []
+        return columns.isEmpty ? "1" : columns.map(\.condition).joined(separator: " AND ")
+    }
+
+    /// Rows holding a value the store cannot read, as one warning for the learner, or `nil`
+    /// when there are none. One scan of each table, like `quick_check` at opening.
+    static func unreadableRowsWarning(_ db: Database, path: String) throws -> String? {
+        var count = 0
+        var lessons: Set<String> = []
+        var example: String?
+        for (table, columns) in checkedColumns {
+            let bad = columns.map { "NOT \($0.condition)" }.joined(separator: " OR ")
+            let describe = "CASE " + columns.map {
+                "WHEN NOT \($0.condition) THEN '\($0.name) = ' || substr(quote(\($0.name)), 1, 40)"
+            }.joined(separator: " ") + " END"
+            for row in try Row.fetchAll(db, sql: """
+                SELECT CAST(lesson AS TEXT) AS lesson, COUNT(*) AS n, MIN(\(describe)) AS example
+                FROM \(table) WHERE \(bad) GROUP BY lesson
+                """) {
+                count += (try? row.decode(Int.self, forColumn: "n")) ?? 0
+                let lesson = (try? row.decode(String.self, forColumn: "lesson")) ?? "?"
+                lessons.insert(lesson)
+                if example == nil, let detail = try? row.decode(String.self, forColumn: "example") {
+                    example = "\(table) in lesson '\(lesson)': \(detail)"
+                }
+            }
+        }
+        guard count > 0 else { return nil }
+        let sorted = lessons.sorted()
+        let (subject, pronoun) = count == 1 ? ("1 record", "it") : ("\(count) records", "them")
+        let reset = sorted.count == 1
+            ? "derive progress --reset \(sorted[0]) clears \(pronoun)"
+            : "derive progress --reset LESSON clears them; lessons \(sorted.prefix(5).joined(separator: ", "))\(sorted.count > 5 ? ", ..." : "")"
+        return printable("progress database \(path) holds \(subject) derive cannot read (\(example ?? "a value of the wrong kind")); derive ignores \(pronoun) (\(reset))")
+    }
+
+    /// The text with control characters (a stored value could hold escape sequences) shown as `?`.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map {
+            $0.properties.generalCategory == .control ? "?" : $0
+        }))
     }
 }

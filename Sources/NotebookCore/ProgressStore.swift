@@ -130,8 +130,10 @@ public struct RecordOutcome: Sendable, Equatable {
 ///
 /// Open it with ``open(at:clock:)``; it never throws. A corrupt file is moved aside and a fresh
 /// one started; an unwritable location or a full disk leaves the store reading what it can and
-/// recording nothing. Every such event adds a warning, returned by ``open(at:clock:)`` and later
-/// by ``drainWarnings()``, for stderr or the TUI status bar. Methods are safe to call from any
+/// recording nothing. A row holding a value of the wrong kind (SQLite's integrity check accepts
+/// it) is left out wherever that value is needed, and kept. Every such event adds a warning,
+/// returned by ``open(at:clock:)`` and later by ``drainWarnings()``, for stderr or the TUI
+/// status bar. Methods are safe to call from any
 /// thread. Dates are stored in UTC.
 public final class ProgressStore: @unchecked Sendable {
     /// What the store can do.
@@ -226,8 +228,7 @@ public final class ProgressStore: @unchecked Sendable {
             var warnings: [String] = []
             switch attemptOpen(url, options: options) {
             case .success(let pool):
-                return Opened(store: ProgressStore(path: url, reader: pool, writer: pool, clock: clock),
-                              warnings: warnings)
+                return opened(url, reader: pool, writer: pool, clock: clock, warnings: warnings)
             case .failure(.corrupt(let detail)):
                 let moved: URL
                 do {
@@ -240,8 +241,7 @@ public final class ProgressStore: @unchecked Sendable {
                 ProgressStoreLocation.createPrivateFile(url)
                 switch attemptOpen(url, options: options) {
                 case .success(let pool):
-                    return Opened(store: ProgressStore(path: url, reader: pool, writer: pool, clock: clock),
-                                  warnings: warnings)
+                    return opened(url, reader: pool, writer: pool, clock: clock, warnings: warnings)
                 case .failure(let failure):
                     warnings.append("cannot start a fresh progress database at \(url.path) (\(failure.detail)); progress is not being recorded")
                     return Opened(store: .off(clock: clock), warnings: warnings)
@@ -249,8 +249,7 @@ public final class ProgressStore: @unchecked Sendable {
             case .failure(.unwritable(let detail)):
                 let reader = openReadOnly(url, options: options)
                 warnings.append("cannot write progress to \(url.path) (\(detail)); progress is not being recorded")
-                return Opened(store: ProgressStore(path: url, reader: reader, writer: nil, clock: clock),
-                              warnings: warnings)
+                return opened(url, reader: reader, writer: nil, clock: clock, warnings: warnings)
             case .failure(.foreign(let detail)):
                 warnings.append("\(url.path) is not a derive progress database (\(detail)); progress is not being recorded (use --db PATH)")
                 return Opened(store: .off(clock: clock), warnings: warnings)
@@ -259,6 +258,21 @@ public final class ProgressStore: @unchecked Sendable {
                 return Opened(store: .off(clock: clock), warnings: warnings)
             }
         }
+    }
+
+    /// The store over an opened database, warning when the database holds rows with values
+    /// derive cannot read (see ``StoredValue``): those rows are left out, everything else shown
+    /// and recorded as usual, and nothing is deleted.
+    private static func opened(_ url: URL, reader: (any DatabaseReader)?, writer: DatabasePool?,
+                               clock: @escaping @Sendable () -> Date, warnings: [String]) -> Opened {
+        let store = ProgressStore(path: url, reader: reader, writer: writer, clock: clock)
+        var warnings = warnings
+        if let reader, let note = try? reader.read({ try StoredValue.unreadableRowsWarning($0, path: url.path) }) {
+            warnings.append(note)
+            // Reads that meet those rows need not say it again.
+            store.lock.withLock { _ = store.warned.insert(unreadableKey) }
+        }
+        return Opened(store: store, warnings: warnings)
     }
 
     enum OpenFailure: Error {
@@ -387,9 +401,31 @@ public final class ProgressStore: @unchecked Sendable {
 
     // MARK: Access
 
-    private func warn(_ message: String) {
+    /// Queues `message` unless it, or another message with the same `key`, was given before.
+    private func warn(_ message: String, key: String? = nil) {
         lock.withLock {
-            if warned.insert(message).inserted { pending.append(message) }
+            if warned.insert(key ?? message).inserted { pending.append(message) }
+        }
+    }
+
+    private static let unreadableKey = "unreadable rows"
+
+    /// Runs `body`, which decodes one row; a value it cannot read (a value of the wrong kind
+    /// that SQLite accepted, see ``StoredValue``) leaves that row out with one warning for the
+    /// session, where GRDB's row subscript would trap. Database errors fail the whole read.
+    @discardableResult
+    private func skippingUnreadable<T>(_ body: () throws -> T) throws -> T? {
+        do {
+            return try body()
+        } catch let error as RowDecodingError {
+            // GRDB's description goes on with the whole row; the value and column suffice.
+            var detail = "\(error)"
+            if let end = detail.range(of: ", column index") { detail = String(detail[..<end.lowerBound]) }
+            warn(StoredValue.printable("""
+                progress database \(path?.path ?? "") holds a record derive cannot read (\(detail.prefix(160))); \
+                derive ignores it
+                """), key: Self.unreadableKey)
+            return nil
         }
     }
 
@@ -503,7 +539,9 @@ public final class ProgressStore: @unchecked Sendable {
     /// When the lesson was first recorded as completed.
     public func completedAt(lesson: String) -> Date? {
         read(nil) { db in
-            try Date.fetchOne(db, sql: "SELECT completed_at FROM completion WHERE lesson = ?", arguments: [lesson])
+            try Date.fetchOne(db, sql: """
+                SELECT completed_at FROM completion WHERE lesson = ? AND \(StoredValue.readable("completion"))
+                """, arguments: [lesson])
         }
     }
 
@@ -511,18 +549,24 @@ public final class ProgressStore: @unchecked Sendable {
     /// longer in the lesson may appear; callers look up only the cells they have.
     public func cellHistory(lesson: String) -> [String: CellHistory] {
         read([:]) { db in
+            // The last run is the latest one whose time can be read; a cell with none is left out.
             let rows = try Row.fetchAll(db, sql: """
-                SELECT cell, COUNT(*) AS runs, SUM(ok) AS ok_runs, MAX(id) AS last_id
+                SELECT cell, COUNT(*) AS runs, SUM(ok = 1) AS ok_runs,
+                       MAX(CASE WHEN \(StoredValue.date("started_at")) THEN id END) AS last_id
                 FROM run WHERE lesson = ? GROUP BY cell
                 """, arguments: [lesson])
             var result: [String: CellHistory] = [:]
             for row in rows {
-                let lastID: Int64 = row["last_id"]
-                guard let last = try Row.fetchOne(db, sql: "SELECT started_at, ok FROM run WHERE id = ?",
+                guard let lastID = try skippingUnreadable({ try row.decode(Int64?.self, forColumn: "last_id") }) ?? nil,
+                      let last = try Row.fetchOne(db, sql: "SELECT started_at, ok = 1 AS ok FROM run WHERE id = ?",
                                                   arguments: [lastID]) else { continue }
-                let cell: String = row["cell"]
-                result[cell] = CellHistory(cell: cell, runs: row["runs"], okRuns: row["ok_runs"],
-                                           lastRunAt: last["started_at"], lastRunOK: last["ok"])
+                try skippingUnreadable {
+                    let cell = try row.decode(String.self, forColumn: "cell")
+                    result[cell] = CellHistory(cell: cell, runs: try row.decode(forColumn: "runs"),
+                                               okRuns: try row.decode(forColumn: "ok_runs"),
+                                               lastRunAt: try last.decode(forColumn: "started_at"),
+                                               lastRunOK: try last.decode(forColumn: "ok"))
+                }
             }
             return result
         }
@@ -531,16 +575,23 @@ public final class ProgressStore: @unchecked Sendable {
     /// Every recorded run of a lesson (or of all lessons), oldest first.
     public func runs(lesson: String? = nil) -> [CellRunRecord] {
         read([]) { db in
-            let sql = "SELECT lesson, cell, parameters, started_at, duration_us, error FROM run"
+            let sql = """
+                SELECT lesson, cell, parameters, started_at, duration_us, error FROM run
+                WHERE \(StoredValue.readable("run"))
+                """
             let rows = if let lesson {
-                try Row.fetchAll(db, sql: sql + " WHERE lesson = ? ORDER BY id", arguments: [lesson])
+                try Row.fetchAll(db, sql: sql + " AND lesson = ? ORDER BY id", arguments: [lesson])
             } else {
                 try Row.fetchAll(db, sql: sql + " ORDER BY id")
             }
-            return rows.map { row in
-                CellRunRecord(lesson: row["lesson"], cell: row["cell"], parametersJSON: row["parameters"],
-                              startedAt: row["started_at"], durationMicroseconds: row["duration_us"],
-                              error: row["error"])
+            return try rows.compactMap { row in
+                try skippingUnreadable {
+                    CellRunRecord(lesson: try row.decode(forColumn: "lesson"), cell: try row.decode(forColumn: "cell"),
+                                  parametersJSON: try row.decode(forColumn: "parameters"),
+                                  startedAt: try row.decode(forColumn: "started_at"),
+                                  durationMicroseconds: try row.decode(forColumn: "duration_us"),
+                                  error: try row.decode(forColumn: "error"))
+                }
             }
         }
     }
@@ -566,8 +617,10 @@ public final class ProgressStore: @unchecked Sendable {
     /// The last position in a lesson.
     public func position(lesson: String) -> LessonPosition? {
         read(nil) { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM position WHERE lesson = ?", arguments: [lesson])
-                .map(Self.position)
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM position WHERE lesson = ? AND \(StoredValue.readable("position"))
+                """, arguments: [lesson])
+                .flatMap { row in try skippingUnreadable { try Self.position(row) } }
         }
     }
 
@@ -575,9 +628,11 @@ public final class ProgressStore: @unchecked Sendable {
     /// `derive` can resume where the learner left off.
     public func lastPosition(among lessons: Set<String>? = nil) -> LessonPosition? {
         read(nil) { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM position ORDER BY updated_at DESC, rowid DESC")
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT * FROM position WHERE \(StoredValue.readable("position")) ORDER BY updated_at DESC, rowid DESC
+                """)
             while let row = try rows.next() {
-                let position = Self.position(row)
+                guard let position = try skippingUnreadable({ try Self.position(row) }) else { continue }
                 if lessons?.contains(position.lesson) ?? true { return position }
             }
             return nil
@@ -589,8 +644,9 @@ public final class ProgressStore: @unchecked Sendable {
         lastPosition(among: lessons)?.lesson
     }
 
-    private static func position(_ row: Row) -> LessonPosition {
-        LessonPosition(lesson: row["lesson"], cell: row["cell"], scroll: row["scroll"], updatedAt: row["updated_at"])
+    private static func position(_ row: Row) throws -> LessonPosition {
+        LessonPosition(lesson: try row.decode(forColumn: "lesson"), cell: try row.decode(forColumn: "cell"),
+                       scroll: try row.decode(forColumn: "scroll"), updatedAt: try row.decode(forColumn: "updated_at"))
     }
 
     // MARK: Overrides
@@ -609,14 +665,41 @@ public final class ProgressStore: @unchecked Sendable {
         } != nil
     }
 
+    /// Makes `sources` (parameter name to source text) the cell's overrides, in one
+    /// transaction: the cell's other overrides are forgotten, the kept ones keep their place in
+    /// the order, new ones follow in name order. An empty `sources` forgets them all.
+    @discardableResult
+    public func replaceOverrides(lesson: String, cell: String, sources: [String: String]) -> Bool {
+        let now = clock()
+        return write("the values of \(cell)") { db -> Void in
+            let names = sources.keys.sorted()
+            let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+            try db.execute(sql: "DELETE FROM override WHERE lesson = ? AND cell = ? AND parameter NOT IN (\(placeholders))",
+                           arguments: StatementArguments([lesson, cell] + names))
+            guard !names.isEmpty else { return }
+            try Self.ensureLesson(db, lesson, at: now)
+            for name in names {
+                try db.execute(sql: """
+                    INSERT INTO override (lesson, cell, parameter, source, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (lesson, cell, parameter) DO UPDATE SET source = excluded.source,
+                        updated_at = excluded.updated_at
+                    """, arguments: [lesson, cell, name, sources[name], now])
+            }
+        } != nil
+    }
+
     /// The lesson's overrides in the order they were first set.
     public func overrides(lesson: String) -> [StoredOverride] {
         read([]) { db in
             try Row.fetchAll(db, sql: """
-                SELECT cell, parameter, source, updated_at FROM override WHERE lesson = ? ORDER BY rowid
-                """, arguments: [lesson]).map {
-                StoredOverride(cell: $0["cell"], parameter: $0["parameter"], source: $0["source"],
-                               updatedAt: $0["updated_at"])
+                SELECT cell, parameter, source, updated_at FROM override
+                WHERE lesson = ? AND \(StoredValue.readable("override")) ORDER BY rowid
+                """, arguments: [lesson]).compactMap { row in
+                try skippingUnreadable {
+                    StoredOverride(cell: try row.decode(forColumn: "cell"), parameter: try row.decode(forColumn: "parameter"),
+                                   source: try row.decode(forColumn: "source"),
+                                   updatedAt: try row.decode(forColumn: "updated_at"))
+                }
             }
         }
     }
@@ -665,11 +748,6 @@ public final class ProgressStore: @unchecked Sendable {
         }
     }
 
-    /// Lessons with anything recorded, for commands that name a lesson whose file is gone.
-    public func recordedLessons() -> [String] {
-        read([]) { db in try String.fetchAll(db, sql: "SELECT id FROM lesson ORDER BY id") }
-    }
-
     // MARK: Summary
 
     /// Progress per lesson, in the order given. Runs of cells no longer in a lesson count in
@@ -679,28 +757,43 @@ public final class ProgressStore: @unchecked Sendable {
         let empty = ProgressSummary(lessons: lessons.map { .init(outline: $0) }, streakDays: 0, longestStreakDays: 0)
         return read(empty) { db in
             var runCounts: [String: Int] = [:]
+            // Each query leaves out the rows whose values it needs cannot be read: a run whose
+            // time is unreadable still counts as a run, but not as the first success of its cell.
             for row in try Row.fetchAll(db, sql: "SELECT lesson, COUNT(*) AS n FROM run GROUP BY lesson") {
-                runCounts[row["lesson"]] = row["n"]
+                try skippingUnreadable {
+                    runCounts[try row.decode(String.self, forColumn: "lesson")] = try row.decode(Int.self, forColumn: "n")
+                }
             }
             var firstOK: [String: [String: Date]] = [:]
             for row in try Row.fetchAll(db, sql: """
-                SELECT lesson, cell, MIN(started_at) AS first FROM run WHERE ok = 1 GROUP BY lesson, cell
+                SELECT lesson, cell, MIN(started_at) AS first FROM run
+                WHERE ok = 1 AND \(StoredValue.date("started_at")) GROUP BY lesson, cell
                 """) {
-                firstOK[row["lesson"], default: [:]][row["cell"]] = row["first"]
+                try skippingUnreadable {
+                    firstOK[try row.decode(String.self, forColumn: "lesson"), default: [:]][try row.decode(String.self, forColumn: "cell")] =
+                        try row.decode(Date.self, forColumn: "first")
+                }
             }
             var spent: [String: Double] = [:]
             var lastVisit: [String: Date] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT lesson, SUM((julianday(last_active_at) - julianday(started_at)) * 86400.0) AS seconds,
                        MAX(last_active_at) AS last
-                FROM sitting GROUP BY lesson
+                FROM sitting WHERE \(StoredValue.readable("sitting")) GROUP BY lesson
                 """) {
-                spent[row["lesson"]] = row["seconds"]
-                lastVisit[row["lesson"]] = row["last"]
+                try skippingUnreadable {
+                    let lesson = try row.decode(String.self, forColumn: "lesson")
+                    spent[lesson] = try row.decode(Double.self, forColumn: "seconds")
+                    lastVisit[lesson] = try row.decode(Date.self, forColumn: "last")
+                }
             }
             var completions: [String: Date] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT lesson, completed_at FROM completion") {
-                completions[row["lesson"]] = row["completed_at"]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT lesson, completed_at FROM completion WHERE \(StoredValue.readable("completion"))
+                """) {
+                try skippingUnreadable {
+                    completions[try row.decode(String.self, forColumn: "lesson")] = try row.decode(Date.self, forColumn: "completed_at")
+                }
             }
             let progress = lessons.map { outline -> LessonProgress in
                 let okCells = firstOK[outline.id] ?? [:]
@@ -716,7 +809,7 @@ public final class ProgressStore: @unchecked Sendable {
                 item.completedAt = done ? (completions[outline.id] ?? runCells.compactMap { okCells[$0] }.max()) : nil
                 return item
             }
-            let days = try Self.activeDays(db)
+            let days = try activeDays(db)
             let streaks = Streak.compute(days: days, today: Streak.day(today))
             return ProgressSummary(lessons: progress, streakDays: streaks.current, longestStreakDays: streaks.longest)
         }
@@ -726,16 +819,19 @@ public final class ProgressStore: @unchecked Sendable {
     /// today (a streak is not broken before the day is over).
     public func streakDays() -> Int {
         let today = Streak.day(clock())
-        return read(0) { db in Streak.compute(days: try Self.activeDays(db), today: today).current }
+        return read(0) { db in Streak.compute(days: try activeDays(db), today: today).current }
     }
 
-    private static func activeDays(_ db: Database) throws -> Set<Int> {
+    private func activeDays(_ db: Database) throws -> Set<Int> {
         var days: Set<Int> = []
-        let rows = try Row.fetchCursor(db, sql: "SELECT started_at, last_active_at FROM sitting")
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT started_at, last_active_at FROM sitting WHERE \(StoredValue.readable("sitting"))
+            """)
         while let row = try rows.next() {
-            let first = Streak.day(row["started_at"])
-            let last = Streak.day(row["last_active_at"])
-            guard first <= last else { continue }
+            guard let (first, last) = try skippingUnreadable({
+                (Streak.day(try row.decode(Date.self, forColumn: "started_at")),
+                 Streak.day(try row.decode(Date.self, forColumn: "last_active_at")))
+            }), first <= last else { continue }
             // A sitting is at most a few hours in practice; the cap guards against a clock gone wild.
             for day in first...min(last, first + 366) { days.insert(day) }
         }

@@ -53,10 +53,7 @@ struct TUIProgress {
             guard trigger != .open else { break }
             _ = store.recordRuns(runs, lessonCells: library.lesson(lessonID)?.cells.map(\.id))
         case .overrides(let lessonID, let cellID, let sources):
-            _ = store.clearOverrides(lesson: lessonID, cell: cellID)
-            for (parameter, source) in sources.sorted(by: { $0.key < $1.key }) {
-                _ = store.setOverride(lesson: lessonID, cell: cellID, parameter: parameter, source: source)
-            }
+            _ = store.replaceOverrides(lesson: lessonID, cell: cellID, sources: sources)
         }
         return store.drainWarnings().last
     }

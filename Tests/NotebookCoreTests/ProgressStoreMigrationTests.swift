@@ -53,6 +53,40 @@ final class ProgressStoreMigrationTests: XCTestCase {
                        162)
     }
 
+    /// A v1 database holding a value derive cannot read upgrades all the same: the row is
+    /// left out of the sittings built from the runs, and kept.
+    func testUpgradeWithAnUnreadableRun() throws {
+        let db = try makeTemporaryFolder(self).appendingPathComponent("progress.sqlite")
+        do {
+            let pool = try DatabasePool(path: db.path)
+            try ProgressSchema.migrator.migrate(pool, upTo: "v1")
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO lesson (id, first_seen_at) VALUES ('a', ?)", arguments: [t0])
+                for (cell, start, micros) in [("c1", "yesterday", "1"), ("c1", "2026-11-28 10:00:00.000", "2000000"),
+                                              ("c2", "2026-11-28 10:01:00.000", "soon")] {
+                    try db.execute(sql: """
+                        INSERT INTO run (lesson, cell, parameters, started_at, duration_us, ok, error)
+                        VALUES ('a', ?, '{}', ?, ?, 1, NULL)
+                        """, arguments: [cell, start, micros])
+                }
+                try db.execute(sql: "INSERT INTO position VALUES ('a', 'c2', 0, 'later')")
+            }
+        }
+        let opened = ProgressStore.open(at: db)
+        XCTAssertEqual(opened.warnings.count, 1)
+        XCTAssertTrue(opened.warnings.first?.contains("holds 3 records derive cannot read") ?? false, "\(opened.warnings)")
+        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2"])
+        // One sitting, from the one readable run: 2 s. The run at 10:01 has a readable time but no
+        // readable duration, so it adds nothing.
+        let progress = opened.store.summary(for: [LessonOutline(id: "a", title: "A", cellIDs: ["c1", "c2"])])[lesson: "a"]
+        XCTAssertEqual(progress?.secondsSpent, 2)
+        XCTAssertEqual(progress?.runs, 3)
+        XCTAssertEqual(progress?.cellsRun, 2)
+        XCTAssertEqual(try rowCount(db, "sitting"), 1)
+        XCTAssertEqual(try rowCount(db, "run"), 3)
+        XCTAssertEqual(opened.store.mode, .recording)
+    }
+
     /// A database touched by a newer derive (a migration this one does not know) still opens
     /// and records; the newer one will find its own tables intact.
     func testDatabaseFromANewerVersionStillOpens() throws {

@@ -70,7 +70,7 @@ final class ProgressStoreProcessTests: XCTestCase {
                                "DERIVE_PROGRESS_GO": go.path])
         }
         usleep(200_000)
-        FileManager.default.createFile(atPath: go.path, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: go.path, contents: Data()))
         for child in children { wait(child) }
         for child in children {
             XCTAssertEqual(child.process.terminationStatus, 0)

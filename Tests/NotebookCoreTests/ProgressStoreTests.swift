@@ -188,6 +188,49 @@ final class ProgressStoreTests: XCTestCase {
         XCTAssertEqual(store.overrides(lesson: "other"), [])
     }
 
+    /// What the TUI saves when the learner edits a cell: the cell's values as a whole.
+    func testReplacingACellsOverrides() throws {
+        let clock = TestClock(t0)
+        let store = openQuietly(try makeTemporaryFolder(self).appendingPathComponent("p.sqlite"), clock: clock)
+        store.setOverride(lesson: "l", cell: "c1", parameter: "x", source: "[1, 2]")
+        store.setOverride(lesson: "l", cell: "c2", parameter: "tau", source: "0.5")
+        store.setOverride(lesson: "l", cell: "c1", parameter: "block", source: "3")
+        clock.advance(5)
+        XCTAssertTrue(store.replaceOverrides(lesson: "l", cell: "c1", sources: ["x": "[9]", "k": "2", "a": "1"]))
+        // x keeps its place; block is gone; the new ones follow in name order; c2 is untouched.
+        XCTAssertEqual(store.overrides(lesson: "l").map { "\($0.cell).\($0.parameter)=\($0.source)" },
+                       ["c1.x=[9]", "c2.tau=0.5", "c1.a=1", "c1.k=2"])
+        XCTAssertEqual(store.overrides(lesson: "l").map(\.updatedAt), [t0 + 5, t0, t0 + 5, t0 + 5])
+        XCTAssertTrue(store.replaceOverrides(lesson: "l", cell: "c1", sources: [:]))
+        XCTAssertEqual(store.overrides(lesson: "l").map(\.parameter), ["tau"])
+        // Forgetting nothing in a lesson never seen records nothing.
+        XCTAssertTrue(store.replaceOverrides(lesson: "new", cell: "c", sources: [:]))
+        XCTAssertFalse(store.hasProgress(lesson: "new"))
+        XCTAssertTrue(store.replaceOverrides(lesson: "new", cell: "c", sources: ["x": "1"]))
+        XCTAssertTrue(store.hasProgress(lesson: "new"))
+        XCTAssertEqual(store.drainWarnings(), [])
+    }
+
+    /// A write that fails part way leaves the cell's values as they were, not half replaced.
+    func testReplacingOverridesIsOneTransaction() throws {
+        let url = try makeTemporaryFolder(self).appendingPathComponent("p.sqlite")
+        let store = openQuietly(url)
+        store.setOverride(lesson: "l", cell: "c", parameter: "x", source: "1")
+        store.setOverride(lesson: "l", cell: "c", parameter: "y", source: "2")
+        try rawQueue(url).write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse BEFORE INSERT ON override WHEN NEW.parameter = 'z'
+                BEGIN SELECT RAISE(ABORT, 'refused'); END
+                """)
+        }
+        // The delete of y and the update of x come before the refused insert of z.
+        XCTAssertFalse(store.replaceOverrides(lesson: "l", cell: "c", sources: ["x": "5", "z": "3"]))
+        XCTAssertEqual(store.drainWarnings().count, 1)
+        XCTAssertEqual(try rawQueue(url).read { db in
+            try String.fetchAll(db, sql: "SELECT parameter || '=' || source FROM override ORDER BY rowid")
+        }, ["x=1", "y=2"])
+    }
+
     func testCellHistoryForMarks() throws {
         let store = openQuietly(try makeTemporaryFolder(self).appendingPathComponent("p.sqlite"))
         store.recordRun(cellRun("l", "a", at: t0))
@@ -354,7 +397,7 @@ final class ProgressStoreTests: XCTestCase {
         XCTAssertEqual(try tables.map { try rowCount(url, $0) }, [1, 1, 1, 1, 1, 1])
         XCTAssertFalse(store.hasProgress(lesson: "a"))
         XCTAssertTrue(store.hasProgress(lesson: "b"))
-        XCTAssertEqual(store.recordedLessons(), ["b"])
+        XCTAssertEqual(try rawQueue(url).read { try String.fetchAll($0, sql: "SELECT id FROM lesson") }, ["b"])
         XCTAssertTrue(store.reset(lesson: nil))
         XCTAssertEqual(try tables.map { try rowCount(url, $0) }, [0, 0, 0, 0, 0, 0])
         XCTAssertEqual(store.drainWarnings(), [])
