@@ -55,7 +55,7 @@ final class ModuleContractTests: XCTestCase {
 final class HostileInputTests: XCTestCase {
     static let hostile: [Value] = [
         .integer(Int.max), .integer(Int.min), .integer(-1), .integer(0), .integer(1),
-        .number(.nan), .number(.infinity), .number(-.infinity), .number(1e308), .number(-1e308), .number(5e-324),
+        .number(.nan), .number(.infinity), .number(-.infinity), .number(1e308), .number(-1e308), .number(.leastNonzeroMagnitude),
         .number(-0.0), .bool(true), .text("zz"), .text(""),
         .vector([]), .vector([0]), .vector([.nan, 1]), .vector([1e308, 1e308, -1e308]), .vector([-1, 2.5, 1e9]),
         .vector(Array(repeating: 1, count: 2_000_001)),
