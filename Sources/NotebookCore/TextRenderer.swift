@@ -109,7 +109,7 @@ public struct TextRenderer {
         }
         let footer: String
         switch result.status {
-        case .ok: footer = "ok in " + Self.duration(result.duration)
+        case .ok: footer = "ok in " + NumberText.duration(result.duration)
         default: footer = result.status.summary
         }
         lines.append("└─ " + footer)
@@ -126,7 +126,7 @@ public struct TextRenderer {
             let indent = String(repeating: " ", count: width + 2)
             switch value {
             case .matrix(let m):
-                let cells = m.map { $0.map(Self.element) }
+                let cells = m.map { $0.map(NumberText.compact) }
                 let columnWidth = cells.flatMap { $0 }.map(\.count).max() ?? 1
                 for (i, row) in cells.enumerated() {
                     let text = row.map { String(repeating: " ", count: columnWidth - $0.count) + $0 }.joined(separator: "  ")
@@ -134,7 +134,7 @@ public struct TextRenderer {
                 }
                 if m.isEmpty { lines.append(pad + "[]") }
             case .vector(let xs):
-                let text = "[" + xs.map(Self.element).joined(separator: ", ") + "]"
+                let text = "[" + xs.map(NumberText.compact).joined(separator: ", ") + "]"
                 lines.append(pad + text)
                 if hints[name] == .chart, xs.count > 1 {
                     lines += TextChart.columns(xs, height: 5, width: xs.count > 40 ? 1 : 2).map { indent + $0 }
@@ -146,19 +146,6 @@ public struct TextRenderer {
             }
         }
         return lines
-    }
-
-    /// Vector and matrix elements: six significant digits keep tables readable; JSON keeps them all.
-    static func element(_ x: Double) -> String {
-        if x == x.rounded(), abs(x) < 1e15 { return NumberText.shortest(x) }
-        let text = NumberText.format(x, spec: ".6g")
-        return Double(text) == x ? NumberText.shortest(x) : text
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        if seconds < 1e-3 { return "\(Int((seconds * 1e6).rounded())) µs" }
-        if seconds < 1 { return NumberText.format(seconds * 1e3, spec: ".3g") + " ms" }
-        return NumberText.format(seconds, spec: ".3g") + " s"
     }
 }
 

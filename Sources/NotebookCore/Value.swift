@@ -99,6 +99,21 @@ public enum NumberText {
         return text
     }
 
+    /// A number for a table cell: six significant digits keep tables readable, while whole
+    /// numbers and numbers that need no more digits stay exact. JSON keeps every digit.
+    public static func compact(_ x: Double) -> String {
+        if !x.isFinite || x == x.rounded() && abs(x) < 1e15 { return shortest(x) }
+        let text = format(x, spec: ".6g")
+        return Double(text) == x ? shortest(x) : text
+    }
+
+    /// A run time: `25 µs`, `3.2 ms`, `1.25 s`.
+    public static func duration(_ seconds: Double) -> String {
+        if seconds < 1e-3 { return "\(max(1, Int((max(0, seconds) * 1e6).rounded()))) µs" }
+        if seconds < 1 { return String(format: "%.1f ms", seconds * 1e3) }
+        return String(format: "%.2f s", seconds)
+    }
+
     /// Applies a `{{...:fmt}}` format: `.4f`, `.3e`, `g`, `.6g`; `nil` means shortest.
     public static func format(_ x: Double, spec: String?) -> String {
         guard let spec, !spec.isEmpty else { return shortest(x) }

@@ -571,7 +571,7 @@ private func runFocused(_ state: inout AppState) -> [Effect] {
     let updated = session.notebook.run(cell.id)
     state.session = session
     let result = session.notebook.result(cell.id)
-    state.status = result.passed ? StatusMessage("ran \(cell.id) in \(CellView.duration(result.duration))")
+    state.status = result.passed ? StatusMessage("ran \(cell.id) in \(NumberText.duration(result.duration))")
         : StatusMessage("\(cell.id): \(result.status.summary)", isError: true)
     let runs = runRecords(session.notebook, updated.filter { session.notebook.result($0).status != .stale })
     return runs.isEmpty ? [] : [.record(.ran(lessonID: session.lesson.id, trigger: .enter, runs: runs))]
@@ -608,7 +608,7 @@ private func finishJob(_ state: inout AppState, id: Int, result: CellResult) -> 
     }
     let updated = session.notebook.apply(result, to: job.cellID)
     state.session = session
-    state.status = result.passed ? StatusMessage("\(job.cellID) finished in \(CellView.duration(result.duration))")
+    state.status = result.passed ? StatusMessage("\(job.cellID) finished in \(NumberText.duration(result.duration))")
         : StatusMessage("\(job.cellID): \(result.status.summary)", isError: true)
     let runs = runRecords(session.notebook, updated.filter { session.notebook.result($0).status != .stale })
     return runs.isEmpty ? [] : [.record(.ran(lessonID: job.lessonID, trigger: .heavy, runs: runs))]

@@ -6,15 +6,11 @@ import NotebookCore
 /// cell in the text on narrow ones.
 enum CellView {
     /// Compact numbers for tables: six significant digits.
-    static func compact(_ x: Double) -> String {
-        if !x.isFinite || x == 0 || x == x.rounded() && abs(x) < 1e9 { return NumberText.shortest(x) }
-        return NumberText.format(x, spec: ".6g")
-    }
 
     static func compact(_ value: Value) -> String {
         switch value {
-        case .number(let x): return compact(x)
-        case .vector(let xs): return "[" + xs.map { compact($0) }.joined(separator: ", ") + "]"
+        case .number(let x): return NumberText.compact(x)
+        case .vector(let xs): return "[" + xs.map(NumberText.compact).joined(separator: ", ") + "]"
         case .matrix(let rows): return "[" + rows.map { compact(.vector($0)) }.joined(separator: ", ") + "]"
         default: return value.displayText
         }
@@ -94,7 +90,7 @@ enum CellView {
         var statusLine: Line = [Span(st.symbol + " ", st.style)]
         switch result.status {
         case .ok:
-            statusLine.append(Span("ran in " + duration(result.duration), theme.dim))
+            statusLine.append(Span("ran in " + NumberText.duration(result.duration), theme.dim))
             if !result.expectations.isEmpty {
                 let passed = result.expectations.filter(\.passed).count
                 statusLine.append(Span(" · expectations \(passed)/\(result.expectations.count)",
@@ -208,7 +204,7 @@ enum CellView {
     /// `0  0.0497871   1  0.0183156   2  0.135335`.
     static func vectorGrid(_ xs: [Double], width: Int, theme: Theme, limit: Int = 256) -> [Line] {
         let shown = Array(xs.prefix(limit))
-        let values = Table.alignColumn(shown.map { compact($0) })
+        let values = Table.alignColumn(shown.map(NumberText.compact))
         let indexWidth = String(max(0, shown.count - 1)).count
         let valueWidth = values.map { TextWidth.of($0) }.max() ?? 1
         let gap = 3
@@ -230,11 +226,6 @@ enum CellView {
         return lines
     }
 
-    static func duration(_ seconds: Double) -> String {
-        if seconds < 1e-3 { return "\(max(1, Int((seconds * 1e6).rounded()))) µs" }
-        if seconds < 1 { return String(format: "%.1f ms", seconds * 1e3) }
-        return String(format: "%.2f s", seconds)
-    }
 
     /// Outputs by kind and display hint: scalars in an aligned table, vectors and matrices as
     /// tables, `bits` as a bit field, `chart` as a chart, `heatmap` as shaded blocks.
@@ -290,7 +281,7 @@ enum CellView {
                 let shownRows = rows.prefix(16)
                 let shownColumns = min(columns, 16)
                 let table = Table(header: [""] + (0..<shownColumns).map(String.init),
-                                  rows: shownRows.enumerated().map { i, row in [String(i)] + row.prefix(shownColumns).map { compact($0) } },
+                                  rows: shownRows.enumerated().map { i, row in [String(i)] + row.prefix(shownColumns).map(NumberText.compact) },
                                   headerStyle: theme.dim, firstColumnStyle: theme.dim)
                 add(table.lines(width: inner - 1))
                 if rows.count > shownRows.count || columns > shownColumns {
