@@ -40,7 +40,8 @@ struct TUICommand: ParsableCommand {
                              loadErrors: library.errors.map(\.description),
                              color: !noColor, resumeLessonID: resumeID)
         if let id = lesson ?? (resume ? resumeID : nil) {
-            _ = openLesson(&state, id: id)
+            // Record the visit as the runtime would, so this lesson is the one to resume next time.
+            for case .record(let event) in openLesson(&state, id: id) { _ = progress.record(event) }
         }
         if let note = progress.notes.last {
             let more = progress.notes.count > 1 ? " (+\(progress.notes.count - 1) more)" : ""

@@ -186,4 +186,14 @@ grep -qF "printing instead" "$WORK/dumb.txt" || fail "TERM=dumb: no note that th
 grep -qF "blocks of 3 steps" "$WORK/dumb.txt" || fail "TERM=dumb: the lesson was not printed"
 check_restored after-dumb
 
+# Opening a lesson and quitting at once still makes it the one bare `derive` resumes.
+send "clear; $BIN tui --lessons $LESSONS zh-softmax; echo EXIT=\$?" Enter
+expect "对于我们的分数"
+send q q
+expect "EXIT=0"
+send "clear; $BIN --lessons $LESSONS; echo EXIT=\$?" Enter
+expect "对于我们的分数"
+send q q
+expect "EXIT=0"
+
 echo "tui.sh: $passed checks passed"
