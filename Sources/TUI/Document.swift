@@ -232,10 +232,11 @@ enum Document {
 
     /// The segments without the spaces that end the last one.
     private static func trimmingTrailingWhitespace(_ segments: [ProseSegment]) -> [ProseSegment] {
-        guard case .text(let t)? = segments.last else { return segments }
+        guard case .text(let t)? = segments.last, let last = t.last, last == " " || last == "\t" else { return segments }
+        // Most lines end in a word; only the few with trailing blanks are copied.
         var result = segments
-        let kept = t.reversed().drop { $0.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) }
-        result[result.count - 1] = .text(String(kept.reversed()))
+        let end = t.lastIndex { $0 != " " && $0 != "\t" }.map { t.index(after: $0) } ?? t.startIndex
+        result[result.count - 1] = .text(String(t[..<end]))
         return result
     }
 
