@@ -246,12 +246,7 @@ public struct Notebook: Sendable {
     /// then re-runs the cell and what is downstream. Returns the cells updated.
     @discardableResult
     public mutating func setOverride(cell cellID: String, parameter: String, source: String) throws(ComputeError) -> [String] {
-        let expression: ParameterExpression
-        do {
-            expression = try ValueParser.parse(source)
-        } catch {
-            throw ComputeError(parameter: parameter, message: "\(error.message) (at column \(error.offset + 1))")
-        }
+        let expression = try Self.parse(source, for: parameter)
         return try setOverride(cell: cellID, parameter: parameter, expression: expression)
     }
 
@@ -259,10 +254,37 @@ public struct Notebook: Sendable {
     @discardableResult
     public mutating func setOverride(cell cellID: String, parameter: String,
                                      expression: ParameterExpression) throws(ComputeError) -> [String] {
-        guard let index = lesson.cellIndex(cellID) else {
+        let cell = try check(cell: cellID, parameter: parameter, expression: expression)
+        overrides[cellID, default: [:]][parameter] = expression
+        if cell.isHeavy {
+            if results[cellID] != nil, results[cellID]?.status != .skippedHeavy { results[cellID]?.status = .stale }
+            return [cellID] + refreshDownstream(of: cellID)
+        }
+        return run(cellID)
+    }
+
+    /// Records an override that the learner set earlier, checked as a lesson line would be,
+    /// without running anything: the caller runs the notebook once all are restored.
+    mutating func restoreOverride(cell cellID: String, parameter: String, source: String) throws(ComputeError) {
+        let expression = try Self.parse(source, for: parameter)
+        _ = try check(cell: cellID, parameter: parameter, expression: expression)
+        overrides[cellID, default: [:]][parameter] = expression
+    }
+
+    /// Typed text as a parameter expression, with the error naming the parameter.
+    private static func parse(_ source: String, for parameter: String) throws(ComputeError) -> ParameterExpression {
+        do {
+            return try ValueParser.parse(source)
+        } catch {
+            throw ComputeError(parameter: parameter, message: "\(error.message) (at column \(error.offset + 1))")
+        }
+    }
+
+    /// The cell, when `expression` is a valid setting for its `parameter`.
+    private func check(cell cellID: String, parameter: String, expression: ParameterExpression) throws(ComputeError) -> CellSpec {
+        guard let cell = lesson.cell(cellID) else {
             throw ComputeError(message: "lesson '\(lesson.id)' has no cell '\(cellID)'; it has \(lesson.cells.map(\.id).joined(separator: ", "))")
         }
-        let cell = lesson.cells[index]
         guard let module = registry.module(named: cell.compute) else {
             throw ComputeError(message: "unknown compute module '\(cell.compute)'")
         }
@@ -270,12 +292,7 @@ public struct Notebook: Sendable {
         if let problem = loader.checkBinding(parameter, expression, in: cell, module: module, lesson: lesson) {
             throw ComputeError(parameter: parameter, message: problem.strippingParameterPrefix(parameter))
         }
-        overrides[cellID, default: [:]][parameter] = expression
-        if cell.isHeavy {
-            if results[cellID] != nil, results[cellID]?.status != .skippedHeavy { results[cellID]?.status = .stale }
-            return [cellID] + refreshDownstream(of: cellID)
-        }
-        return run(cellID)
+        return cell
     }
 
     /// Restores a cell's parameters to the lesson's and re-runs it (unless heavy) and what is downstream.

@@ -46,9 +46,10 @@ extension Notebook {
         return records
     }
 
-    /// Applies the learner's saved parameter overrides. One that no longer applies (its cell
-    /// or parameter is gone from the lesson, or its value no longer parses or validates) is
-    /// dropped from the store; the returned notes say which and why.
+    /// Applies the learner's saved parameter overrides without running anything (run the
+    /// notebook afterwards). One that no longer applies (its cell or parameter is gone from the
+    /// lesson, or its value no longer parses or validates) is dropped from the store; the
+    /// returned notes say which and why.
     public mutating func restoreOverrides(from store: ProgressStore) -> [String] {
         var notes: [String] = []
         for saved in store.overrides(lesson: lesson.id) {
@@ -58,7 +59,7 @@ extension Notebook {
                 problem = "the lesson has no cell '\(saved.cell)' any more"
             } else {
                 do {
-                    try setOverride(cell: saved.cell, parameter: saved.parameter, source: saved.source)
+                    try restoreOverride(cell: saved.cell, parameter: saved.parameter, source: saved.source)
                 } catch {
                     problem = error.description
                 }
