@@ -156,11 +156,13 @@ public struct Notebook: Sendable {
 
     // MARK: Running
 
-    /// Runs every cell in order, or only the cells in `only`. Heavy cells run only when `includeHeavy`.
+    /// Runs every cell in order, or only the cells in `only`. Heavy cells run only when
+    /// `includeHeavy`; otherwise one that already has a result keeps it, so re-running a
+    /// lesson never throws away long work.
     public mutating func runAll(includeHeavy: Bool = false, only: Set<String>? = nil, context: RunContext = .silent) {
         for cell in lesson.cells where only?.contains(cell.id) ?? true {
             if cell.isHeavy && !includeHeavy {
-                results[cell.id] = CellResult(status: .skippedHeavy)
+                if results[cell.id] == nil { results[cell.id] = CellResult(status: .skippedHeavy) }
             } else {
                 results[cell.id] = runNow(cell.id, context: context)
             }

@@ -579,12 +579,8 @@ private func runFocused(_ state: inout AppState) -> [Effect] {
 
 private func runAll(_ state: inout AppState) -> [Effect] {
     guard var session = state.session else { return [] }
-    let heavyResults = session.lesson.cells.filter(\.isHeavy).map { ($0.id, session.notebook.result($0.id)) }
-    session.notebook.runAll(includeHeavy: false)
     // Heavy cells keep what they had: `R` never starts long work.
-    for (id, result) in heavyResults where result.status != .notRun {
-        session.notebook.apply(result, to: id)
-    }
+    session.notebook.runAll(includeHeavy: false)
     state.session = session
     let results = session.lesson.cells.map { session.notebook.result($0.id) }
     let ran = results.filter { $0.status.isOK || $0.status.isFailed }.count

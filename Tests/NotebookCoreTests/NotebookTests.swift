@@ -64,6 +64,16 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(nb.result("e").status, .notRun)
     }
 
+    func testRunningTheLessonAgainKeepsAHeavyCellsResult() throws {
+        var nb = try notebook()
+        nb.run("h")
+        nb.runAll()
+        XCTAssertEqual(nb.result("h").outputs?["y"], .number(51))
+        try nb.setOverride(cell: "b", parameter: "k", source: "1")
+        nb.runAll()
+        XCTAssertEqual(nb.result("h").status, .stale, "a stale heavy cell stays stale")
+    }
+
     func testAnEditReRunsExactlyTheDownstreamCells() throws {
         var nb = try notebook()
         nb.run("h")
