@@ -22,7 +22,7 @@ struct ComputeCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func validate() throws {
-        if format == .markdown { throw ValidationError("compute prints text or json, not markdown") }
+        try format.requireTextOrJSON("compute")
     }
 
     func run() throws {

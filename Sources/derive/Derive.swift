@@ -38,6 +38,11 @@ struct Derive: ParsableCommand {
 /// `--format` values.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, markdown, json
+
+    /// For commands that print data, not a lesson: markdown is refused.
+    func requireTextOrJSON(_ command: String) throws {
+        if self == .markdown { throw ValidationError("\(command) prints text or json, not markdown") }
+    }
 }
 
 /// Options every command takes.

@@ -10,7 +10,7 @@ struct ListCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func validate() throws {
-        if format == .markdown { throw ValidationError("list prints text or json, not markdown") }
+        try format.requireTextOrJSON("list")
     }
 
     func run() throws {

@@ -33,7 +33,7 @@ struct ProgressCommand: ParsableCommand {
     var yes = false
 
     func validate() throws {
-        if format == .markdown { throw ValidationError("--format takes text or json") }
+        try format.requireTextOrJSON("progress")
         if yes && !reset { throw ValidationError("--yes goes with --reset") }
     }
 
