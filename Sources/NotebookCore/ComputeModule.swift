@@ -1,21 +1,53 @@
-/// An error a compute module reports: an invalid parameter (named) or a failed computation.
+/// An error a compute module, or the notebook running it, reports.
+///
+/// Each outcome that is not a plain failure has its own ``Kind``, so a module whose message
+/// happens to read "cancelled" is still a failure, and a cell waiting on a failed upstream
+/// cell is told apart from a cell whose own parameter is wrong.
 public struct ComputeError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The parameter at fault, when there is one.
-    public var parameter: String?
+    /// What went wrong.
+    public enum Kind: Sendable, Equatable {
+        /// The value of this parameter is refused (wrong kind, out of range, wrong shape).
+        case invalid(parameter: String)
+        /// The computation itself failed.
+        case failed
+        /// A value the cell reads from another cell is not available; the message says which.
+        case blocked
+        /// The learner cancelled a long run.
+        case cancelled
+    }
+
+    public var kind: Kind
     public var message: String
 
-    public init(parameter: String? = nil, message: String) {
-        self.parameter = parameter
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
         self.message = message
+    }
+
+    /// An invalid parameter when `parameter` is given, else a failure.
+    public init(parameter: String? = nil, message: String) {
+        self.init(parameter.map { .invalid(parameter: $0) } ?? .failed, message)
     }
 
     /// The error for a parameter: `ComputeError.invalid("block", "must be at least 1")`.
     public static func invalid(_ parameter: String, _ message: String) -> ComputeError {
-        ComputeError(parameter: parameter, message: message)
+        ComputeError(.invalid(parameter: parameter), message)
+    }
+
+    /// A computation that failed for a reason other than one parameter's value.
+    public static func failed(_ message: String) -> ComputeError {
+        ComputeError(.failed, message)
     }
 
     /// Thrown by ``RunContext/checkCancelled()`` when the user cancelled a long run.
-    public static let cancelled = ComputeError(message: "cancelled")
+    public static let cancelled = ComputeError(.cancelled, "cancelled")
+
+    /// The parameter at fault, for ``Kind/invalid(parameter:)``.
+    public var parameter: String? {
+        if case .invalid(let name) = kind { name } else { nil }
+    }
+
+    public var isCancelled: Bool { kind == .cancelled }
 
     public var description: String {
         parameter.map { "parameter '\($0)' \(message)" } ?? message
@@ -89,6 +121,14 @@ public struct Inputs: Sendable {
     public func text(_ name: String) throws(ComputeError) -> String {
         guard case .text(let s) = try require(name) else { throw wrongKind(name, "a word") }
         return s
+    }
+
+    /// A ``ParameterSpec/choice(_:_:default:among:doc:)`` parameter as its enumeration case.
+    public func choice<C: RawRepresentable>(_ name: String, as type: C.Type) throws(ComputeError) -> C
+    where C.RawValue == String {
+        let word = try text(name)
+        guard let value = C(rawValue: word) else { throw wrongKind(name, "one of its choices, got \(word)") }
+        return value
     }
 
     public func vector(_ name: String) throws(ComputeError) -> [Double] {

@@ -197,7 +197,7 @@ public struct Notebook: Sendable {
             case .reference(let reference):
                 switch resolveReference(reference) {
                 case .success(let v): values[name] = v
-                case .failure(let error): return .failure(ComputeError(parameter: name, message: error.message))
+                case .failure(let error): return .failure(ComputeError(.blocked, error.message))
                 }
             }
         }
@@ -207,7 +207,7 @@ public struct Notebook: Sendable {
     private func runNow(_ cellID: String, context: RunContext) -> CellResult {
         switch job(for: cellID) {
         case .success(let job): return job.execute(context: context)
-        case .failure(let error): return CellResult(status: error.parameter == nil ? .failed(error) : .blocked(error.message))
+        case .failure(let error): return CellResult(status: error.kind == .blocked ? .blocked(error.message) : .failed(error))
         }
     }
 

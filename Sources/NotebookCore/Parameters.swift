@@ -106,16 +106,22 @@ public struct ParameterSpec: Sendable {
         .init(name: name, kind: .bool, defaultValue: value.map { .value(.bool($0)) } ?? .required, doc: doc)
     }
 
-    public static func choice(_ name: String, _ choices: [String], _ value: String?, doc: String) -> ParameterSpec {
-        .init(name: name, kind: .text, defaultValue: value.map { .value(.text($0)) } ?? .required,
-              doc: doc, choices: choices)
+    /// A choice among the cases of an enumeration, spelled by their raw values:
+    /// `.choice("format", FloatFormat.self, default: .fp16, doc: …)`. `among` narrows it to some
+    /// cases (a module that handles FP16 and BF16 but not FP32). Read it back with
+    /// ``Inputs/choice(_:as:)``.
+    public static func choice<C: CaseIterable & RawRepresentable>(
+        _ name: String, _ type: C.Type, default value: C?, among cases: [C]? = nil, doc: String
+    ) -> ParameterSpec where C.RawValue == String {
+        .init(name: name, kind: .text, defaultValue: value.map { .value(.text($0.rawValue)) } ?? .required,
+              doc: doc, choices: (cases ?? Array(C.allCases)).map(\.rawValue))
     }
 
     public static func vector(_ name: String, _ value: [Double]?, range: NumberRange? = nil,
-                              allowsNonFinite: Bool = false, minCount: Int = 1, maxCount: Int = 10_000,
+                              allowsNonFinite: Bool = false, minElements: Int = 1, maxElements: Int = 10_000,
                               doc: String) -> ParameterSpec {
         .init(name: name, kind: .vector, defaultValue: value.map { .value(.vector($0)) } ?? .required,
-              doc: doc, range: range, allowsNonFinite: allowsNonFinite, maxElements: maxCount, minElements: minCount)
+              doc: doc, range: range, allowsNonFinite: allowsNonFinite, maxElements: maxElements, minElements: minElements)
     }
 
     public static func matrix(_ name: String, _ value: [[Double]]?, range: NumberRange? = nil,

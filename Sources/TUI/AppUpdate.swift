@@ -598,7 +598,7 @@ private func finishJob(_ state: inout AppState, id: Int, result: CellResult) -> 
     guard let job = state.job, job.id == id else { return [] }
     state.job = nil
     guard var session = state.session, session.lesson.id == job.lessonID else { return [] }
-    if case .failed(let error) = result.status, error == .cancelled {
+    if case .failed(let error) = result.status, error.isCancelled {
         state.status = StatusMessage("cancelled \(job.cellID)")
         return []
     }

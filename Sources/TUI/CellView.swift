@@ -29,7 +29,7 @@ enum CellView {
             if failed > 0 { return ("✗", "\(failed) of \(result.expectations.count) expectations fail", theme.error) }
             return ("✓", "ok", theme.ok)
         case .failed(let error):
-            return error == .cancelled ? ("◌", "cancelled", theme.warning) : ("✗", "error", theme.error)
+            return error.isCancelled ? ("◌", "cancelled", theme.warning) : ("✗", "error", theme.error)
         case .blocked: return ("⊘", "waiting", theme.warning)
         case .stale: return ("◌", "stale: Enter runs it", theme.warning)
         case .skippedHeavy: return ("▷", "heavy: Enter runs it", theme.accent)
@@ -106,7 +106,7 @@ enum CellView {
         }
         var faultyParameter: String?
         switch result.status {
-        case .failed(let error) where error != .cancelled:
+        case .failed(let error) where !error.isCancelled:
             faultyParameter = error.parameter
             lines += Wrap.wrap([Span(error.description, theme.error)], width: width, indent: 2, firstIndent: 2)
         case .blocked(let reason):

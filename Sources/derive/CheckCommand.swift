@@ -26,7 +26,7 @@ struct CheckCommand: ParsableCommand {
             for error in library.errors { tally.fail("\(error)") }
         }
         for lesson in lessons {
-            var notebook = Notebook(lesson: lesson, registry: Lessons.registry)
+            var notebook = Notebook(lesson: lesson, registry: ModuleCatalog.registry)
             let bar = ProgressBar(label: lesson.id)
             notebook.runAll(includeHeavy: heavy, context: bar.context)
             bar.finish()

@@ -77,7 +77,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// Loads the lessons, reporting files that did not load on stderr.
     func loadLibrary() throws -> LessonLibrary {
-        let library = LessonLoader(registry: Lessons.registry).loadDirectory(try lessonsDirectory())
+        let library = LessonLoader(registry: ModuleCatalog.registry).loadDirectory(try lessonsDirectory())
         for error in library.errors { Terminal.warn("\(error)") }
         return library
     }

@@ -15,8 +15,8 @@ struct ModulesCommand: ParsableCommand {
 
     func run() throws {
         guard let name = module else {
-            let width = Lessons.registry.names.map(\.count).max() ?? 0
-            for module in Lessons.registry.modules {
+            let width = ModuleCatalog.registry.names.map(\.count).max() ?? 0
+            for module in ModuleCatalog.registry.modules {
                 print(module.name + String(repeating: " ", count: width - module.name.count) + "  "
                       + module.summary + (module.isHeavy ? " (heavy)" : ""))
             }

@@ -49,7 +49,7 @@ struct RunCommand: ParsableCommand {
         var anyFailed = false
         let progress = noRecord ? nil : global.openProgress()
         for lesson in lessons {
-            var notebook = Notebook(lesson: lesson, registry: Lessons.registry)
+            var notebook = Notebook(lesson: lesson, registry: ModuleCatalog.registry)
             if let cell, lesson.cell(cell) == nil {
                 throw ValidationError("lesson '\(lesson.id)' has no cell '\(cell)'; it has \(lesson.cells.map(\.id).joined(separator: ", "))")
             }

@@ -34,9 +34,9 @@ struct TUICommand: ParsableCommand {
         let noColor = global.noColor || !(environment["NO_COLOR"] ?? "").isEmpty
         let opened = ProgressStore.open(at: global.progressLocation)
         var progress = TUIProgress(store: opened.store, library: library, warnings: opened.warnings)
-        let entries = progress.entries(registry: Lessons.registry)
+        let entries = progress.entries(registry: ModuleCatalog.registry)
         let resumeID = progress.resumeLessonID
-        var state = AppState(registry: Lessons.registry, lessons: entries,
+        var state = AppState(registry: ModuleCatalog.registry, lessons: entries,
                              loadErrors: library.errors.map(\.description),
                              color: !noColor, resumeLessonID: resumeID)
         if let id = lesson ?? (resume ? resumeID : nil) {
@@ -55,7 +55,7 @@ struct TUICommand: ParsableCommand {
             // TERM=dumb or no usable terminal: say so and print instead.
             Terminal.warn("\(error.description); printing instead")
             if let id = lesson, let chosen = library.lesson(id) {
-                var notebook = Notebook(lesson: chosen, registry: Lessons.registry)
+                var notebook = Notebook(lesson: chosen, registry: ModuleCatalog.registry)
                 notebook.runAll(includeHeavy: false)
                 print(TextRenderer().render(notebook), terminator: "")
             } else {

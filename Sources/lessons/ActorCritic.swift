@@ -14,6 +14,14 @@ import NotebookCore
 //
 // A terminal transition (done) bootstraps nothing: the target is r alone.
 
+/// Which critic the actor-critic step learns, and so what scales the actor's step.
+enum ActorCriticVariant: String, CaseIterable {
+    /// Critic q(s, a) learned by SARSA; the actor is scaled by the updated q.
+    case qac
+    /// Critic v(s); the actor is scaled by the TD error δ.
+    case a2c
+}
+
 /// `pg.actor-critic`: one transition of QAC or A2C with every intermediate number.
 public struct ActorCriticModule: ComputeModule {
     public init() {}
@@ -40,7 +48,7 @@ public struct ActorCriticModule: ComputeModule {
         .number("gamma", 0.9, range: .unit, doc: "discount γ, in [0, 1]"),
         .number("lr_actor", 0.1, range: .closed(0, PolicyLimits.learningRate), doc: "actor step size, in [0, 1e6]"),
         .number("lr_critic", 0.1, range: .closed(0, PolicyLimits.learningRate), doc: "critic step size, in [0, 1e6]"),
-        .choice("variant", ["qac", "a2c"], "a2c", doc: "qac (critic q, actor scaled by q') or a2c (critic v, actor scaled by δ)"),
+        .choice("variant", ActorCriticVariant.self, default: .a2c, doc: "qac (critic q, actor scaled by q') or a2c (critic v, actor scaled by δ)"),
     ]
     public let outputs: [OutputSpec] = [
         .init("pi", .vector, hint: .chart, doc: "π(·|s) before the step"),
@@ -89,7 +97,7 @@ public struct ActorCriticModule: ComputeModule {
         let done = try inputs.bool("done")
         let gamma = try inputs.number("gamma")
         let lrActor = try inputs.number("lr_actor"), lrCritic = try inputs.number("lr_critic")
-        let isQAC = try inputs.text("variant") == "qac"
+        let isQAC = try inputs.choice("variant", as: ActorCriticVariant.self) == .qac
 
         let estimate = isQAC ? q[s][a] : v[s]
         let bootstrap = done ? 0 : (isQAC ? q[sNext][aNext] : v[sNext])

@@ -46,7 +46,7 @@ public struct FPAccumulateModule: ComputeModule {
         .number("value", 1e-4, doc: "update added each step (rounded to the format first)"),
         .integer("count", 10_000, range: .closed(0, Double(FPAccumulateModule.maxCount)),
                  doc: "number of additions, 0 ... 10^7"),
-        .choice("format", ["fp16", "bf16"], "fp16", doc: "the low-precision format"),
+        .choice("format", FloatFormat.self, default: .fp16, among: [.fp16, .bf16], doc: "the low-precision format"),
     ]
     public let outputs: [OutputSpec] = [
         .init("low", .number, doc: "the sum accumulated in the low format"),
@@ -63,7 +63,7 @@ public struct FPAccumulateModule: ComputeModule {
         let start = try inputs.number("start")
         let value = try inputs.number("value")
         let count = try inputs.integer("count")
-        let format = try floatFormat(inputs)
+        let format = try inputs.choice("format", as: FloatFormat.self)
         let low = Accumulation(format: format, start: start, value: value, count: count)
         let high = Accumulation(format: .fp32, start: start, value: value, count: count)
         let s = format.round(start)

@@ -16,10 +16,10 @@ public struct FPLossScaleModule: ComputeModule {
     /// et al. (2018, Figure 3), many of them below FP16's smallest subnormal 2^−24 ≈ 6e−8.
     public static let defaultGradients: [Double] = [0.5, -3e-2, 1e-3, -6e-5, 2e-6, -1e-7, 4e-8, -1e-8, 3e-9, -1e-10]
     public let parameters: [ParameterSpec] = [
-        .vector("gradients", FPLossScaleModule.defaultGradients, allowsNonFinite: true, maxCount: 100_000,
+        .vector("gradients", FPLossScaleModule.defaultGradients, allowsNonFinite: true, maxElements: 100_000,
                 doc: "gradient values (Double); nan and ±inf pass through as a real cast would"),
         .number("scale", 1024, range: .positive, doc: "loss scale S (finite, > 0)"),
-        .choice("format", ["fp16", "bf16"], "fp16", doc: "the low-precision format"),
+        .choice("format", FloatFormat.self, default: .fp16, among: [.fp16, .bf16], doc: "the low-precision format"),
     ]
     public let outputs: [OutputSpec] = [
         .init("cast", .vector, doc: "each g rounded to the format"),
@@ -36,7 +36,7 @@ public struct FPLossScaleModule: ComputeModule {
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
         let g = try inputs.vector("gradients")
         let scale = try inputs.number("scale")
-        let format = try floatFormat(inputs)
+        let format = try inputs.choice("format", as: FloatFormat.self)
         var cast: [Double] = [], scaledCast: [Double] = [], recovered: [Double] = []
         var errCast: [Double] = [], errRecovered: [Double] = []
         var underflow = 0, underflowScaled = 0, overflowScaled = 0, subnormalScaled = 0
@@ -86,7 +86,7 @@ public struct FPDynamicScaleModule: ComputeModule {
         .number("backoff", 0.5, range: .init(lower: 0, lowerInclusive: false, upper: 1), doc: "factor applied on an overflow step, in (0, 1]"),
         .integer("interval", 3, range: .atLeast(1), doc: "good steps in a row before the scale grows"),
         .integer("steps", 10, range: .closed(1, Double(FPDynamicScaleModule.maxSteps)), doc: "steps to simulate"),
-        .vector("overflow_steps", [4], range: .atLeast(1), minCount: 0, maxCount: 100_000,
+        .vector("overflow_steps", [4], range: .atLeast(1), minElements: 0, maxElements: 100_000,
                 doc: "1-based steps whose gradients overflow (those beyond `steps` are ignored)"),
     ]
     public let outputs: [OutputSpec] = [

@@ -214,15 +214,6 @@ extension FloatFormat {
     }
 }
 
-/// Parses the `format` parameter (validated against the choices already).
-func floatFormat(_ inputs: Inputs, _ name: String = "format") throws(ComputeError) -> FloatFormat {
-    let text = try inputs.text(name)
-    guard let format = FloatFormat(rawValue: text) else {
-        throw .invalid(name, "expects one of \(FloatFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \(text)")
-    }
-    return format
-}
-
 /// `fp.round`: one value rounded to FP16, BF16 or FP32 with every field and bit shown.
 public struct FPRoundModule: ComputeModule {
     public init() {}
@@ -230,8 +221,8 @@ public struct FPRoundModule: ComputeModule {
     public let summary = "Round a number to FP16, BF16 or FP32 bit by bit: fields, guard and sticky bits, error."
     public let parameters: [ParameterSpec] = [
         .number("value", 0.1, allowsNonFinite: true, doc: "the number to round (read as a Double; nan and ±inf allowed)"),
-        .choice("format", FloatFormat.allCases.map(\.rawValue), "fp16", doc: "target format"),
-        .choice("mode", RoundingMode.allCases.map(\.rawValue), "nearest-even", doc: "rounding direction"),
+        .choice("format", FloatFormat.self, default: .fp16, doc: "target format"),
+        .choice("mode", RoundingMode.self, default: .nearestEven, doc: "rounding direction"),
     ]
     public let outputs: [OutputSpec] = [
         .init("bits", .text, hint: .bits, doc: "sign, exponent and mantissa fields in binary, separated by spaces"),
@@ -253,11 +244,8 @@ public struct FPRoundModule: ComputeModule {
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
         let x = try inputs.number("value")
-        let format = try floatFormat(inputs)
-        let modeText = try inputs.text("mode")
-        guard let mode = RoundingMode(rawValue: modeText) else {
-            throw .invalid("mode", "expects one of \(RoundingMode.allCases.map(\.rawValue).joined(separator: ", ")), got \(modeText)")
-        }
+        let format = try inputs.choice("format", as: FloatFormat.self)
+        let mode = try inputs.choice("mode", as: RoundingMode.self)
         let r = format.round(x, mode: mode)
         let rounded = r.value
         // inf − inf is NaN; an infinity kept as itself was rounded exactly.
@@ -289,7 +277,7 @@ public struct FPFormatModule: ComputeModule {
     public let name = "fp.format"
     public let summary = "The layout and limits of FP16, BF16 or FP32: bias, range, precision, epsilon."
     public let parameters: [ParameterSpec] = [
-        .choice("format", FloatFormat.allCases.map(\.rawValue), "fp16", doc: "the format"),
+        .choice("format", FloatFormat.self, default: .fp16, doc: "the format"),
     ]
     public let outputs: [OutputSpec] = [
         .init("width", .integer, doc: "total bits"),
@@ -308,7 +296,7 @@ public struct FPFormatModule: ComputeModule {
     ]
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
-        let f = try floatFormat(inputs)
+        let f = try inputs.choice("format", as: FloatFormat.self)
         return [
             "width": .integer(f.width),
             "exponent_bits": .integer(f.exponentBits),

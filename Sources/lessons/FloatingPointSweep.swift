@@ -126,7 +126,7 @@ public struct FPSweepModule: ComputeModule {
     public let isHeavy = true
     static let patternCount: Int = 1 << 32
     public let parameters: [ParameterSpec] = [
-        .choice("format", ["fp16", "bf16"], "fp16",
+        .choice("format", FloatFormat.self, default: .fp16, among: [.fp16, .bf16],
                 doc: "fp16 (checked against the native Float16 conversion) or bf16 (against an integer bit trick)"),
         .integer("start", 0, range: .closed(0, Double(FPSweepModule.patternCount - 1)),
                  doc: "first float32 bit pattern, 0 ... 2^32 − 1"),
@@ -144,7 +144,7 @@ public struct FPSweepModule: ComputeModule {
     ]
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
-        let format = try floatFormat(inputs)
+        let format = try inputs.choice("format", as: FloatFormat.self)
         let start = try inputs.integer("start")
         let count = try inputs.integer("count")
         guard start >= 0, start < Self.patternCount else {

@@ -33,14 +33,14 @@ public struct NCEBinaryModule: ComputeModule {
     // density N(0, 1), log-densities rounded to 4 decimals.
     // data u = [−1.8, −0.2, 0.3, 0.8]; noise u = [−3.1, −1.8, −1, −0.3, 0.3, 1, 1.8, 3.1].
     public let parameters: [ParameterSpec] = [
-        .vector("model_logp_data", [-2.5389, -0.9389, -0.9639, -1.2389], minCount: 0, maxCount: 1_000_000,
+        .vector("model_logp_data", [-2.5389, -0.9389, -0.9639, -1.2389], minElements: 0, maxElements: 1_000_000,
                 doc: "log p_m at each data sample (unnormalised model allowed)"),
-        .vector("noise_logp_data", [-2.0171, -1.6171, -1.6233, -1.6921], minCount: 0, maxCount: 1_000_000,
+        .vector("noise_logp_data", [-2.0171, -1.6171, -1.6233, -1.6921], minElements: 0, maxElements: 1_000_000,
                 doc: "log p_n at each data sample"),
         .vector("model_logp_noise", [-5.7239, -2.5389, -1.4189, -0.9639, -0.9639, -1.4189, -2.5389, -5.7239],
-                minCount: 0, maxCount: 1_000_000, doc: "log p_m at each noise sample"),
+                minElements: 0, maxElements: 1_000_000, doc: "log p_m at each noise sample"),
         .vector("noise_logp_noise", [-2.8133, -2.0171, -1.7371, -1.6233, -1.6233, -1.7371, -2.0171, -2.8133],
-                minCount: 0, maxCount: 1_000_000, doc: "log p_n at each noise sample"),
+                minElements: 0, maxElements: 1_000_000, doc: "log p_n at each noise sample"),
     ]
     public let outputs: [OutputSpec] = [
         .init("k", .number, doc: "noise samples per data sample, T_n / T_d"),

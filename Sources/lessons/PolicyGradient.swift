@@ -63,7 +63,7 @@ public struct SoftmaxStepModule: ComputeModule {
     public let summary = "One policy-gradient step on a softmax policy: ∇θ log π(a) = onehot(a) − π, θ' = θ + lr·A·∇."
     public let parameters: [ParameterSpec] = [
         .vector("logits", [1, 0, -1], range: .closed(-PolicyLimits.magnitude, PolicyLimits.magnitude),
-                maxCount: PolicyLimits.entries, doc: "θ, one logit per action (|θ| ≤ 1e12)"),
+                maxElements: PolicyLimits.entries, doc: "θ, one logit per action (|θ| ≤ 1e12)"),
         .integer("action", 1, range: .nonNegative, doc: "the action a taken (0-based)"),
         .number("advantage", 1, range: .closed(-PolicyLimits.magnitude, PolicyLimits.magnitude),
                 doc: "A: how much better than expected the outcome was (|A| ≤ 1e12)"),

@@ -1,7 +1,7 @@
 import NotebookCore
 
 /// Every compute module a lesson may call. Add a module here once it has its tests.
-public enum Lessons {
+public enum ModuleCatalog {
     public static let registry = ModuleRegistry([
         SafeSoftmaxModule(),
         OnlineSoftmaxModule(),

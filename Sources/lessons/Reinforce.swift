@@ -16,6 +16,14 @@ import NotebookCore
 // platform whose libm rounds exp differently in the last bit could in principle flip a draw
 // that lands within an ulp of a cumulative boundary.
 
+/// What REINFORCE subtracts from each return before scaling the score.
+enum Baseline: String, CaseIterable {
+    /// b = 0.
+    case none
+    /// The mean reward of the earlier episodes (0 before the first).
+    case mean
+}
+
 /// `pg.reinforce`: REINFORCE with or without a baseline on a Bernoulli bandit.
 public struct ReinforceModule: ComputeModule {
     public init() {}
@@ -28,12 +36,12 @@ public struct ReinforceModule: ComputeModule {
     static let maxWork = 20_000_000
 
     public let parameters: [ParameterSpec] = [
-        .vector("means", [0.7, 0.8, 0.9], range: .unit, maxCount: ReinforceModule.maxArms,
+        .vector("means", [0.7, 0.8, 0.9], range: .unit, maxElements: ReinforceModule.maxArms,
                 doc: "P(reward = 1) of each arm, in [0, 1]; at most 1000 arms"),
         .integer("episodes", 1000, range: .closed(10, Double(ReinforceModule.maxEpisodes)),
                  doc: "one-step episodes, 10 to 1,000,000 (episodes × arms ≤ 20,000,000)"),
         .number("lr", 0.1, range: .closed(0, 1000), doc: "learning rate α, in [0, 1000]"),
-        .choice("baseline", ["none", "mean"], "mean",
+        .choice("baseline", Baseline.self, default: .mean,
                 doc: "b: none (0) or mean (mean reward of the earlier episodes, 0 before the first)"),
         .integer("seed", 1, range: .nonNegative, doc: "seed of the xoshiro256** generator (SplitMix64-seeded)"),
     ]
@@ -57,7 +65,7 @@ public struct ReinforceModule: ComputeModule {
         let means = try inputs.vector("means")
         let episodes = try inputs.integer("episodes")
         let lr = try inputs.number("lr")
-        let useBaseline = try inputs.text("baseline") == "mean"
+        let useBaseline = try inputs.choice("baseline", as: Baseline.self) == .mean
         let seed = try inputs.integer("seed")
         let arms = means.count
         guard episodes <= Self.maxWork / arms else {

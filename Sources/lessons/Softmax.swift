@@ -48,7 +48,7 @@ public struct SafeSoftmaxModule: ComputeModule {
     public let name = "softmax.safe"
     public let summary = "Softmax in three passes: max, shifted exponentials and their sum, normalise."
     public let parameters: [ParameterSpec] = [
-        .vector("x", [2, 1, 3, 5, 4], allowsNonFinite: true, maxCount: 1_000_000,
+        .vector("x", [2, 1, 3, 5, 4], allowsNonFinite: true, maxElements: 1_000_000,
                 doc: "scores (logits); −inf masks an entry"),
     ]
     public let outputs: [OutputSpec] = [
@@ -109,7 +109,7 @@ public struct OnlineSoftmaxModule: ComputeModule {
     public let name = "softmax.online"
     public let summary = "Softmax in one pass: running max m and running sum l, rescaled as m grows."
     public let parameters: [ParameterSpec] = [
-        .vector("x", [2, 1, 3, 5, 4], allowsNonFinite: true, maxCount: 1_000_000,
+        .vector("x", [2, 1, 3, 5, 4], allowsNonFinite: true, maxElements: 1_000_000,
                 doc: "scores (logits); −inf masks an entry"),
         .integer("block", 1, range: .atLeast(1), doc: "elements read per step"),
     ]

@@ -12,7 +12,7 @@ final class BundledLessonTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("lessons")
 
     func library() throws -> LessonLibrary {
-        let library = LessonLoader(registry: Lessons.registry).loadDirectory(Self.directory)
+        let library = LessonLoader(registry: ModuleCatalog.registry).loadDirectory(Self.directory)
         XCTAssertEqual(library.errors.map(\.description), [])
         XCTAssertGreaterThanOrEqual(library.lessons.count, 4)
         return library
@@ -31,7 +31,7 @@ final class BundledLessonTests: XCTestCase {
         let command = try NSRegularExpression(pattern: #"\\[A-Za-z]+"#)
         let placeholder = try NSRegularExpression(pattern: #"⟨([A-Za-z0-9_-]+)\.[A-Za-z0-9_\[\]]+⟩"#)
         for lesson in try library().lessons {
-            var notebook = Notebook(lesson: lesson, registry: Lessons.registry)
+            var notebook = Notebook(lesson: lesson, registry: ModuleCatalog.registry)
             notebook.runAll()
             let text = TextRenderer().render(notebook)
             // Cell boxes and code blocks show source on purpose; prose is what must be rendered.

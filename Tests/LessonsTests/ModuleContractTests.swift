@@ -7,7 +7,7 @@ import XCTest
 /// drift from what `derive modules` and the lesson loader promise.
 final class ModuleContractTests: XCTestCase {
     func testNamesAreUniqueTopicDotVerb() {
-        let names = Lessons.registry.names
+        let names = ModuleCatalog.registry.names
         XCTAssertEqual(Set(names).count, names.count, "duplicate module names")
         for name in names {
             let parts = name.split(separator: ".")
@@ -17,7 +17,7 @@ final class ModuleContractTests: XCTestCase {
     }
 
     func testDefaultsValidateAndProduceEveryDeclaredOutput() throws {
-        for module in Lessons.registry.modules where !module.isHeavy {
+        for module in ModuleCatalog.registry.modules where !module.isHeavy {
             let needsValue = module.parameters.filter { $0.defaultValue == .required }
             guard needsValue.isEmpty else { continue }
             for spec in module.parameters {
@@ -41,7 +41,7 @@ final class ModuleContractTests: XCTestCase {
     }
 
     func testUnknownParameterIsRejectedByName() {
-        for module in Lessons.registry.modules {
+        for module in ModuleCatalog.registry.modules {
             XCTAssertThrowsError(try module.inputs(from: ["no_such_parameter": .integer(1)])) { error in
                 XCTAssertEqual((error as? ComputeError)?.parameter, "no_such_parameter")
             }
@@ -67,7 +67,7 @@ final class HostileInputTests: XCTestCase {
         // Heavy modules see a cancelled context, so an accepted value cannot start hours of work.
         let cancelled = RunContext(isCancelled: { true })
         var accepted = 0, rejected = 0
-        for module in Lessons.registry.modules {
+        for module in ModuleCatalog.registry.modules {
             for spec in module.parameters {
                 for value in Self.hostile {
                     let context = module.isHeavy ? cancelled : RunContext.silent
@@ -84,7 +84,7 @@ final class HostileInputTests: XCTestCase {
                 }
             }
         }
-        let parameterCount = Lessons.registry.modules.map(\.parameters.count).reduce(0, +)
+        let parameterCount = ModuleCatalog.registry.modules.map(\.parameters.count).reduce(0, +)
         XCTAssertEqual(accepted + rejected, parameterCount * Self.hostile.count)
         XCTAssertGreaterThan(accepted, 100, "some hostile values are legitimate inputs")
         XCTAssertGreaterThan(rejected, 500)

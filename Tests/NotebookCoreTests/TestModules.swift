@@ -22,6 +22,11 @@ struct AddModule: ComputeModule {
     }
 }
 
+/// The sign `test.scale` applies.
+enum ScaleMode: String, CaseIterable {
+    case plain, negate
+}
+
 /// `test.scale`: y = k·x; fails when k is 13, for failure propagation.
 struct ScaleModule: ComputeModule {
     let name = "test.scale"
@@ -29,7 +34,7 @@ struct ScaleModule: ComputeModule {
     let parameters: [ParameterSpec] = [
         .vector("x", [1], doc: "input"),
         .number("k", 2, range: .atLeast(0), doc: "factor"),
-        .choice("mode", ["plain", "negate"], "plain", doc: "sign"),
+        .choice("mode", ScaleMode.self, default: .plain, doc: "sign"),
         .integer("n", 1, range: .closed(1, 5), doc: "a count"),
         .bool("flag", false, doc: "a flag"),
     ]
@@ -43,7 +48,7 @@ struct ScaleModule: ComputeModule {
     func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
         let k = try inputs.number("k")
         if k == 13 { throw .invalid("k", "is unlucky") }
-        let sign = try inputs.text("mode") == "negate" ? -1.0 : 1.0
+        let sign = try inputs.choice("mode", as: ScaleMode.self) == .negate ? -1.0 : 1.0
         let y = try inputs.vector("x").map { $0 * k * sign }
         return ["y": .vector(y), "first": .number(y.first ?? .nan), "ok": .bool(true), "label": .text(try inputs.text("mode"))]
     }

@@ -107,7 +107,7 @@ final class ParameterValidationTests: XCTestCase {
             XCTAssertTrue((error as? ComputeError)?.message.contains("finite") == true)
         }
 
-        let v = ParameterSpec.vector("v", nil, maxCount: 3, doc: "")
+        let v = ParameterSpec.vector("v", nil, maxElements: 3, doc: "")
         XCTAssertEqual(try v.validate(.matrix([[1, 2]])), .vector([1, 2]))
         XCTAssertEqual(try v.validate(.integer(4)), .vector([4]))
         XCTAssertThrowsError(try v.validate(.vector([])))
@@ -120,7 +120,8 @@ final class ParameterValidationTests: XCTestCase {
         XCTAssertThrowsError(try m.validate(.matrix([[1, 2], [3]])))
         XCTAssertThrowsError(try m.validate(.matrix([[1, 2, 3], [4, 5, 6]])))
 
-        let c = ParameterSpec.choice("format", ["fp16", "bf16"], "fp16", doc: "")
+        enum Format: String, CaseIterable { case fp16, bf16, fp32 }
+        let c = ParameterSpec.choice("format", Format.self, default: .fp16, among: [.fp16, .bf16], doc: "")
         XCTAssertThrowsError(try c.validate(.text("fp8"))) { error in
             XCTAssertEqual((error as? ComputeError)?.description, "parameter 'format' expects one of fp16, bf16, got fp8")
         }

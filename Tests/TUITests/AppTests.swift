@@ -177,7 +177,7 @@ final class UpdateTests: XCTestCase {
         progress.cellsRun = lesson.cells.count
         progress.done = true
         let entries = library.lessons.map { $0.id == lesson.id ? LessonEntry(lesson: $0, progress: progress) : LessonEntry(lesson: $0) }
-        let s = AppState(registry: Lessons.registry, lessons: entries, width: 100, height: 30)
+        let s = AppState(registry: ModuleCatalog.registry, lessons: entries, width: 100, height: 30)
         let rows = render(s).rows
         XCTAssertTrue(rows.contains { $0.contains("✓") && $0.contains("Online softmax") }, rows.joined(separator: "\n"))
     }
@@ -348,7 +348,7 @@ final class EditFlowTests: XCTestCase {
 /// Heavy cells run off the UI thread: Enter starts a job, progress and the result come back
 /// as events, Esc cancels.
 final class HeavyCellTests: XCTestCase {
-    static let registry = ModuleRegistry(Lessons.registry.modules + [SlowCount()])
+    static let registry = ModuleRegistry(ModuleCatalog.registry.modules + [SlowCount()])
 
     func heavyState() -> AppState {
         let text = """

@@ -27,8 +27,8 @@ final class BenchmarkTests: XCTestCase {
         var state: AppState?
         for _ in 0..<20 {
             let start = DispatchTime.now().uptimeNanoseconds
-            let library = LessonLoader(registry: Lessons.registry).loadDirectory(lessonsDirectory())
-            var s = AppState(registry: Lessons.registry, lessons: library.lessons.map { LessonEntry(lesson: $0) },
+            let library = LessonLoader(registry: ModuleCatalog.registry).loadDirectory(lessonsDirectory())
+            var s = AppState(registry: ModuleCatalog.registry, lessons: library.lessons.map { LessonEntry(lesson: $0) },
                              width: 200, height: 60)
             _ = openLesson(&s, id: "online-softmax")
             let frame = render(s)

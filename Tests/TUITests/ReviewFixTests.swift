@@ -7,8 +7,8 @@ import Lessons
 /// A state with one lesson given as text, opened.
 private func stateWithLesson(_ text: String, width: Int = 80, height: Int = 24,
                              entry: (Lesson) -> LessonEntry = { LessonEntry(lesson: $0) }) throws -> AppState {
-    let lesson = try LessonLoader(registry: Lessons.registry).load(text, file: "test.md").get()
-    var s = AppState(registry: Lessons.registry, lessons: [entry(lesson)], width: width, height: height)
+    let lesson = try LessonLoader(registry: ModuleCatalog.registry).load(text, file: "test.md").get()
+    var s = AppState(registry: ModuleCatalog.registry, lessons: [entry(lesson)], width: width, height: height)
     _ = openLesson(&s, id: lesson.id)
     XCTAssertEqual(s.screen, .lesson)
     return s

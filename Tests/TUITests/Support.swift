@@ -5,13 +5,13 @@ import Lessons
 @testable import TUI
 
 /// The fixture lessons (an English online-softmax lesson and one in Chinese).
-func fixtureLibrary(registry: ModuleRegistry = Lessons.registry) -> LessonLibrary {
+func fixtureLibrary(registry: ModuleRegistry = ModuleCatalog.registry) -> LessonLibrary {
     let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("lessons")
     return LessonLoader(registry: registry).loadDirectory(url)
 }
 
 func makeState(width: Int = 100, height: Int = 30, color: Bool = true,
-               registry: ModuleRegistry = Lessons.registry) -> AppState {
+               registry: ModuleRegistry = ModuleCatalog.registry) -> AppState {
     let library = fixtureLibrary(registry: registry)
     XCTAssertEqual(library.errors.map(\.description), [], "fixtures must load")
     return AppState(registry: registry, lessons: library.lessons.map { LessonEntry(lesson: $0) },
@@ -20,7 +20,7 @@ func makeState(width: Int = 100, height: Int = 30, color: Bool = true,
 
 /// Opens a lesson and returns the state.
 func openedState(_ id: String = "online-softmax", width: Int = 100, height: Int = 30, color: Bool = true,
-                 registry: ModuleRegistry = Lessons.registry) -> AppState {
+                 registry: ModuleRegistry = ModuleCatalog.registry) -> AppState {
     var state = makeState(width: width, height: height, color: color, registry: registry)
     _ = openLesson(&state, id: id)
     XCTAssertEqual(state.screen, .lesson)
