@@ -15,7 +15,8 @@ let package = Package(
         .target(name: "NotebookCore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Lessons", dependencies: ["NotebookCore"], path: "Sources/lessons"),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
-        .target(name: "TUI", dependencies: ["NotebookCore", "CNCurses"]),
+        .target(name: "CTerminalSignals"),
+        .target(name: "TUI", dependencies: ["NotebookCore", "CNCurses", "CTerminalSignals"]),
         .executableTarget(
             name: "derive",
             dependencies: [

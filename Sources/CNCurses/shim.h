@@ -12,10 +12,8 @@
 #include <locale.h>
 #include <langinfo.h>
 #include <wchar.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 #include <ncursesw/curses.h>
 
@@ -67,59 +65,6 @@ static inline const char *cn_codeset(void) { return nl_langinfo(CODESET); }
 
 static inline FILE *cn_stdout(void) { return stdout; }
 static inline FILE *cn_stdin(void) { return stdin; }
-
-// Signals. SIGTERM, SIGHUP and SIGINT only set a flag that the event loop polls (restoring
-// the terminal is not async-signal-safe). A crash (a Swift trap is SIGILL or SIGTRAP) cannot
-// return to the loop, so its handler puts back the saved terminal modes with tcsetattr and a
-// fixed reset sequence, both async-signal-safe, then dies with the original signal.
-static volatile sig_atomic_t cn_signal_received = 0;
-static inline struct termios *cn_saved_termios(void) {
-    static struct termios saved;
-    return &saved;
-}
-static volatile sig_atomic_t cn_have_saved_termios = 0;
-
-static void cn_on_terminate(int sig) { cn_signal_received = sig; }
-
-static void cn_on_crash(int sig) {
-    if (cn_have_saved_termios) tcsetattr(STDIN_FILENO, TCSANOW, cn_saved_termios());
-    static const char reset[] = "\033[?1000l\033[?1002l\033[?1006l\033[0m\033[?25h\033[?1049l\r\n";
-    ssize_t ignored = write(STDOUT_FILENO, reset, sizeof reset - 1);
-    (void)ignored;
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static inline void cn_install_signal_handlers(void) {
-    if (tcgetattr(STDIN_FILENO, cn_saved_termios()) == 0) cn_have_saved_termios = 1;
-    struct sigaction quit;
-    memset(&quit, 0, sizeof quit);
-    quit.sa_handler = cn_on_terminate;
-    sigemptyset(&quit.sa_mask);
-    sigaction(SIGTERM, &quit, NULL);
-    sigaction(SIGHUP, &quit, NULL);
-    sigaction(SIGINT, &quit, NULL);
-    struct sigaction crash;
-    memset(&crash, 0, sizeof crash);
-    crash.sa_handler = cn_on_crash;
-    sigemptyset(&crash.sa_mask);
-    crash.sa_flags = SA_RESETHAND;
-    int fatal[] = { SIGSEGV, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE };
-    for (unsigned i = 0; i < sizeof fatal / sizeof fatal[0]; i++) sigaction(fatal[i], &crash, NULL);
-}
-
-static inline void cn_reset_signal_handlers(void) {
-    int all[] = { SIGTERM, SIGHUP, SIGINT, SIGSEGV, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE };
-    for (unsigned i = 0; i < sizeof all / sizeof all[0]; i++) signal(all[i], SIG_DFL);
-    cn_have_saved_termios = 0;
-}
-
-/// The signal that arrived since the last call (0 when none), clearing it.
-static inline int cn_take_signal(void) {
-    int s = cn_signal_received;
-    cn_signal_received = 0;
-    return s;
-}
 
 int wcwidth(wchar_t c);
 int wcswidth(const wchar_t *s, size_t n);

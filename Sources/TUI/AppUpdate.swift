@@ -121,6 +121,8 @@ private func dispatch(_ state: inout AppState, _ event: Event) -> [Effect] {
         return []
     case .terminate:
         return [.quit]
+    case .open(let lessonID):
+        return openLesson(&state, id: lessonID)
     case .jobProgress(let id, let fraction):
         if state.job?.id == id { state.job?.fraction = fraction }
         return []
@@ -210,8 +212,10 @@ public func openLesson(_ state: inout AppState, id: String) -> [Effect] {
     state.session = session
     state.screen = .lesson
     state.search = nil
-    state.status = restoreProblems.isEmpty ? nil
-        : StatusMessage("could not restore \(restoreProblems.count) saved value(s): \(restoreProblems[0])", isError: true)
+    // A message already showing (a warning from start-up) stays; the list clears its own.
+    if !restoreProblems.isEmpty {
+        state.status = StatusMessage("could not restore \(restoreProblems.count) saved value(s): \(restoreProblems[0])", isError: true)
+    }
     if entry.lastCell != nil { scrollToFocus(&state, top: true) }
     var effects: [Effect] = [.record(.opened(lessonID: id))]
     let runs = runRecords(notebook, entry.lesson.cells.map(\.id))

@@ -21,6 +21,24 @@ public enum Event: Sendable {
     case jobProgress(id: Int, fraction: Double)
     /// A background job ended.
     case jobFinished(id: Int, result: CellResult)
-    /// SIGTERM, SIGHUP or SIGINT arrived: leave now.
-    case terminate
+    /// Open this lesson: the first event when `derive` starts at a lesson.
+    case open(lessonID: String)
+    /// A signal arrived or the terminal went away: leave now.
+    case terminate(Termination)
+}
+
+/// Why the notebook has to stop without being asked by a key.
+public enum Termination: Sendable, Equatable {
+    /// SIGTERM, SIGHUP or SIGINT, by number.
+    case signal(Int32)
+    /// The terminal went away (hang-up, end of input, a read error): nothing more is written to it.
+    case hangup
+
+    /// The exit status a shell expects: 128 + the signal's number (SIGHUP's for a hang-up).
+    public var exitStatus: Int32 {
+        switch self {
+        case .signal(let number): 128 + number
+        case .hangup: 129
+        }
+    }
 }

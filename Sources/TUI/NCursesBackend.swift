@@ -1,4 +1,5 @@
 import CNCurses
+import CTerminalSignals
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +15,13 @@ public struct TerminalUnavailable: Error, CustomStringConvertible, Sendable {
 ///
 /// Create one per session on the main thread; call ``restore()`` (also done by `deinit`)
 /// before printing anything else.
-public final class NCursesBackend {
+///
+/// Input, signals and wake-ups from background jobs arrive on three file descriptors that
+/// ``readEvent(timeoutMilliseconds:)`` waits on together with `poll`: the terminal, the
+/// signal self-pipe of `CTerminalSignals`, and a wake-up pipe of its own. So a SIGTERM ends
+/// the wait at once, and a terminal that has gone away (hang-up, end of file, a read error)
+/// is noticed instead of being read in a loop.
+public final class NCursesBackend: TerminalBackend {
     /// Whether colours are used (false for `NO_COLOR`, `--no-color` and monochrome terminals).
     public private(set) var colorEnabled = false
     private var previous: ScreenBuffer?
@@ -22,6 +29,12 @@ public final class NCursesBackend {
     private var maxPairs = 0
     private var active = false
     private var screen: OpaquePointer?
+    private var signalFD: Int32 = -1
+    private let wakePipe: (read: Int32, write: Int32)
+    /// Set once the terminal is known to be gone: nothing more is written to it.
+    private var terminalGone = false
+    /// Reads in a row that found the terminal readable but produced no input: end of file.
+    private var emptyReads = 0
 
     /// Takes over the terminal. Throws when there is none, or when it cannot address the cursor
     /// (`TERM=dumb`); the caller then prints instead.
@@ -36,9 +49,16 @@ public final class NCursesBackend {
         // Wide characters need a UTF-8 locale; a bare system may only have C.UTF-8.
         setlocale(LC_ALL, "")
         if !Self.codesetIsUTF8() { setlocale(LC_ALL, "C.UTF-8") }
-        cn_install_signal_handlers()
-        guard let screen = newterm(nil, cn_stdout(), cn_stdin()) else {
-            cn_reset_signal_handlers()
+        var fds: [Int32] = [-1, -1]
+        guard cts_pipe(&fds) == 0 else {
+            throw TerminalUnavailable(description: "cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        wakePipe = (fds[0], fds[1])
+        signalFD = cts_install(STDIN_FILENO)
+        guard signalFD >= 0, let screen = newterm(nil, cn_stdout(), cn_stdin()) else {
+            cts_uninstall()
+            close(fds[0])
+            close(fds[1])
             throw TerminalUnavailable(description: "ncurses cannot use the terminal TERM=\(term)")
         }
         self.screen = screen
@@ -60,7 +80,11 @@ public final class NCursesBackend {
         }
     }
 
-    deinit { restore() }
+    deinit {
+        restore()
+        close(wakePipe.read)
+        close(wakePipe.write)
+    }
 
     static func codesetIsUTF8() -> Bool {
         guard let codeset = cn_codeset() else { return false }
@@ -71,17 +95,32 @@ public final class NCursesBackend {
     /// The terminal's size in columns and rows.
     public var size: (width: Int, height: Int) { (Int(cn_cols()), Int(cn_lines())) }
 
-    /// Puts the terminal back as it was. Safe to call twice.
+    /// Puts the terminal back as it was. Safe to call twice. A terminal that has gone away
+    /// gets nothing written to it.
     public func restore() {
         guard active else { return }
         active = false
-        mousemask(0, nil)
-        curs_set(1)
-        endwin()
+        if !terminalGone {
+            mousemask(0, nil)
+            curs_set(1)
+            endwin()
+        }
         if let screen { delscreen(screen) }
         screen = nil
-        cn_reset_signal_handlers()
-        fflush(cn_stdout())
+        cts_uninstall()
+        if !terminalGone { fflush(cn_stdout()) }
+    }
+
+    /// Whether the terminal went away (hang-up, end of input, a read error) during the session.
+    public var isTerminalGone: Bool { terminalGone }
+
+    public var waker: @Sendable () -> Void {
+        let fd = wakePipe.write
+        return {
+            var byte: UInt8 = 1
+            // A full pipe already holds a wake-up: nothing is lost when this write fails.
+            _ = write(fd, &byte, 1)
+        }
     }
 
     /// Forgets the last frame so the next ``draw(_:)`` repaints everything (after a resize).
@@ -136,18 +175,86 @@ public final class NCursesBackend {
         return Int16(next)
     }
 
-    /// Waits up to `timeoutMilliseconds` (negative: forever) for input and decodes it.
-    /// Returns `nil` when nothing arrived.
+    /// Waits up to `timeoutMilliseconds` (negative: without limit) for input, a signal or a
+    /// wake-up, and decodes what came. Returns `nil` when nothing arrived or the input was a
+    /// key with no meaning here.
     public func readEvent(timeoutMilliseconds: Int32) -> Event? {
         guard active else { return nil }
-        if cn_take_signal() != 0 { return .terminate }
-        wtimeout(cn_stdscr(), timeoutMilliseconds)
+        if terminalGone { return .terminate(.hangup) }
+        if let signal = takeSignal() { return .terminate(.signal(signal)) }
+        // Keys ncurses has already read from the terminal (the rest of a burst) come first:
+        // `poll` cannot see them.
+        switch readKey() {
+        case .event(let event): return event
+        case .ignored: return nil
+        case .nothing: break
+        }
+        var fds = [
+            pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&fds, nfds_t(fds.count), timeoutMilliseconds)
+        if ready < 0 {
+            // EINTR: a signal (SIGWINCH becomes a KEY_RESIZE for ncurses to hand over).
+            if let signal = takeSignal() { return .terminate(.signal(signal)) }
+            if errno == EINTR, case .event(let event) = readKey() { return event }
+            return nil
+        }
+        if fds[1].revents != 0, let signal = takeSignal() { return .terminate(.signal(signal)) }
+        if fds[2].revents != 0 { drainWakePipe() }
+        let input = Int32(fds[0].revents)
+        if input & (POLLHUP | POLLERR | POLLNVAL) != 0 && input & POLLIN == 0 {
+            return hangUp()
+        }
+        guard input & POLLIN != 0 else { return nil }
+        switch readKey() {
+        case .event(let event):
+            emptyReads = 0
+            return event
+        case .ignored:
+            emptyReads = 0
+            return nil
+        case .nothing:
+            // Readable but nothing to read: the other end closed (end of file), or the read
+            // failed (EIO on a terminal that went away). Waiting again would return at once.
+            emptyReads += 1
+            if input & (POLLHUP | POLLERR) != 0 || emptyReads >= 3 { return hangUp() }
+            return nil
+        }
+    }
+
+    private func hangUp() -> Event {
+        terminalGone = true
+        return .terminate(.hangup)
+    }
+
+    private func takeSignal() -> Int32? {
+        let signal = cts_take()
+        return signal == 0 ? nil : signal
+    }
+
+    private func drainWakePipe() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(wakePipe.read, &buffer, buffer.count) > 0 {}
+    }
+
+    private enum KeyRead {
+        case event(Event)
+        /// A key or mouse report that means nothing here.
+        case ignored
+        /// ncurses had nothing: no input waiting, or the read failed.
+        case nothing
+    }
+
+    /// One key from ncurses without waiting (beyond its escape-sequence delay).
+    private func readKey() -> KeyRead {
+        wtimeout(cn_stdscr(), 0)
         var ch: wint_t = 0
         let result = get_wch(&ch)
-        if cn_take_signal() != 0 { return .terminate }
-        if result == cn_err { return nil }
-        if result == cn_key_code_yes { return decodeKeyCode(Int32(bitPattern: ch)) }
-        return decodeCharacter(UInt32(ch))
+        if result == cn_err { return .nothing }
+        let event = result == cn_key_code_yes ? decodeKeyCode(Int32(bitPattern: ch)) : decodeCharacter(UInt32(ch))
+        return event.map(KeyRead.event) ?? .ignored
     }
 
     private func decodeKeyCode(_ code: Int32) -> Event? {

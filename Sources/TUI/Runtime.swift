@@ -3,13 +3,19 @@ import Foundation
 import NotebookCore
 
 /// Heavy cells running on background threads. They report through a mailbox the event
-/// loop drains; cancellation is a flag the module polls through its `RunContext`.
+/// loop drains, waking it with `wake`; cancellation is a flag the module polls through its
+/// `RunContext`.
 final class JobRunner: @unchecked Sendable {
+    private let wake: @Sendable () -> Void
     private let lock = NSLock()
     private var mailbox: [Event] = []
     private var cancelled: Set<Int> = []
     private var running: Set<Int> = []
     private var lastProgress: [Int: Double] = [:]
+
+    init(wake: @escaping @Sendable () -> Void) {
+        self.wake = wake
+    }
 
     var isBusy: Bool { lock.withLock { !running.isEmpty || !mailbox.isEmpty } }
 
@@ -55,6 +61,7 @@ final class JobRunner: @unchecked Sendable {
             }
             mailbox.append(event)
         }
+        wake()
     }
 
     func drain() -> [Event] {
@@ -66,31 +73,48 @@ final class JobRunner: @unchecked Sendable {
     }
 }
 
+/// How a session of the notebook ended.
+public struct RunOutcome: Sendable {
+    /// The state when the loop stopped.
+    public var state: AppState
+    /// Why it stopped without being asked, or `nil` when the learner quit.
+    public var termination: Termination?
+}
+
 /// The event loop: read an event, update the state, run the effects, render, and show the
 /// frame through the backend (which writes only what changed).
 public enum Runtime {
-    /// Runs the interface until the learner quits, then restores the terminal and returns the
-    /// final state. `record` receives what the progress store should remember and may answer
-    /// with a warning for the status bar (the disk filled up, say).
+    /// Runs the interface on the terminal until the learner quits or a signal or hang-up ends
+    /// it, then restores the terminal. `record` receives what the progress store should
+    /// remember and may answer with a warning for the status bar (the disk filled up, say).
     ///
     /// Throws ``TerminalUnavailable`` before touching the terminal when it cannot be used.
-    @discardableResult
-    public static func run(_ initial: AppState, noColor: Bool,
-                           record: @escaping (RecordEvent) -> String? = { _ in nil }) throws(TerminalUnavailable) -> AppState {
+    public static func run(_ initial: AppState, noColor: Bool, startingWith initialEvents: [Event] = [],
+                           record: @escaping (RecordEvent) -> String? = { _ in nil }) throws(TerminalUnavailable) -> RunOutcome {
         let backend = try NCursesBackend(noColor: noColor)
         defer { backend.restore() }
+        return run(initial, on: backend, startingWith: initialEvents, record: record)
+    }
+
+    /// Runs the loop on any backend; the backend is not restored here.
+    ///
+    /// `initialEvents` are handled before any input, as Bubble Tea's `Init` command is: opening
+    /// the lesson `derive` was started at is one.
+    public static func run(_ initial: AppState, on backend: some TerminalBackend, startingWith initialEvents: [Event] = [],
+                           record: @escaping (RecordEvent) -> String? = { _ in nil }) -> RunOutcome {
         var state = initial
         state.theme = Theme(color: backend.colorEnabled)
         let size = backend.size
-        _ = update(&state, .resize(width: size.width, height: size.height))
-        backend.draw(render(state))
-        let jobs = JobRunner()
+        var pending: [Event] = [.resize(width: size.width, height: size.height)] + initialEvents
+        let jobs = JobRunner(wake: backend.waker)
         defer { jobs.cancelAll() }
 
-        loop: while true {
-            var events = jobs.drain()
+        while true {
+            var events = pending + jobs.drain()
+            pending = []
             if events.isEmpty {
-                if let event = backend.readEvent(timeoutMilliseconds: jobs.isBusy ? 50 : 250) {
+                // Jobs wake the wait when they report; the limit is only a safety net.
+                if let event = backend.readEvent(timeoutMilliseconds: 1000) {
                     events.append(event)
                     // Take everything already waiting (a burst of wheel notches or pasted text)
                     // before drawing, so input never lags behind the screen.
@@ -104,7 +128,8 @@ public enum Runtime {
                 for effect in update(&state, event) {
                     switch effect {
                     case .quit:
-                        break loop
+                        if case .terminate(let reason) = event { return RunOutcome(state: state, termination: reason) }
+                        return RunOutcome(state: state, termination: nil)
                     case .runJob(let id, let job):
                         jobs.start(id: id, job: job)
                     case .cancelJob(let id):
@@ -116,6 +141,5 @@ public enum Runtime {
             }
             backend.draw(render(state))
         }
-        return state
     }
 }

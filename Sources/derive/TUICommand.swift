@@ -39,19 +39,22 @@ struct TUICommand: ParsableCommand {
         var state = AppState(registry: ModuleCatalog.registry, lessons: entries,
                              loadErrors: library.errors.map(\.description),
                              color: !noColor, resumeLessonID: resumeID)
-        if let id = lesson ?? (resume ? resumeID : nil) {
-            // Record the visit as the runtime would, so this lesson is the one to resume next time.
-            for case .record(let event) in openLesson(&state, id: id) { _ = progress.record(event) }
-        }
         if let note = progress.notes.last {
             let more = progress.notes.count > 1 ? " (+\(progress.notes.count - 1) more)" : ""
             state.status = StatusMessage(note + more, isError: true)
         }
+        let opening = (lesson ?? (resume ? resumeID : nil)).map { [Event.open(lessonID: $0)] } ?? []
         do {
-            try Runtime.run(state, noColor: noColor, record: { [progress] in progress.record($0) })
+            let outcome = try Runtime.run(state, noColor: noColor, startingWith: opening,
+                                          record: { [progress] in progress.record($0) })
+            if let termination = outcome.termination {
+                // A terminal that went away gets nothing more; a signal ends with its status.
+                if termination != .hangup { for note in progress.notes { Terminal.warn(note) } }
+                throw ExitCode(termination.exitStatus)
+            }
             // Warnings also go to stderr, where they outlast the screen.
             for note in progress.notes { Terminal.warn(note) }
-        } catch {
+        } catch let error as TerminalUnavailable {
             // TERM=dumb or no usable terminal: say so and print instead.
             Terminal.warn("\(error.description); printing instead")
             if let id = lesson, let chosen = library.lesson(id) {

@@ -68,7 +68,7 @@ final class UpdateTests: XCTestCase {
         s = openedState()
         press(&s, .char("?"))
         XCTAssertTrue(press(&s, .ctrl("c")).contains { $0.isQuit }, "even over the help")
-        XCTAssertTrue(update(&s, .terminate).contains { $0.isQuit }, "SIGTERM/SIGHUP")
+        XCTAssertTrue(update(&s, .terminate(.signal(15))).contains { $0.isQuit }, "SIGTERM/SIGHUP")
     }
 
     func testScrollKeys() {
@@ -429,7 +429,7 @@ final class HeavyCellTests: XCTestCase {
     func testJobRunnerReportsProgressAndResult() throws {
         let s = heavyState()
         let job = try s.session!.notebook.job(for: "slow").get()
-        let runner = JobRunner()
+        let runner = JobRunner(wake: {})
         runner.start(id: 7, job: job)
         var events: [Event] = []
         let deadline = Date().addingTimeInterval(5)

@@ -73,3 +73,17 @@ func proseText(_ state: AppState) -> String {
     state.documentLayout(state.session!).lines.map { $0.plainText.trimmingCharacters(in: .whitespaces) }
         .filter { !$0.isEmpty }.joined(separator: " ")
 }
+
+/// A heavy module that reports nothing until it is done, so a loop test knows that the one
+/// wake-up it waits for is the result.
+struct QuietHeavy: ComputeModule {
+    let name = "test.quiet"
+    let summary = "doubles a number off the UI thread"
+    let isHeavy = true
+    let parameters: [ParameterSpec] = [.number("x", 21, doc: "the number")]
+    let outputs: [OutputSpec] = [OutputSpec("double", .number, doc: "2x")]
+
+    func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        ["double": .number(2 * (try inputs.number("x")))]
+    }
+}
