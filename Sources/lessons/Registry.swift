@@ -20,5 +20,11 @@ public enum ModuleCatalog {
         FPLossScaleModule(),
         FPDynamicScaleModule(),
         FPAccumulateModule(),
+        // Autoregressive models
+        FVSBNModule(),
+        FVSBNSampleModule(),
+        // Self-supervised learning
+        MaskedPredictionModule(),
+        RotationPretextModule(),
     ])
 }
