@@ -11,7 +11,7 @@ BIN=${DERIVE_BIN:-$(swift build --show-bin-path)/derive}
 LESSONS=Tests/TUITests/Fixtures/lessons
 SESSION="derive-e2e-$$"
 WORK=$(mktemp -d)
-trap 'tmux kill-session -t "$SESSION" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'tmux kill-session -t "$SESSION" 2>/dev/null || true; pkill -f -- "--lessons $WORK/" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 tmux new-session -d -s "$SESSION" -x 100 -y 30 "env -i PATH=$PATH HOME=$WORK TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"
 send() { tmux send-keys -t "$SESSION" "$@"; }
@@ -142,31 +142,85 @@ send C-c
 expect "EXIT=0"
 check_restored after-ctrl-c
 
-# 7. SIGTERM restores the terminal too.
-send "$BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
-expect "PARAMETERS"
-shell_pid=$(tmux display-message -p -t "$SESSION" '#{pane_pid}')
-app_pid=$(pgrep -P "$shell_pid" -x derive || true)
-[ -n "$app_pid" ] || fail "could not find the derive process under the shell ($shell_pid)"
-kill -TERM "$app_pid"
-expect "EXIT=0"
-check_restored after-sigterm
+# 7. SIGTERM, SIGHUP and SIGINT end the notebook within a second, wherever it is, with the
+# terminal restored and the shell's conventional status (128 + the signal's number).
+# Waits until the derive started by the pane's shell is running; sets APP to its pid.
+find_app() {
+    local shell_pid
+    shell_pid=$(tmux display-message -p -t "$SESSION" '#{pane_pid}')
+    for _ in $(seq 1 100); do
+        APP=$(pgrep -P "$shell_pid" -x derive || true)
+        if [ -n "$APP" ]; then return 0; fi
+        sleep 0.05
+    done
+    fail "could not find the derive process under the shell ($shell_pid)"
+}
+# Sends a signal and checks that the process is gone within a second.
+signal_and_wait() {
+    local pid=$1 sig=$2 where=$3
+    kill "-$sig" "$pid"
+    for _ in $(seq 1 20); do
+        if ! kill -0 "$pid" 2>/dev/null; then passed=$((passed + 1)); return 0; fi
+        sleep 0.05
+    done
+    fail "SIG$sig $where: derive ($pid) still running a second later"
+}
+for sig in TERM HUP INT; do
+    status=$((128 + $(kill -l "$sig")))
+    # In a lesson.
+    send "clear; $BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
+    expect "PARAMETERS"
+    find_app; signal_and_wait "$APP" "$sig" "in a lesson"
+    expect "EXIT=$status"
+    check_restored "after-sig$sig-lesson"
+    # In the list, with the help overlay open.
+    send "clear; $BIN tui --lessons $LESSONS; echo EXIT=\$?" Enter
+    expect "derive · lessons"
+    send "?"
+    expect "Keys · any key closes"
+    find_app; signal_and_wait "$APP" "$sig" "in the list"
+    expect "EXIT=$status"
+    check_restored "after-sig$sig-list"
+    # In the parameter editor.
+    send "clear; $BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
+    expect "PARAMETERS"
+    send e
+    expect "✎"
+    find_app; signal_and_wait "$APP" "$sig" "in the editor"
+    expect "EXIT=$status"
+    check_restored "after-sig$sig-editor"
+    # While a heavy cell runs (the exhaustive FP16 sweep takes seconds).
+    send "clear; $BIN tui --lessons Tests/e2e/lessons heavy; echo EXIT=\$?" Enter
+    expect "PARAMETERS"
+    send Enter
+    expect "Esc cancels"
+    find_app; signal_and_wait "$APP" "$sig" "during a heavy cell"
+    expect "EXIT=$status"
+    check_restored "after-sig$sig-heavy"
+done
 
-# 8. SIGHUP (the terminal went away) and a crash (SIGSEGV) restore the terminal as well.
-send "$BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
+# 8. A crash (SIGSEGV) restores the terminal as well.
+send "clear; $BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
 expect "PARAMETERS"
-app_pid=$(pgrep -P "$shell_pid" -x derive || true)
-[ -n "$app_pid" ] || fail "could not find the derive process"
-kill -HUP "$app_pid"
-expect "EXIT=0"
-check_restored after-sighup
-send "$BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
-expect "PARAMETERS"
-app_pid=$(pgrep -P "$shell_pid" -x derive || true)
-[ -n "$app_pid" ] || fail "could not find the derive process"
-kill -SEGV "$app_pid"
+find_app; kill -SEGV "$APP"
 expect "EXIT=139"
 check_restored after-crash
+
+# 8b. The terminal vanishes: the tmux server running the notebook is killed (a hang-up, then
+# end of input). No derive may be left behind, spinning or waiting.
+OTHER="derive-e2e-gone-$$"
+MARK="$WORK/gone-lessons"
+cp -r "$LESSONS" "$MARK"
+tmux -L "$OTHER" new-session -d -x 100 -y 30 "env HOME=$WORK TERM=xterm-256color LANG=C.UTF-8 $BIN tui --lessons $MARK online-softmax"
+for _ in $(seq 1 100); do pgrep -f -- "--lessons $MARK" >/dev/null && break; sleep 0.05; done
+pgrep -f -- "--lessons $MARK" >/dev/null || fail "the notebook under the second tmux server did not start"
+sleep 0.5
+tmux -L "$OTHER" kill-server
+sleep 2
+if pgrep -f -- "--lessons $MARK" >/dev/null; then
+    fail "derive still running 2 s after its terminal went away: $(pgrep -af -- "--lessons $MARK")"
+fi
+passed=$((passed + 1))
 
 # 9. An 8-colour terminal, NO_COLOR and TERM=dumb.
 send "clear; TERM=xterm $BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
