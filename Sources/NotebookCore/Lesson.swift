@@ -1,5 +1,5 @@
 /// A place in a lesson file, 1-based, for error messages.
-public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
@@ -14,7 +14,7 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A problem in a lesson file, with where it is and what was expected there.
-public struct LessonError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct LessonError: Error, Sendable, Hashable, CustomStringConvertible {
     public var location: SourceLocation
     public var message: String
 

@@ -81,10 +81,27 @@ public struct LessonLoader: Sendable {
         } catch {
             return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: 1), "cannot read: \(error.localizedDescription)")]))
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: 1), "file is not UTF-8 text")]))
+        guard let text = String(validating: data, as: UTF8.self) else {
+            let (line, column) = Self.firstInvalidUTF8(in: data)
+            return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: line, column: column),
+                                                           "file is not UTF-8 text: an invalid byte here")]))
         }
         return load(text, file: name)
+    }
+
+    /// Where the first byte that is not valid UTF-8 is: its line and column (in characters).
+    static func firstInvalidUTF8(in data: Data) -> (line: Int, column: Int) {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = data.makeIterator()
+        var line = 1, column = 1
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let encoded):
+                if encoded.count == 1 && encoded.first == 0x0A { line += 1; column = 1 } else { column += 1 }
+            case .emptyInput, .error:
+                return (line, column)
+            }
+        }
     }
 
     /// Parses and checks lesson text.
@@ -92,14 +109,15 @@ public struct LessonLoader: Sendable {
         let (lesson, syntaxErrors) = LessonParser.parse(text, file: file)
         let errors = syntaxErrors + check(lesson)
         if errors.isEmpty { return .success(lesson) }
-        let unique = errors.reduce(into: [LessonError]()) { if !$0.contains($1) { $0.append($1) } }
+        var seen: Set<LessonError> = []
+        let unique = errors.filter { seen.insert($0).inserted }
         return .failure(LessonLoadFailure(unique.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }))
     }
 
     /// The semantic checks that need the registry.
     public func check(_ lesson: Lesson) -> [LessonError] {
         var errors: [LessonError] = []
-        for (index, cell) in lesson.cells.enumerated() {
+        for cell in lesson.cells {
             guard let module = registry.module(named: cell.compute) else {
                 errors.append(LessonError(cell.location, "unknown compute module '\(cell.compute)'" + registry.suggestion(for: cell.compute)))
                 continue

@@ -25,9 +25,7 @@ public struct LessonParser {
     }
 
     private mutating func parseLesson(_ text: String) -> Lesson {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
+        var lines = LineEndings.lines(of: text)
         if let first = lines.first, first.hasPrefix("\u{FEFF}") { lines[0] = String(first.dropFirst()) }
         var lesson = Lesson(id: "", title: "", file: file)
         let bodyStart = parseFrontMatter(lines, into: &lesson)
@@ -374,7 +372,9 @@ public struct LessonParser {
         if formats.contains(spec) { return true }
         guard spec.hasPrefix("."), let style = spec.last, "feg%".contains(style) else { return false }
         let digits = spec.dropFirst().dropLast()
-        return !digits.isEmpty && digits.count <= 2 && digits.allSatisfy { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, digits.count <= 2, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+              let precision = Int(digits) else { return false }
+        return precision <= NumberText.maxPrecision
     }
 
     private mutating func parsePlaceholder(_ inner: String, number: Int, column: Int) -> Placeholder? {
@@ -385,7 +385,7 @@ public struct LessonParser {
         }
         let format = parts.count > 1 ? parts[1].trimmingSpace : nil
         if let format, !LessonParser.isValidFormat(format) {
-            fail(number, column, "unknown format ':\(format)'; use .4f, .3e, g, .6g, %, bits or hex")
+            fail(number, column, "unknown format ':\(format)'; use .4f, .3e, g, .6g, %, bits or hex (at most \(NumberText.maxPrecision) digits)")
             return nil
         }
         return Placeholder(reference: OutputReference(cell: path.names[0], output: path.names[1], indexes: path.indexes),
@@ -410,5 +410,33 @@ extension StringProtocol {
             return String(s.dropFirst().dropLast())
         }
         return s
+    }
+}
+
+/// Splits text into lines at `\n`, `\r\n` and a lone `\r`, the three endings a lesson
+/// file, a saved value or piped input may have. (Swift reads `\r\n` as one Character, so
+/// splitting a String on `"\n"` leaves such lines joined.)
+public enum LineEndings {
+    public static func lines(of text: String) -> [String] {
+        var lines: [String] = []
+        let bytes = Array(text.utf8)
+        var start = 0
+        var i = 0
+        while i < bytes.count {
+            switch bytes[i] {
+            case 0x0A:
+                lines.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                i += 1
+                start = i
+            case 0x0D:
+                lines.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                i += i + 1 < bytes.count && bytes[i + 1] == 0x0A ? 2 : 1
+                start = i
+            default:
+                i += 1
+            }
+        }
+        lines.append(String(decoding: bytes[start...], as: UTF8.self))
+        return lines
     }
 }

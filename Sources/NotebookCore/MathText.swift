@@ -26,7 +26,7 @@ public enum MathText {
     /// stay prose. Math never crosses a blank line.
     public static func renderInline(_ markdown: String) -> String {
         let s = Array(markdown.unicodeScalars)
-        var out = String.UnicodeScalarView()
+        var out = ""
         // A search for a closing delimiter that failed up to a barrier (the end of the text or a
         // blank line) fails from every later start before that barrier too; remembering that
         // keeps a paragraph full of unmatched dollars linear.
@@ -39,27 +39,27 @@ public enum MathText {
             if c == "`" {
                 let run = runLength(of: "`", in: s, from: i)
                 if let close = closingBackticks(in: s, from: i + run, length: run) {
-                    out.append(contentsOf: s[i..<(close + run)])
+                    out.appendScalars(s[i..<(close + run)])
                     i = close + run
                 } else {
-                    out.append(contentsOf: s[i..<(i + run)])
+                    out.appendScalars(s[i..<(i + run)])
                     i += run
                 }
             } else if c == "\\", i + 1 < s.count, s[i + 1] == "$" {
-                out.append("$")
+                out.unicodeScalars.append("$")
                 i += 2
             } else if c == "\\", i + 1 < s.count, s[i + 1] == "\\" {
                 // An escaped backslash must not escape a dollar that follows it.
-                out.append(contentsOf: s[i...(i + 1)])
+                out.appendScalars(s[i...(i + 1)])
                 i += 2
             } else if c == "$", i + 1 < s.count, s[i + 1] == "`", i + 2 >= backtickHopelessBefore,
                       let close = closingBacktickDollar(in: s, from: i + 2, hopelessBefore: &backtickHopelessBefore) {
                 // GitHub's $`...`$ form: the backticks let the math contain Markdown characters.
-                let source = String(String.UnicodeScalarView(s[(i + 2)..<close]))
+                let source = String(scalars: s[(i + 2)..<close])
                 if let rendered = tryRender(source) {
-                    out.append(contentsOf: rendered.unicodeScalars)
+                    out.appendScalars(rendered.unicodeScalars)
                 } else {
-                    out.append(contentsOf: s[i..<(close + 2)])
+                    out.appendScalars(s[i..<(close + 2)])
                 }
                 i = close + 2
             } else if c == "$" {
@@ -76,23 +76,23 @@ public enum MathText {
                     }
                 }
                 if let close {
-                    let source = String(String.UnicodeScalarView(s[(i + open)..<close]))
+                    let source = String(scalars: s[(i + open)..<close])
                     if let rendered = tryRender(source) {
-                        out.append(contentsOf: rendered.unicodeScalars)
+                        out.appendScalars(rendered.unicodeScalars)
                     } else {
-                        out.append(contentsOf: s[i..<(close + open)])
+                        out.appendScalars(s[i..<(close + open)])
                     }
                     i = close + open
                 } else {
-                    out.append(contentsOf: s[i..<(i + open)])
+                    out.appendScalars(s[i..<(i + open)])
                     i += open
                 }
             } else {
-                out.append(c)
+                out.unicodeScalars.append(c)
                 i += 1
             }
         }
-        return String(out)
+        return out
     }
 
     /// The rendering, or `nil` when the expression has to fall back to its source.
@@ -298,7 +298,7 @@ private struct MathParser {
                     j += 1
                 }
             }
-            var atom = Atom(String(String.UnicodeScalarView(s[i..<j])), .ord)
+            var atom = Atom(String(scalars: s[i..<j]), .ord)
             atom.isNumber = true
             i = j
             return [atom]
@@ -458,7 +458,7 @@ private struct MathParser {
         } else {
             i += 1
         }
-        return String(String.UnicodeScalarView(s[start..<i]))
+        return String(scalars: s[start..<i])
     }
 
     private func peekCommandName() -> String? {
@@ -466,7 +466,7 @@ private struct MathParser {
         var j = i + 1
         while j < s.count, isLetter(s[j]) { j += 1 }
         guard j > i + 1 else { return nil }
-        return String(String.UnicodeScalarView(s[(i + 1)..<j]))
+        return String(scalars: s[(i + 1)..<j])
     }
 
     /// The delimiter after `\left`, `\right`, `\big` and friends; `nil` for the empty `.`.
@@ -509,9 +509,9 @@ private struct MathParser {
         }
         i += 1
         var level = 0
-        var out = String.UnicodeScalarView()
+        var out = ""
         func appendSpace() {
-            if out.last != " " { out.append(" ") }
+            if out.unicodeScalars.last != " " { out.unicodeScalars.append(" ") }
         }
         while i < s.count {
             let c = s[i]
@@ -521,7 +521,7 @@ private struct MathParser {
                 i += 1
             case "}":
                 i += 1
-                if level == 0 { return String(out) }
+                if level == 0 { return out }
                 level -= 1
             case "\\":
                 guard i + 1 < s.count else { throw MathError() }
@@ -529,7 +529,7 @@ private struct MathParser {
                 if d == " " || d == "," || d == ";" || d == ":" {
                     appendSpace()
                 } else if "{}_%&#$".unicodeScalars.contains(d) {
-                    out.append(d)
+                    out.unicodeScalars.append(d)
                 } else {
                     throw MathError()
                 }
@@ -543,7 +543,7 @@ private struct MathParser {
                 if c.properties.isWhitespace {
                     appendSpace()
                 } else {
-                    out.append(c)
+                    out.unicodeScalars.append(c)
                 }
                 i += 1
             }

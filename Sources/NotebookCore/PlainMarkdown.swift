@@ -5,6 +5,9 @@ public enum PlainMarkdown {
     public static func inline(_ text: String) -> String {
         guard text.contains(where: { $0 == "*" || $0 == "`" || $0 == "[" }) else { return text }
         let chars = Array(text)
+        let emphasis = EmphasisClosers(chars)
+        var brackets = NextIndexSearch(target: "]")
+        var parens = NextIndexSearch(target: ")")
         var out = ""
         var i = 0
         while i < chars.count {
@@ -17,15 +20,16 @@ public enum PlainMarkdown {
             if c == "*" {
                 let run = chars[i...].prefix { $0 == "*" }.count
                 let marker = min(run, 2)
-                if let end = closing(chars, from: i + marker, marker: marker) {
+                if let end = emphasis.closing(from: i + marker, marker: marker) {
                     out += inline(String(chars[(i + marker)..<end]))
                     i = end + marker
                     continue
                 }
             }
-            if c == "[", let mid = link(chars, from: i) {
-                out += String(chars[(i + 1)..<mid.textEnd])
-                i = mid.end
+            if c == "[", let close = brackets.next(in: chars, from: i + 1), close + 1 < chars.count,
+               chars[close + 1] == "(", let end = parens.next(in: chars, from: close + 2) {
+                out += String(chars[(i + 1)..<close])
+                i = end + 1
                 continue
             }
             out.append(c)
@@ -34,28 +38,44 @@ public enum PlainMarkdown {
         return out
     }
 
-    /// The index of the closing `*` or `**` of an emphasis opened before `start`, or nil when
-    /// the text right inside either marker is a space (then it is not emphasis).
-    private static func closing(_ chars: [Character], from start: Int, marker: Int) -> Int? {
-        guard start < chars.count, !chars[start].isWhitespace else { return nil }
-        var j = start + 1
-        while j + marker - 1 < chars.count {
-            if chars[j] == "\n" && j + 1 < chars.count && chars[j + 1] == "\n" { return nil }
-            if chars[j..<(j + marker)].allSatisfy({ $0 == "*" }), !chars[j - 1].isWhitespace {
-                // `**` closing `*` is not a match.
-                if marker == 1, j + 1 < chars.count, chars[j + 1] == "*" { j += 2; continue }
-                return j
-            }
-            j += 1
-        }
-        return nil
-    }
+    /// Where `*` and `**` emphasis can close, worked out once for the whole text so that a
+    /// line full of markers that never close stays linear.
+    private struct EmphasisClosers {
+        let chars: [Character]
+        /// For each index, the first index at or after it that could close `*`, `**`, or
+        /// starts a blank line (`chars.count` when there is none).
+        private var nextSingle: [Int], nextDouble: [Int], nextBreak: [Int]
 
-    /// `[text](url)`: where the text ends and where the whole link ends.
-    private static func link(_ chars: [Character], from start: Int) -> (textEnd: Int, end: Int)? {
-        guard let close = chars[(start + 1)...].firstIndex(of: "]"), close + 1 < chars.count,
-              chars[close + 1] == "(", let paren = chars[(close + 2)...].firstIndex(of: ")") else { return nil }
-        return (close, paren + 1)
+        init(_ chars: [Character]) {
+            self.chars = chars
+            let n = chars.count
+            nextSingle = Array(repeating: n, count: n + 1)
+            nextDouble = nextSingle
+            nextBreak = nextSingle
+            for j in stride(from: n - 1, through: 0, by: -1) {
+                nextSingle[j] = nextSingle[j + 1]
+                nextDouble[j] = nextDouble[j + 1]
+                nextBreak[j] = nextBreak[j + 1]
+                guard chars[j] == "*" || chars[j] == "\n" else { continue }
+                if chars[j] == "\n" {
+                    if j + 1 < n, chars[j + 1] == "\n" { nextBreak[j] = j }
+                    continue
+                }
+                // A closer follows text, not a space; `**` does not close `*`.
+                guard j > 0, !chars[j - 1].isWhitespace else { continue }
+                let doubled = j + 1 < n && chars[j + 1] == "*"
+                if doubled { nextDouble[j] = j } else if chars[j - 1] != "*" { nextSingle[j] = j }
+            }
+        }
+
+        /// The index of the marker closing an emphasis whose text starts at `start`, or nil
+        /// when the text starts with a space (then it is not emphasis) or nothing closes it
+        /// before a blank line.
+        func closing(from start: Int, marker: Int) -> Int? {
+            guard start < chars.count, !chars[start].isWhitespace else { return nil }
+            let close = (marker == 1 ? nextSingle : nextDouble)[start + 1]
+            return close < chars.count && close < nextBreak[start + 1] ? close : nil
+        }
     }
 
     /// A GitHub table as aligned columns with a rule under the header row.
@@ -95,5 +115,23 @@ public enum PlainMarkdown {
         if cells.first == "" { cells.removeFirst() }
         if cells.last == "" { cells.removeLast() }
         return cells
+    }
+}
+
+/// The next index of a character, for searches whose starts never move backwards: an answer
+/// `k` found from `p` is still the answer from any start in `p...k` (and no answer stays no
+/// answer), so the text is scanned once in all.
+public struct NextIndexSearch {
+    let target: Character
+    private var from = Int.max
+    private var found: Int?
+
+    public init(target: Character) { self.target = target }
+
+    public mutating func next(in chars: [Character], from start: Int) -> Int? {
+        if from <= start, found.map({ $0 >= start }) ?? true { return found }
+        from = start
+        found = start < chars.count ? chars[start...].firstIndex(of: target) : nil
+        return found
     }
 }

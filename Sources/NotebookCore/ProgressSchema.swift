@@ -210,8 +210,8 @@ enum StoredValue {
 
     /// The text with control characters (a stored value could hold escape sequences) shown as `?`.
     static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map {
+        String(scalars: text.unicodeScalars.map {
             $0.properties.generalCategory == .control ? "?" : $0
-        }))
+        })
     }
 }

@@ -166,10 +166,12 @@ public enum TerminalText {
         return out
     }
 
-    /// C0 and C1 controls (except newline and tab), DEL, and the bidi embedding, override and
-    /// isolate characters, which can make text display in an order other than it reads.
+    /// C0 and C1 controls (except newline and tab), DEL, and the bidirectional marks,
+    /// embeddings, overrides and isolates, which can make text display in an order other than
+    /// it reads.
     public static func needsEscape(_ s: Unicode.Scalar) -> Bool {
         (s.value < 0x20 && s != "\n" && s != "\t") || (0x7F...0x9F).contains(s.value)
             || (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value)
+            || s.value == 0x200E || s.value == 0x200F || s.value == 0x061C
     }
 }

@@ -114,6 +114,9 @@ public enum NumberText {
         return String(format: "%.2f s", seconds)
     }
 
+    /// The most digits a format may ask for (`.30f`); lessons asking for more are refused.
+    public static let maxPrecision = 30
+
     /// Applies a `{{...:fmt}}` format: `.4f`, `.3e`, `g`, `.6g`; `nil` means shortest.
     public static func format(_ x: Double, spec: String?) -> String {
         guard let spec, !spec.isEmpty else { return shortest(x) }
@@ -165,5 +168,24 @@ extension Value {
         default:
             return displayText
         }
+    }
+}
+
+// MARK: - Building text
+
+extension String {
+    /// Appends scalars one at a time. `unicodeScalars.append(contentsOf:)`, and any append to a
+    /// free-standing `String.UnicodeScalarView`, copies the whole string on each call in this
+    /// standard library, which made rendering a long paragraph quadratic.
+    public mutating func appendScalars<S: Sequence>(_ scalars: S) where S.Element == Unicode.Scalar {
+        for scalar in scalars { unicodeScalars.append(scalar) }
+    }
+}
+
+extension String {
+    /// A string of these scalars, built in linear time (see ``appendScalars(_:)``).
+    public init<S: Sequence>(scalars: S) where S.Element == Unicode.Scalar {
+        self = ""
+        appendScalars(scalars)
     }
 }

@@ -380,21 +380,3 @@ enum Document {
         return spans
     }
 }
-
-/// The next index of a character, for searches whose starts never move backwards: an answer
-/// `k` found from `p` is still the answer from any start in `p...k` (and no answer stays no
-/// answer), so the text is scanned once in all.
-private struct NextIndexSearch {
-    let target: Character
-    private var from = Int.max
-    private var found: Int?
-
-    init(target: Character) { self.target = target }
-
-    mutating func next(in chars: [Character], from start: Int) -> Int? {
-        if from <= start, found.map({ $0 >= start }) ?? true { return found }
-        from = start
-        found = start < chars.count ? chars[start...].firstIndex(of: target) : nil
-        return found
-    }
-}

@@ -117,25 +117,25 @@ public enum Sanitize {
     public static func visible(_ text: String) -> String {
         // Fast path: nothing to change.
         if !text.unicodeScalars.contains(where: needsEscape) { return text }
-        var out = String.UnicodeScalarView()
+        var out = ""
         for scalar in text.unicodeScalars {
             let v = scalar.value
             if !needsEscape(scalar) {
-                out.append(scalar)
+                out.unicodeScalars.append(scalar)
             } else if v == 0x09 {
-                out.append(contentsOf: "    ".unicodeScalars)
+                out += "    "
             } else if v == 0x1B {
-                out.append("\u{241B}")
-            } else if v < 0x20 {
-                out.append(Unicode.Scalar(0x2400 + v)!)
+                out += "\u{241B}"
+            } else if v < 0x20, let picture = Unicode.Scalar(0x2400 + v) {
+                out.unicodeScalars.append(picture)
             } else if v == 0x7F {
-                out.append("\u{2421}")
+                out += "\u{2421}"
             } else {
                 let hex = String(v, radix: 16, uppercase: true)
-                out.append(contentsOf: ("⟨U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "⟩").unicodeScalars)
+                out += "⟨U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "⟩"
             }
         }
-        return String(out)
+        return out
     }
 
     /// What the command line escapes (controls, bidi overrides and isolates), and also newline

@@ -32,7 +32,7 @@ struct CheckCommand: ParsableCommand {
             bar.finish()
             tally.add(notebook)
         }
-        print("\(tally.passed) passed, \(tally.failed) failed")
+        Terminal.print("\(tally.passed) passed, \(tally.failed) failed")
         if tally.failed > 0 { throw ExitCode.failure }
     }
 }
@@ -45,7 +45,7 @@ struct CheckTally {
 
     mutating func fail(_ message: String) {
         failed += 1
-        print("FAIL " + message)
+        Terminal.print("FAIL " + message)
     }
 
     mutating func add(_ notebook: Notebook) {
@@ -74,6 +74,6 @@ struct CheckTally {
             }
         }
         let lessonPassed = passed - before.0, lessonFailed = failed - before.1
-        print("\(notebook.lesson.id): \(lessonPassed) passed, \(lessonFailed) failed")
+        Terminal.print("\(notebook.lesson.id): \(lessonPassed) passed, \(lessonFailed) failed")
     }
 }

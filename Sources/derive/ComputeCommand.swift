@@ -49,18 +49,18 @@ struct ComputeCommand: ParsableCommand {
         bar.finish()
         switch format {
         case .json:
-            print(JSONRenderer.cell(id: module.name, compute: module.name, result).serialized(indent: 2))
+            Terminal.print(JSONRenderer.cell(id: module.name, compute: module.name, result).serialized(indent: 2))
         default:
             let renderer = TextRenderer()
             var hints: [String: DisplayHint] = [:]
             for spec in module.outputs { hints[spec.name] = spec.hint }
             if let inputs = result.inputs {
-                print("parameters")
-                renderer.table(inputs.entries.map { ($0.name, $0.value) }, hints: [:]).forEach { print("  " + $0) }
+                Terminal.print("parameters")
+                renderer.table(inputs.entries.map { ($0.name, $0.value) }, hints: [:]).forEach { Terminal.print("  " + $0) }
             }
             if let outputs = result.outputs {
-                print("outputs")
-                renderer.table(outputs.entries.map { ($0.name, $0.value) }, hints: hints).forEach { print("  " + $0) }
+                Terminal.print("outputs")
+                renderer.table(outputs.entries.map { ($0.name, $0.value) }, hints: hints).forEach { Terminal.print("  " + $0) }
             }
         }
         if case .failed(let error) = result.status {

@@ -21,6 +21,22 @@ struct Derive: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    /// ArgumentParser's `main`, with its messages escaped: an error can quote what was typed
+    /// (`derive compute $'soft\e[31mmax'`), and that must not drive the terminal.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                if code == .success { Terminal.print(message) } else { Terminal.printError(message) }
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
+
     mutating func run() throws {
         if Terminal.isInteractive {
             // Parsed, not built with init(): ArgumentParser needs every property decoded.
@@ -30,8 +46,8 @@ struct Derive: ParsableCommand {
             return
         }
         let library = try global.loadLibrary()
-        print(LessonListing.text(library, progress: LessonListing.progress(library, global)))
-        print("\nRun `derive run LESSON` to print a lesson with its numbers, or `derive` in a terminal to open the notebook.")
+        Terminal.print(LessonListing.text(library, progress: LessonListing.progress(library, global)))
+        Terminal.print("\nRun `derive run LESSON` to print a lesson with its numbers, or `derive` in a terminal to open the notebook.")
     }
 }
 

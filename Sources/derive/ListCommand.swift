@@ -18,7 +18,7 @@ struct ListCommand: ParsableCommand {
         let progress = LessonListing.progress(library, global)
         switch format {
         case .json:
-            print(JSON.array(library.lessons.map { lesson in
+            Terminal.print(JSON.array(library.lessons.map { lesson in
                 let p = progress[lesson: lesson.id] ?? LessonProgress(outline: LessonOutline(lesson))
                 return .object([
                     ("id", .string(lesson.id)), ("title", .string(lesson.title)), ("order", lesson.explicitOrder.map { .integer($0) } ?? .null),
@@ -28,7 +28,7 @@ struct ListCommand: ParsableCommand {
                 ])
             }).serialized(indent: 2))
         default:
-            print(LessonListing.text(library, progress: progress))
+            Terminal.print(LessonListing.text(library, progress: progress))
         }
     }
 }

@@ -48,8 +48,8 @@ struct ProgressCommand: ParsableCommand {
         let summary = store.summary(for: lessons.map(LessonOutline.init))
         global.flushWarnings(store)
         switch format {
-        case .json: print(summary.json.serialized(indent: 2))
-        default: print(summary.text(database: global.progressLocation?.path))
+        case .json: Terminal.print(summary.json.serialized(indent: 2))
+        default: Terminal.print(summary.text(database: global.progressLocation?.path))
         }
     }
 
@@ -59,7 +59,7 @@ struct ProgressCommand: ParsableCommand {
             throw ValidationError("no lesson '\(id)' and no progress recorded for it")
         }
         if store.mode == .off && store.path == nil {
-            print("No progress recorded yet.")
+            Terminal.print("No progress recorded yet.")
             return
         }
         guard store.mode == .recording else {
@@ -75,14 +75,14 @@ struct ProgressCommand: ParsableCommand {
             FileHandle.standardError.write(Data("Clear \(what)? This cannot be undone. [y/N] ".utf8))
             let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
             guard answer == "y" || answer == "yes" else {
-                print("Nothing cleared.")
+                Terminal.print("Nothing cleared.")
                 return
             }
         }
         let cleared = lessonIDs.isEmpty ? store.reset(lesson: nil) : lessonIDs.allSatisfy { store.reset(lesson: $0) }
         global.flushWarnings(store)
         guard cleared else { throw ExitCode.failure }
-        print("Cleared \(what).")
+        Terminal.print("Cleared \(what).")
     }
 }
 

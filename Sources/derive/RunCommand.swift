@@ -68,13 +68,13 @@ struct RunCommand: ParsableCommand {
             }
             anyFailed = anyFailed || lesson.cells.contains { notebook.result($0.id).status.isFailed }
             switch format {
-            case .text: print(TextRenderer().render(notebook, onlyCell: cell), terminator: "")
-            case .markdown: print(MarkdownRenderer().render(notebook, onlyCell: cell), terminator: "")
+            case .text: Terminal.print(TextRenderer().render(notebook, onlyCell: cell), terminator: "")
+            case .markdown: Terminal.print(MarkdownRenderer().render(notebook, onlyCell: cell), terminator: "")
             case .json: documents.append(JSONRenderer.lesson(notebook, onlyCell: cell))
             }
         }
         if format == .json {
-            print(documents.count == 1 ? documents[0].serialized(indent: 2) : JSON.array(documents).serialized(indent: 2))
+            Terminal.print(documents.count == 1 ? documents[0].serialized(indent: 2) : JSON.array(documents).serialized(indent: 2))
         }
         if anyFailed { throw ExitCode.failure }
     }

@@ -60,9 +60,9 @@ struct TUICommand: ParsableCommand {
             if let id = lesson, let chosen = library.lesson(id) {
                 var notebook = Notebook(lesson: chosen, registry: ModuleCatalog.registry)
                 notebook.runAll(includeHeavy: false)
-                print(TextRenderer().render(notebook), terminator: "")
+                Terminal.print(TextRenderer().render(notebook), terminator: "")
             } else {
-                print(LessonListing.text(library, progress: opened.store.summary(for: library.lessons.map(LessonOutline.init))))
+                Terminal.print(LessonListing.text(library, progress: opened.store.summary(for: library.lessons.map(LessonOutline.init))))
             }
         }
     }

@@ -15,6 +15,13 @@ enum Terminal {
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue
     }
 
+    /// Every line derive prints goes through here or ``printError(_:)``: lesson text (titles,
+    /// string parameters, module names typed on the command line) can hold escape sequences,
+    /// which are shown escaped instead of reaching the terminal.
+    static func print(_ text: String, terminator: String = "\n") {
+        Swift.print(TerminalText.escapeControls(text), terminator: terminator)
+    }
+
     static func warn(_ message: String) {
         printError("derive: warning: \(message)")
     }
