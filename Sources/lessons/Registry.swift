@@ -20,5 +20,16 @@ public enum ModuleCatalog {
         FPLossScaleModule(),
         FPDynamicScaleModule(),
         FPAccumulateModule(),
+        // DDPG
+        DDPGStepModule(),
+        // TRPO
+        TRPOStepModule(),
+        // Kimi k1.5
+        KimiPolicyLossModule(),
+        KimiLengthPenaltyModule(),
+        // Medusa
+        MedusaTypicalModule(),
+        MedusaTreeModule(),
+        MedusaSpeedupModule(),
     ])
 }
