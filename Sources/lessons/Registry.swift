@@ -26,5 +26,16 @@ public enum ModuleCatalog {
         // Self-supervised learning
         MaskedPredictionModule(),
         RotationPretextModule(),
+        // DDPG
+        DDPGStepModule(),
+        // TRPO
+        TRPOStepModule(),
+        // Kimi k1.5
+        KimiPolicyLossModule(),
+        KimiLengthPenaltyModule(),
+        // Medusa
+        MedusaTypicalModule(),
+        MedusaTreeModule(),
+        MedusaSpeedupModule(),
     ])
 }
