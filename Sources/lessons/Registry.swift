@@ -20,5 +20,15 @@ public enum ModuleCatalog {
         FPLossScaleModule(),
         FPDynamicScaleModule(),
         FPAccumulateModule(),
+        // Faster R-CNN
+        BoxIoUModule(),
+        BoxEncodeModule(),
+        BoxNMSModule(),
+        SmoothL1Module(),
+        RoIPoolModule(),
+        RoIAlignModule(),
+        // Deformable convolution
+        DeformBilinearModule(),
+        DeformConvModule(),
     ])
 }
