@@ -37,5 +37,15 @@ public enum ModuleCatalog {
         MedusaTypicalModule(),
         MedusaTreeModule(),
         MedusaSpeedupModule(),
+        // Faster R-CNN
+        BoxIoUModule(),
+        BoxEncodeModule(),
+        BoxNMSModule(),
+        SmoothL1Module(),
+        RoIPoolModule(),
+        RoIAlignModule(),
+        // Deformable convolution
+        DeformBilinearModule(),
+        DeformConvModule(),
     ])
 }
