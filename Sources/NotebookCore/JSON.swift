@@ -20,9 +20,8 @@ public indirect enum JSON: Sendable, Equatable {
     }
 
     private func write(into out: inout String, indent: Int, level: Int) {
-        let pad = indent > 0 ? "\n" + String(repeating: " ", count: indent * (level + 1)) : ""
-        let closePad = indent > 0 ? "\n" + String(repeating: " ", count: indent * level) : ""
-        let separator = indent > 0 ? ": " : ":"
+        var pad: String { indent > 0 ? "\n" + String(repeating: " ", count: indent * (level + 1)) : "" }
+        var closePad: String { indent > 0 ? "\n" + String(repeating: " ", count: indent * level) : "" }
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -33,6 +32,7 @@ public indirect enum JSON: Sendable, Equatable {
             if items.isEmpty { out += "[]"; return }
             // Arrays of scalars stay on one line: vectors read better that way.
             let flat = indent == 0 || items.allSatisfy { !$0.isContainer }
+            let pad = flat ? "" : pad
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += flat ? ", " : "," }
@@ -43,6 +43,7 @@ public indirect enum JSON: Sendable, Equatable {
             out += "]"
         case .object(let pairs):
             if pairs.isEmpty { out += "{}"; return }
+            let pad = pad, separator = indent > 0 ? ": " : ":"
             out += "{"
             for (i, (key, value)) in pairs.enumerated() {
                 if i > 0 { out += "," }

@@ -117,6 +117,11 @@ public struct TextRenderer {
         return lines
     }
 
+    /// Matrices with more rows or columns than this are summarised, not tabulated.
+    static let maxMatrixRows = 64
+    /// Vectors longer than this get no chart in text (the TUI's chart resamples instead).
+    static let maxChartColumns = 200
+
     /// Name/value rows with the values aligned; matrices take one line per row, charts follow their vector.
     public func table(_ rows: [(String, Value)], hints: [String: DisplayHint]) -> [String] {
         let width = rows.map(\.0.count).max() ?? 0
@@ -125,6 +130,11 @@ public struct TextRenderer {
             let pad = name + String(repeating: " ", count: width - name.count) + "  "
             let indent = String(repeating: " ", count: width + 2)
             switch value {
+            case .matrix(let m) where m.count > Self.maxMatrixRows || (m.first?.count ?? 0) > Self.maxMatrixRows:
+                // Too big to lay out as a table: the first rows, summarised like long vectors.
+                lines.append(pad + "\(m.count)×\(m.first?.count ?? 0) matrix")
+                for row in m.prefix(3) { lines.append(indent + "│ " + NumberText.list(row, limit: 8)) }
+                lines.append(indent + "│ …")
             case .matrix(let m):
                 let cells = m.map { $0.map(NumberText.compact) }
                 let columnWidth = cells.flatMap { $0 }.map(\.count).max() ?? 1
@@ -134,9 +144,8 @@ public struct TextRenderer {
                 }
                 if m.isEmpty { lines.append(pad + "[]") }
             case .vector(let xs):
-                let text = "[" + xs.map(NumberText.compact).joined(separator: ", ") + "]"
-                lines.append(pad + text)
-                if hints[name] == .chart, xs.count > 1 {
+                lines.append(pad + NumberText.list(xs))
+                if hints[name] == .chart, xs.count > 1, xs.count <= Self.maxChartColumns {
                     lines += TextChart.columns(xs, height: 5, width: xs.count > 40 ? 1 : 2).map { indent + $0 }
                 }
             case .number(let x) where hints[name] == .percent:

@@ -81,22 +81,25 @@ public enum NumberText {
         if x.isNaN { return "NaN" }
         if x.isInfinite { return x < 0 ? "-inf" : "inf" }
         if x == 0 { return x.sign == .minus ? "-0" : "0" }
-        var text = "\(x)"
-        if text.hasSuffix(".0") { text.removeLast(2) }
-        // Swift writes 1e-05; both forms read back identically, the shorter one is friendlier.
-        if let e = text.range(of: "e") {
-            var exponent = String(text[e.upperBound...])
-            var sign = ""
-            if exponent.hasPrefix("-") || exponent.hasPrefix("+") {
-                sign = exponent.hasPrefix("-") ? "-" : ""
-                exponent.removeFirst()
-            }
-            while exponent.hasPrefix("0") && exponent.count > 1 { exponent.removeFirst() }
-            var mantissa = String(text[..<e.lowerBound])
-            if mantissa.hasSuffix(".0") { mantissa.removeLast(2) }
-            text = mantissa + "e" + sign + exponent
+        // Swift writes 1.0 and 1e-05; both forms read back identically, the shorter one is
+        // friendlier. Byte-level edits: this runs once per number printed, millions of times.
+        var bytes = Array(x.description.utf8)
+        let e = bytes.firstIndex(of: UInt8(ascii: "e")) ?? bytes.count
+        var exponent = Array(bytes[e...])
+        var mantissa = Array(bytes[..<e])
+        if mantissa.count > 2, mantissa[mantissa.count - 2] == UInt8(ascii: "."), mantissa.last == UInt8(ascii: "0") {
+            mantissa.removeLast(2)
         }
-        return text
+        if !exponent.isEmpty {
+            // "e-05" → "e-5", "e+20" → "e20"
+            var digits = exponent.dropFirst()
+            let sign: [UInt8] = digits.first == UInt8(ascii: "-") ? [UInt8(ascii: "-")] : []
+            if digits.first == UInt8(ascii: "-") || digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+            while digits.count > 1, digits.first == UInt8(ascii: "0") { digits = digits.dropFirst() }
+            exponent = [UInt8(ascii: "e")] + sign + digits
+        }
+        bytes = mantissa + exponent
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A number for a table cell: six significant digits keep tables readable, while whole
@@ -105,6 +108,15 @@ public enum NumberText {
         if !x.isFinite || x == x.rounded() && abs(x) < 1e15 { return shortest(x) }
         let text = format(x, spec: ".6g")
         return Double(text) == x ? shortest(x) : text
+    }
+
+    /// A vector in brackets with ``compact(_:)`` numbers. One longer than `limit` shows its
+    /// first and last three elements around `…` and its length, as numpy prints a long array:
+    /// a million numbers on a terminal help nobody, and formatting them takes seconds.
+    public static func list(_ xs: [Double], limit: Int = 1000) -> String {
+        guard xs.count > limit else { return "[" + xs.map(compact).joined(separator: ", ") + "]" }
+        let head = xs.prefix(3).map(compact), tail = xs.suffix(3).map(compact)
+        return "[" + (head + ["…"] + tail).joined(separator: ", ") + "] (\(xs.count) elements)"
     }
 
     /// A run time: `25 µs`, `3.2 ms`, `1.25 s`.

@@ -10,8 +10,10 @@ enum CellView {
     static func compact(_ value: Value) -> String {
         switch value {
         case .number(let x): return NumberText.compact(x)
-        case .vector(let xs): return "[" + xs.map(NumberText.compact).joined(separator: ", ") + "]"
-        case .matrix(let rows): return "[" + rows.map { compact(.vector($0)) }.joined(separator: ", ") + "]"
+        case .vector(let xs): return NumberText.list(xs, limit: 64)
+        case .matrix(let rows) where rows.count > 64:
+            return "[" + rows.prefix(3).map { NumberText.list($0, limit: 64) }.joined(separator: ", ") + ", …] (\(rows.count) rows)"
+        case .matrix(let rows): return "[" + rows.map { NumberText.list($0, limit: 64) }.joined(separator: ", ") + "]"
         default: return value.displayText
         }
     }
@@ -266,10 +268,12 @@ enum CellView {
             case (_, .number), (_, .integer), (_, .bool), (_, .text):
                 scalars.append([name, compact(value)])
             case (_, .vector(let xs)):
-                let oneLine = compact(value)
-                if TextWidth.of(name) + 2 + TextWidth.of(oneLine) <= inner, xs.count <= 8 {
-                    scalars.append([name, oneLine])
-                    continue
+                if xs.count <= 8 {
+                    let oneLine = compact(value)
+                    if TextWidth.of(name) + 2 + TextWidth.of(oneLine) <= inner {
+                        scalars.append([name, oneLine])
+                        continue
+                    }
                 }
                 flushScalars()
                 label("\(name) (\(xs.count))")
