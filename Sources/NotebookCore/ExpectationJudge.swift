@@ -1,56 +1,111 @@
-/// Judges `expect` lines against a cell's outputs.
+/// Judges `expect` lines: both sides are evaluated and compared elementwise, a scalar
+/// standing for every element of the other side. `=` holds when the values are equal (NaN
+/// equals NaN); `≈ ± t` when every difference is at most t (an infinite or NaN side must be
+/// matched exactly); `<`, `<=`, `>`, `>=` when they hold for every element.
 enum ExpectationJudge {
-    static func judge(_ expectation: Expectation, outputs: Outputs) -> ExpectationResult {
-        guard let whole = outputs[expectation.output] else {
-            return ExpectationResult(expectation: expectation, passed: false, actual: nil,
-                                     message: "no output '\(expectation.output)'")
+    static func judge(_ expectation: Expectation, in scope: ExpressionScope) -> ExpectationResult {
+        var result = ExpectationResult(expectation: expectation, passed: false)
+        do {
+            let left = try expectation.left.evaluate(in: scope)
+            result.left = left
+            let right = try expectation.right.evaluate(in: scope)
+            result.right = right
+            let tolerance = try expectation.tolerance.map { tolerance throws(ExpressionError) in
+                guard let t = try tolerance.evaluate(in: scope).scalar, t >= 0 else {
+                    throw ExpressionError(.invalid, at: 0, "the tolerance '\(tolerance.source)' must be a number ≥ 0")
+                }
+                return t
+            }
+            switch compare(left, expectation.comparison, right, tolerance: tolerance ?? 0) {
+            case .holds:
+                result.passed = true
+            case .fails:
+                result.message = describe(expectation, left, right)
+            case .incomparable(let why):
+                result.message = why + " (" + describe(expectation, left, right) + ")"
+            }
+        } catch {
+            result.message = error.message
         }
-        guard let actual = whole.element(at: expectation.indexes) else {
-            return ExpectationResult(expectation: expectation, passed: false, actual: nil,
-                                     message: "index out of range for \(expectation.output) (\(whole.shapeDescription))")
-        }
-        let passed = holds(expectation.comparison, actual)
-        return ExpectationResult(expectation: expectation, passed: passed, actual: actual,
-                                 message: passed ? nil : "got \(actual.displayText)")
+        return result
     }
 
-    /// Every element must satisfy a numeric comparison; `=` compares whole values.
-    static func holds(_ comparison: Expectation.Comparison, _ actual: Value) -> Bool {
-        if case .equal(let expected) = comparison { return equal(actual, expected) }
-        let elements: [Double]
-        switch actual {
-        case .number(let x): elements = [x]
-        case .integer(let n): elements = [Double(n)]
-        case .vector(let xs): elements = xs
-        case .matrix(let rows): elements = rows.flatMap { $0 }
-        case .bool, .text: return false
+    /// `mi_bound = 0.3106, channel.mi = 0.25`; a literal side is not repeated.
+    static func describe(_ expectation: Expectation, _ left: Value, _ right: Value) -> String {
+        var parts = ["\(expectation.left.source) = \(summary(left))"]
+        if expectation.right.literalValue == nil { parts.append("\(expectation.right.source) = \(summary(right))") }
+        return parts.joined(separator: ", ")
+    }
+
+    private static func summary(_ value: Value) -> String {
+        switch value {
+        case .vector(let xs): NumberText.list(xs, limit: 8)
+        case .matrix(let rows) where rows.count > 4: "\(value.shapeDescription) starting \(NumberText.list(rows[0], limit: 8))"
+        case .matrix(let rows): "[" + rows.map { NumberText.list($0, limit: 8) }.joined(separator: ", ") + "]"
+        case .number(let x): NumberText.shortest(x)
+        default: value.displayText
         }
-        guard !elements.isEmpty else { return false }
-        return elements.allSatisfy { x in
-            switch comparison {
-            case .approximately(let target, let tolerance):
-                if target.isInfinite || target.isNaN { return x == target || (x.isNaN && target.isNaN) }
-                return abs(x - target) <= tolerance
-            case .less(let b): return x < b
-            case .lessOrEqual(let b): return x <= b
-            case .greater(let b): return x > b
-            case .greaterOrEqual(let b): return x >= b
-            case .equal: return false
+    }
+
+    enum Verdict: Equatable {
+        case holds, fails
+        case incomparable(String)
+    }
+
+    static func compare(_ left: Value, _ comparison: ExpressionParser.Comparison, _ right: Value,
+                        tolerance: Double) -> Verdict {
+        switch (left, right) {
+        case (.text(let a), .text(let b)):
+            guard comparison == .equal else { return .incomparable("words compare only with =") }
+            return a == b ? .holds : .fails
+        case (.bool(let a), .bool(let b)):
+            guard comparison == .equal else { return .incomparable("booleans compare only with =") }
+            return a == b ? .holds : .fails
+        case (.text, _), (_, .text), (.bool, _), (_, .bool):
+            return .incomparable("a \(left.kind.rawValue) cannot be compared with a \(right.kind.rawValue)")
+        default:
+            break
+        }
+        guard let pairs = elementPairs(left, right) else {
+            return .incomparable("shapes differ: \(left.shapeDescription) and \(right.shapeDescription)")
+        }
+        guard !pairs.isEmpty else { return .incomparable("nothing to compare: an empty value") }
+        let holds: (Double, Double) -> Bool
+        switch comparison {
+        case .equal: holds = { $0 == $1 || ($0.isNaN && $1.isNaN) }
+        case .approximately:
+            holds = { a, b in
+                if !a.isFinite || !b.isFinite { return a == b || (a.isNaN && b.isNaN) }
+                return abs(a - b) <= tolerance
+            }
+        case .less: holds = (<)
+        case .lessOrEqual: holds = (<=)
+        case .greater: holds = (>)
+        case .greaterOrEqual: holds = (>=)
+        }
+        return pairs.allSatisfy(holds) ? .holds : .fails
+    }
+
+    /// The elements of the two sides, paired; a scalar pairs with every element of the other.
+    /// Nil when the shapes differ.
+    private static func elementPairs(_ a: Value, _ b: Value) -> [(Double, Double)]? {
+        func elements(_ v: Value) -> [Double]? {
+            switch v {
+            case .number(let x): [x]
+            case .integer(let n): [Double(n)]
+            case .vector(let xs): xs
+            case .matrix(let rows): rows.flatMap { $0 }
+            default: nil
             }
         }
-    }
-
-    static func equal(_ actual: Value, _ expected: Value) -> Bool {
-        func same(_ a: Double, _ b: Double) -> Bool { a == b || (a.isNaN && b.isNaN) }
-        switch (actual, expected) {
-        case (.text(let a), .text(let b)): return a == b
-        case (.bool(let a), .bool(let b)): return a == b
-        case (.vector(let a), .vector(let b)): return a.count == b.count && zip(a, b).allSatisfy(same)
-        case (.matrix(let a), .matrix(let b)):
-            return a.count == b.count && zip(a, b).allSatisfy { $0.count == $1.count && zip($0, $1).allSatisfy(same) }
-        default:
-            guard let a = actual.scalar, let b = expected.scalar else { return false }
-            return same(a, b)
+        guard let xs = elements(a), let ys = elements(b) else { return nil }
+        if a.scalar != nil { return ys.map { (xs[0], $0) } }
+        if b.scalar != nil { return xs.map { ($0, ys[0]) } }
+        switch (a, b) {
+        case (.vector, .vector) where xs.count == ys.count: return Array(zip(xs, ys))
+        case (.matrix(let r), .matrix(let s)) where r.count == s.count && zip(r, s).allSatisfy({ $0.count == $1.count }):
+            return Array(zip(xs, ys))
+        default: return nil
         }
     }
 }

@@ -43,46 +43,40 @@ public struct OutputReference: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// What a parameter line or an override sets: a literal, or a reference to an earlier cell's output.
-public enum ParameterExpression: Sendable, Equatable {
-    case literal(Value)
-    case reference(OutputReference)
-
-    /// Lesson-file source text for this expression.
-    public var sourceText: String {
-        switch self {
-        case .literal(let v): v.sourceText
-        case .reference(let r): r.description
-        }
-    }
-}
-
 /// `name = value` in a cell body.
 public struct ParameterBinding: Sendable, Equatable {
     public var name: String
-    public var expression: ParameterExpression
+    public var expression: Expression
+    /// Where the line starts.
     public var location: SourceLocation
+    /// The column where the value's text starts, for errors inside it.
+    public var valueColumn: Int
+
+    public init(name: String, expression: Expression, location: SourceLocation, valueColumn: Int) {
+        self.name = name
+        self.expression = expression
+        self.location = location
+        self.valueColumn = valueColumn
+    }
 }
 
-/// One `expect` line.
+/// One `expect LEFT OP RIGHT` line: a claim about the cell's outputs, possibly relating them
+/// to other cells' (`expect mi_bound < channel.mi`).
 public struct Expectation: Sendable, Equatable {
-    public enum Comparison: Sendable, Equatable {
-        case equal(Value)
-        case approximately(Double, tolerance: Double)
-        case less(Double)
-        case lessOrEqual(Double)
-        case greater(Double)
-        case greaterOrEqual(Double)
-    }
-
-    /// The output name.
-    public var output: String
-    /// Element indexes after the name: `softmax[3]` has `[3]`.
-    public var indexes: [Int]
-    public var comparison: Comparison
+    public var left: Expression
+    public var comparison: ExpressionParser.Comparison
+    public var right: Expression
+    /// After `±`, for `≈`.
+    public var tolerance: Expression?
     /// The line as written after `expect`, for reports.
     public var text: String
+    /// Where the text after `expect` starts; expression offsets count from here.
     public var location: SourceLocation
+
+    /// The cells other than `own` whose outputs the claim reads.
+    public func references(excluding own: String) -> [OutputReference] {
+        (left.references + right.references + (tolerance?.references ?? [])).filter { $0.cell != own }
+    }
 }
 
 /// A fenced `cell` block.
@@ -114,27 +108,37 @@ public struct CellSpec: Sendable, Equatable {
         bindings.first { $0.name == name }
     }
 
-    /// Cells this cell reads from.
+    /// Cells this cell reads from: in its parameters, and in its expectations (a claim that
+    /// relates two cells is judged again when either changes).
     public var dependencies: [String] {
         var seen: [String] = []
-        for binding in bindings {
-            if case .reference(let r) = binding.expression, !seen.contains(r.cell) { seen.append(r.cell) }
-        }
+        let references = bindings.flatMap(\.expression.references) + expectations.flatMap { $0.references(excluding: id) }
+        for r in references where r.cell != id && !seen.contains(r.cell) { seen.append(r.cell) }
         return seen
     }
 }
 
-/// `{{cell.output[i]:fmt}}` in prose.
+/// `{{EXPR:fmt}}` in prose: `{{cell.output[i]}}`, or any expression over cells' outputs.
 public struct Placeholder: Sendable, Equatable {
-    public var reference: OutputReference
+    public var expression: Expression
     /// `.4f`, `.3e`, `g`, `bits`, `hex`, or nil for the shortest form.
     public var format: String?
+    /// Where `{{` is.
     public var location: SourceLocation
+    /// The column where the expression's text starts, for errors inside it.
+    public var expressionColumn: Int
 
-    public init(reference: OutputReference, format: String?, location: SourceLocation) {
-        self.reference = reference
+    public init(expression: Expression, format: String?, location: SourceLocation, expressionColumn: Int? = nil) {
+        self.expression = expression
         self.format = format
         self.location = location
+        self.expressionColumn = expressionColumn ?? location.column + 2
+    }
+
+    /// A placeholder showing one reference, as `{{cell.output}}` does.
+    public init(reference: OutputReference, format: String? = nil, location: SourceLocation) {
+        let root = ExpressionNode(.reference(reference), at: 0)
+        self.init(expression: Expression(root: root, source: reference.description), format: format, location: location)
     }
 }
 

@@ -117,29 +117,33 @@ public struct LessonLoader: Sendable {
     /// The semantic checks that need the registry.
     public func check(_ lesson: Lesson) -> [LessonError] {
         var errors: [LessonError] = []
+        func report(_ problem: ExpressionProblem?, line: Int, column: Int) {
+            guard let problem else { return }
+            errors.append(LessonError(SourceLocation(file: lesson.file, line: line, column: column + problem.offset), problem.message))
+        }
         for cell in lesson.cells {
             guard let module = registry.module(named: cell.compute) else {
                 errors.append(LessonError(cell.location, "unknown compute module '\(cell.compute)'" + registry.suggestion(for: cell.compute)))
                 continue
             }
             for binding in cell.bindings {
-                if let error = checkBinding(binding.name, binding.expression, in: cell, module: module, lesson: lesson) {
-                    errors.append(LessonError(binding.location, error))
-                }
+                report(checkBinding(binding.name, binding.expression, in: cell, module: module, lesson: lesson),
+                       line: binding.location.line, column: binding.valueColumn)
             }
             for spec in module.parameters where spec.defaultValue == .required && cell.binding(spec.name) == nil {
                 errors.append(LessonError(cell.location, "cell '\(cell.id)' must set '\(spec.name)' (\(spec.kindDescription))"))
             }
-            for expectation in cell.expectations where module.output(named: expectation.output) == nil {
-                errors.append(LessonError(expectation.location,
-                    "\(cell.compute) has no output '\(expectation.output)'; it has \(module.outputs.map(\.name).joined(separator: ", "))"))
+            for expectation in cell.expectations {
+                for problem in checkExpectation(expectation, in: cell, module: module, lesson: lesson) {
+                    report(problem, line: expectation.location.line, column: expectation.location.column)
+                }
             }
         }
         for case .prose(let lines) in lesson.blocks {
             for line in lines {
                 for case .placeholder(let p) in line.segments {
-                    if let error = checkReference(p.reference, in: lesson) {
-                        errors.append(LessonError(p.location, error))
+                    for problem in checkPlaceholder(p.expression, in: lesson) {
+                        report(problem, line: p.location.line, column: p.expressionColumn)
                     }
                 }
             }
@@ -148,49 +152,126 @@ public struct LessonLoader: Sendable {
     }
 
     /// Checks a parameter setting (from the file, `--set`, or the editor); nil when it is fine.
-    /// A reference may only name a cell that comes before `cell` in `lesson`.
-    public func checkBinding(_ name: String, _ expression: ParameterExpression, in cell: CellSpec,
-                             module: any ComputeModule, lesson: Lesson) -> String? {
+    /// A reference may only name a cell that comes before `cell` in `lesson`; a setting with no
+    /// reference is evaluated and validated now.
+    public func checkBinding(_ name: String, _ expression: Expression, in cell: CellSpec,
+                             module: any ComputeModule, lesson: Lesson) -> ExpressionProblem? {
         guard let spec = module.parameter(named: name) else {
-            return "\(module.name) has no parameter '\(name)'; it takes \(module.parameters.map(\.name).joined(separator: ", "))"
+            return ExpressionProblem(0, "\(module.name) has no parameter '\(name)'; it takes \(module.parameters.map(\.name).joined(separator: ", "))")
         }
-        switch expression {
-        case .literal(let value):
-            do {
-                _ = try spec.validate(value)
-            } catch {
-                return error.description
-            }
-        case .reference(let reference):
+        for (reference, offset) in expression.root.referencesWithOffsets {
             if reference.cell == cell.id {
-                return "parameter '\(name)' refers to its own cell '\(cell.id)': a cycle"
+                return ExpressionProblem(offset, "parameter '\(name)' refers to its own cell '\(cell.id)': a cycle")
             }
-            guard let target = lesson.cellIndex(reference.cell) else {
-                return "parameter '\(name)' refers to '\(reference.cell)', but the lesson has no such cell"
+            if let problem = checkReference(reference, at: offset, in: lesson, before: cell, what: "parameter '\(name)'") {
+                return problem
             }
-            if let own = lesson.cellIndex(cell.id), target > own {
-                return "parameter '\(name)' refers to '\(reference.cell)', which comes later; a cell can use only earlier cells"
-            }
-            if let error = checkReference(reference, in: lesson) { return error }
+        }
+        guard expression.references.isEmpty else { return nil }
+        do {
+            _ = try spec.validate(try expression.evaluate(in: .empty))
+        } catch let error as ExpressionError {
+            return ExpressionProblem(error.offset, "\(error.message) (parameter '\(name)')")
+        } catch {
+            return ExpressionProblem(0, "\(error)")
         }
         return nil
     }
 
-    private func checkReference(_ reference: OutputReference, in lesson: Lesson) -> String? {
-        guard let target = lesson.cell(reference.cell) else {
-            return "'\(reference)' names no cell of this lesson"
+    /// Problems in an `expect` line: references to later or missing cells or outputs, and bare
+    /// names that are not outputs of the cell (a bare word is allowed as one whole side of `=`).
+    func checkExpectation(_ expectation: Expectation, in cell: CellSpec, module: any ComputeModule,
+                          lesson: Lesson) -> [ExpressionProblem] {
+        var problems: [ExpressionProblem] = []
+        let sides = [expectation.left, expectation.right] + (expectation.tolerance.map { [$0] } ?? [])
+        let outputs = module.outputs.map(\.name)
+        if let tolerance = expectation.tolerance, tolerance.isSelfContained {
+            let value = try? tolerance.evaluate(in: .empty)
+            if !(value?.scalar.map { $0 >= 0 } ?? false) {
+                problems.append(ExpressionProblem(tolerance.root.offset, "the tolerance '\(tolerance.source)' must be a number ≥ 0"))
+            }
+        }
+        for (i, side) in sides.enumerated() {
+            // `expect class = normal`: a bare word is a value when the other side reads an output.
+            let other = i == 0 ? expectation.right : expectation.left
+            let isWord = expectation.comparison == .equal && i < 2 && sideIsWord(side, outputs: outputs)
+                && !sideIsWord(other, outputs: outputs) && !other.isSelfContained
+            for (reference, offset) in side.root.referencesWithOffsets {
+                if reference.cell == cell.id {
+                    if let problem = checkOutput(reference, at: offset, module: module) { problems.append(problem) }
+                } else if let problem = checkReference(reference, at: offset, in: lesson, before: cell, what: "this expectation") {
+                    problems.append(problem)
+                }
+            }
+            for (name, indexes, offset) in side.names where !isWord {
+                if let problem = checkOutput(OutputReference(cell: cell.id, output: name, indexes: indexes), at: offset, module: module) {
+                    problems.append(problem)
+                }
+            }
+        }
+        return problems
+    }
+
+    private func sideIsWord(_ side: Expression, outputs: [String]) -> Bool {
+        if case .name(let name, let indexes) = side.root.kind { return indexes.isEmpty && !outputs.contains(name) }
+        return false
+    }
+
+    /// Problems in a `{{...}}` expression: its references name cells and outputs that exist.
+    func checkPlaceholder(_ expression: Expression, in lesson: Lesson) -> [ExpressionProblem] {
+        var problems: [ExpressionProblem] = []
+        for (reference, offset) in expression.root.referencesWithOffsets {
+            if let problem = checkReference(reference, at: offset, in: lesson, before: nil, what: "the placeholder") {
+                problems.append(problem)
+            }
+        }
+        for (name, _, offset) in expression.names {
+            problems.append(ExpressionProblem(offset, "a placeholder names a value as cell.output; '\(name)' is not one"))
+        }
+        return problems
+    }
+
+    /// `reference` names a cell of the lesson (before `cell`, when given) and one of its outputs.
+    private func checkReference(_ reference: OutputReference, at offset: Int, in lesson: Lesson,
+                                before cell: CellSpec?, what: String) -> ExpressionProblem? {
+        guard let index = lesson.cellIndex(reference.cell), let target = lesson.cell(reference.cell) else {
+            let close = lesson.cells.map(\.id).min { editDistance($0, reference.cell) < editDistance($1, reference.cell) }
+            let hint = close.flatMap { editDistance($0, reference.cell) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
+            return ExpressionProblem(offset, "\(what) refers to '\(reference)', but the lesson has no cell '\(reference.cell)'\(hint)")
+        }
+        if let cell, let own = lesson.cellIndex(cell.id), index > own {
+            return ExpressionProblem(offset, "\(what) refers to '\(reference.cell)', which comes later; a cell can use only earlier cells")
         }
         guard let module = registry.module(named: target.compute) else { return nil }
+        return checkOutput(reference, at: offset, module: module)
+    }
+
+    private func checkOutput(_ reference: OutputReference, at offset: Int, module: any ComputeModule) -> ExpressionProblem? {
         guard let output = module.output(named: reference.output) else {
-            return "cell '\(target.id)' (\(module.name)) has no output '\(reference.output)'; it has \(module.outputs.map(\.name).joined(separator: ", "))"
+            let names = module.outputs.map(\.name)
+            let close = names.min { editDistance($0, reference.output) < editDistance($1, reference.output) }
+            let hint = close.flatMap { editDistance($0, reference.output) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
+            return ExpressionProblem(offset, "cell '\(reference.cell)' (\(module.name)) has no output '\(reference.output)'\(hint); it has \(names.joined(separator: ", "))")
         }
         let depth = output.kind == .matrix ? 2 : output.kind == .vector ? 1 : 0
         if reference.indexes.count > depth {
-            return "'\(reference)' has \(reference.indexes.count) index(es) but \(reference.output) is \(output.kind.article) \(output.kind.rawValue)"
+            return ExpressionProblem(offset, "'\(reference)' has \(reference.indexes.count) index(es) but \(reference.output) is \(output.kind.article) \(output.kind.rawValue)")
         }
         return nil
     }
+}
 
+/// A problem found in an expression, at a character offset into its text.
+public struct ExpressionProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public var offset: Int
+    public var message: String
+
+    public init(_ offset: Int, _ message: String) {
+        self.offset = offset
+        self.message = message
+    }
+
+    public var description: String { message }
 }
 
 extension ModuleRegistry {

@@ -213,8 +213,8 @@ public struct LessonParser {
             fail(line, fence.infoColumn, "cell has no id; write ```cell id=NAME compute=MODULE")
             return nil
         }
-        if !id.allSatisfy({ ValueParser.isNameChar($0) }) || !ValueParser.isNameStart(id.first ?? "0") {
-            fail(line, fence.infoColumn, "cell id '\(id)' must start with a letter and hold only letters, digits, '_' and '-'")
+        if !LessonParser.isValidCellID(id) {
+            fail(line, fence.infoColumn, "cell id '\(id)' must start with a letter and hold only letters, digits, '_' and '-', with a letter after each '-' (so that '\(id).x' never reads as a subtraction)")
         }
         guard let compute, !compute.isEmpty else {
             fail(line, fence.infoColumn, "cell '\(id)' has no compute=MODULE")
@@ -244,7 +244,7 @@ public struct LessonParser {
             return
         }
         let name = text[..<eq].trimmingSpace
-        guard let first = name.first, ValueParser.isNameStart(first), name.allSatisfy(ValueParser.isNameChar) else {
+        guard let first = name.first, LessonParser.isNameStart(first), name.allSatisfy(LessonParser.isNameChar) else {
             fail(number, column, "expected a parameter name before '=', got '\(name)'")
             return
         }
@@ -253,84 +253,28 @@ public struct LessonParser {
             return
         }
         let valueText = String(text[text.index(after: eq)...])
-        let valueColumn = column + text.distance(from: text.startIndex, to: eq) + 1
+        let valueColumn = column + text.unicodeScalars.distance(from: text.unicodeScalars.startIndex,
+                                                                 to: eq.samePosition(in: text.unicodeScalars) ?? text.unicodeScalars.startIndex) + 1
         do {
-            let expression = try ValueParser.parse(valueText)
-            cell.bindings.append(ParameterBinding(name: name, expression: expression, location: at(number, column)))
+            let expression = try ExpressionParser.parse(valueText)
+            cell.bindings.append(ParameterBinding(name: name, expression: expression, location: at(number, column),
+                                                  valueColumn: valueColumn))
         } catch {
             fail(number, valueColumn + error.offset, "\(error.message) (parameter '\(name)')")
         }
     }
 
-    private static let operators: [(String, String)] = [
-        ("<=", "<="), (">=", ">="), ("~=", "≈"), ("==", "="), ("≈", "≈"), ("≤", "<="), ("≥", ">="),
-        ("<", "<"), (">", ">"), ("=", "="),
-    ]
-
     private mutating func parseExpectation(_ body: String, number line: Int, column: Int) -> Expectation? {
+        let lead = body.unicodeScalars.prefix { $0 == " " }.count
         let text = body.trimmingSpace
-        let lead = body.prefix { $0 == " " }.count
-        let chars = Array(text)
-        var pos = 0
-        while pos < chars.count, ValueParser.isNameChar(chars[pos]) || chars[pos] == "[" || chars[pos] == "]" || (chars[pos].isNumber) {
-            pos += 1
-        }
-        let pathText = String(chars[0..<pos])
-        let usage = "expected 'expect OUTPUT OP VALUE' with OP one of =, ≈ (with ± tolerance), <, <=, >, >="
-        guard !pathText.isEmpty, let path = try? ValueParser.parsePath(pathText), path.names.count == 1 else {
-            fail(line, column + lead, usage)
+        do {
+            let parts = try ExpressionParser.parseExpectation(text)
+            return Expectation(left: parts.left, comparison: parts.comparison, right: parts.right,
+                               tolerance: parts.tolerance, text: text, location: at(line, column + lead))
+        } catch {
+            fail(line, column + lead + error.offset, error.message)
             return nil
         }
-        var rest = String(chars[pos...]).trimmingSpace
-        guard let (token, op) = LessonParser.operators.first(where: { rest.hasPrefix($0.0) }) else {
-            fail(line, column + lead + pos, usage)
-            return nil
-        }
-        rest = String(rest.dropFirst(token.count))
-        let valueColumn = column + lead + pos + 1
-        func scalar(_ s: String, _ what: String) -> Double? {
-            guard let parsed = try? ValueParser.parse(s), case .literal(let v) = parsed, let x = v.scalar else {
-                fail(line, valueColumn, "expected a number for \(what), got '\(s.trimmingSpace)'")
-                return nil
-            }
-            return x
-        }
-        let comparison: Expectation.Comparison
-        switch op {
-        case "≈":
-            let parts = rest.components(separatedBy: "±").count == 2 ? rest.components(separatedBy: "±") : rest.components(separatedBy: "+-")
-            guard parts.count == 2 else {
-                fail(line, valueColumn, "'≈' needs a tolerance: expect \(pathText) ≈ VALUE ± TOLERANCE")
-                return nil
-            }
-            guard let target = scalar(parts[0], "the expected value"), let tolerance = scalar(parts[1], "the tolerance") else { return nil }
-            guard tolerance >= 0 else {
-                fail(line, valueColumn, "the tolerance must be ≥ 0")
-                return nil
-            }
-            comparison = .approximately(target, tolerance: tolerance)
-        case "=":
-            do {
-                guard case .literal(let v) = try ValueParser.parse(rest) else {
-                    fail(line, valueColumn, "expect compares with a literal value, not a reference")
-                    return nil
-                }
-                comparison = .equal(v)
-            } catch {
-                fail(line, valueColumn + error.offset, error.message)
-                return nil
-            }
-        default:
-            guard let bound = scalar(rest, "the bound") else { return nil }
-            switch op {
-            case "<": comparison = .less(bound)
-            case "<=": comparison = .lessOrEqual(bound)
-            case ">": comparison = .greater(bound)
-            default: comparison = .greaterOrEqual(bound)
-            }
-        }
-        return Expectation(output: path.names[0], indexes: path.indexes, comparison: comparison, text: text,
-                           location: at(line, column + lead))
     }
 
     // MARK: Prose
@@ -377,19 +321,43 @@ public struct LessonParser {
         return precision <= NumberText.maxPrecision
     }
 
+    /// `{{EXPR}}` or `{{EXPR:format}}`; the format follows the last colon outside quotes.
     private mutating func parsePlaceholder(_ inner: String, number: Int, column: Int) -> Placeholder? {
-        let parts = inner.split(separator: ":", maxSplits: 1).map(String.init)
-        guard let refText = parts.first, let path = try? ValueParser.parsePath(refText), path.names.count == 2 else {
-            fail(number, column, "expected {{cell.output}} or {{cell.output[i]:format}}, got '{{\(inner)}}'")
-            return nil
+        var split: String.Index?
+        var inString = false
+        for i in inner.indices {
+            if inner[i] == "\"" { inString.toggle() }
+            if inner[i] == ":" && !inString { split = i }
         }
-        let format = parts.count > 1 ? parts[1].trimmingSpace : nil
+        let expressionText = split.map { String(inner[..<$0]) } ?? inner
+        let format = split.map { String(inner[inner.index(after: $0)...]).trimmingSpace }
+        let expressionColumn = column + 2 + (inner.count - inner.drop { $0 == " " }.count)
         if let format, !LessonParser.isValidFormat(format) {
             fail(number, column, "unknown format ':\(format)'; use .4f, .3e, g, .6g, %, bits or hex (at most \(NumberText.maxPrecision) digits)")
             return nil
         }
-        return Placeholder(reference: OutputReference(cell: path.names[0], output: path.names[1], indexes: path.indexes),
-                           format: format, location: at(number, column))
+        do {
+            let expression = try ExpressionParser.parse(expressionText)
+            return Placeholder(expression: expression, format: format, location: at(number, column),
+                               expressionColumn: expressionColumn)
+        } catch {
+            fail(number, expressionColumn + error.offset, "\(error.message) in '{{\(inner)}}'")
+            return nil
+        }
+    }
+
+    static func isNameStart(_ c: Character) -> Bool { c.isLetter || c == "_" }
+    static func isNameChar(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == "-" }
+
+    /// Letters, digits, `_` and `-`, starting with a letter, a letter after every `-`.
+    static func isValidCellID(_ id: String) -> Bool {
+        let chars = Array(id)
+        guard let first = chars.first, isNameStart(first) else { return false }
+        for (i, c) in chars.enumerated() {
+            guard isNameChar(c) else { return false }
+            if c == "-" && !(i + 1 < chars.count && chars[i + 1].isLetter) { return false }
+        }
+        return true
     }
 }
 

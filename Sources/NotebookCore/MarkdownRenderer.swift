@@ -33,7 +33,7 @@ public struct MarkdownRenderer {
         var lines = ["```" + info]
         // The parameters the outputs were computed with: the learner's values replace the lesson's.
         for (name, expression) in notebook.parameterExpressions(cell.id) {
-            lines.append("\(name) = \(expression.sourceText)" + (notebook.isOverridden(cell.id, name) ? "  # edited" : ""))
+            lines.append("\(name) = \(expression.source)" + (notebook.isOverridden(cell.id, name) ? "  # edited" : ""))
         }
         lines += cell.expectations.map { "expect " + $0.text }
         lines.append("```")

@@ -37,10 +37,14 @@ public enum CellStatus: Sendable, Equatable {
 public struct ExpectationResult: Sendable, Equatable {
     public var expectation: Expectation
     public var passed: Bool
-    /// What the output held, when it existed.
-    public var actual: Value?
-    /// Why it failed.
+    /// The values of the two sides, when they could be computed.
+    public var left: Value?
+    public var right: Value?
+    /// Why it failed: both sides' values, or why they could not be computed.
     public var message: String?
+
+    /// The left side's value (for a claim about one output, what that output held).
+    public var actual: Value? { left }
 }
 
 /// Everything known about one run of a cell.
@@ -68,17 +72,26 @@ public struct CellResult: Sendable {
     public var passed: Bool { status.isOK && expectations.allSatisfy(\.passed) }
 }
 
-/// A cell ready to run: its module and resolved parameter values. `Sendable`, so a heavy
-/// cell can run on another thread and its result be handed back with ``Notebook/apply(_:to:)``.
+/// A cell ready to run: its module, resolved parameter values, and the values of other cells
+/// its expectations read. `Sendable`, so a heavy cell can run on another thread and its result
+/// be handed back with ``Notebook/apply(_:to:)``.
 public struct CellJob: Sendable {
     public let cell: CellSpec
     public let module: any ComputeModule
     public let values: [String: Value]
+    /// `cell.output` → its value (or why there is none), for the expectations' references.
+    let referenced: [String: Result<Value, ExpressionError>]
 
     public init(cell: CellSpec, module: any ComputeModule, values: [String: Value]) {
+        self.init(cell: cell, module: module, values: values, referenced: [:])
+    }
+
+    init(cell: CellSpec, module: any ComputeModule, values: [String: Value],
+         referenced: [String: Result<Value, ExpressionError>]) {
         self.cell = cell
         self.module = module
         self.values = values
+        self.referenced = referenced
     }
 
     /// A job for a module run on its own, outside any lesson (`derive compute`).
@@ -94,13 +107,29 @@ public struct CellJob: Sendable {
         do {
             let (inputs, outputs) = try module.evaluate(values, context: context)
             let duration = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            let verdicts = cell.expectations.map { ExpectationJudge.judge($0, outputs: outputs) }
+            let scope = expectationScope(outputs)
+            let verdicts = cell.expectations.map { ExpectationJudge.judge($0, in: scope) }
             return CellResult(status: .ok, inputs: inputs, outputs: outputs, expectations: verdicts, duration: duration)
         } catch {
             let duration = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let inputs = try? module.inputs(from: values)
             return CellResult(status: .failed(error), inputs: inputs, duration: duration)
         }
+    }
+
+    /// Bare names and `<own id>.output` are this cell's outputs; other references were
+    /// resolved when the job was made.
+    private func expectationScope(_ outputs: Outputs) -> ExpressionScope {
+        let own = cell.id
+        return ExpressionScope(
+            reference: { [referenced] c, o in
+                if c == own {
+                    guard let v = outputs[o] else { return .failure(ExpressionError(.invalid, at: 0, "\(own) has no output '\(o)'")) }
+                    return .success(v)
+                }
+                return referenced["\(c).\(o)"] ?? .failure(ExpressionError(.unavailable, at: 0, "'\(c).\(o)' is not available"))
+            },
+            name: { outputs[$0] })
     }
 }
 
@@ -113,7 +142,7 @@ public struct Notebook: Sendable {
     public let lesson: Lesson
     public let registry: ModuleRegistry
     /// Per cell, per parameter: what the learner set in place of the lesson's value.
-    public private(set) var overrides: [String: [String: ParameterExpression]] = [:]
+    public private(set) var overrides: [String: [String: Expression]] = [:]
     public private(set) var results: [String: CellResult] = [:]
     /// Cells that read directly from each cell.
     private let directDependents: [String: [String]]
@@ -190,18 +219,50 @@ public struct Notebook: Sendable {
         guard let module = registry.module(named: cell.compute) else {
             return .failure(ComputeError(message: "unknown compute module '\(cell.compute)'"))
         }
+        let scope = resultsScope
         var values: [String: Value] = [:]
         for (name, expression) in parameterExpressions(cellID) {
-            switch expression {
-            case .literal(let v): values[name] = v
-            case .reference(let reference):
-                switch resolveReference(reference) {
-                case .success(let v): values[name] = v
-                case .failure(let error): return .failure(ComputeError(.blocked, error.message))
-                }
+            if let literal = expression.literalValue {
+                values[name] = literal
+                continue
+            }
+            do {
+                values[name] = try expression.evaluate(in: scope)
+            } catch {
+                if error.kind == .unavailable { return .failure(ComputeError(.blocked, error.message)) }
+                return .failure(.invalid(name, "\(error.message) (in '\(expression.source)')"))
             }
         }
-        return .success(CellJob(cell: cell, module: module, values: values))
+        var referenced: [String: Result<Value, ExpressionError>] = [:]
+        for reference in cell.expectations.flatMap({ $0.references(excluding: cell.id) }) {
+            referenced["\(reference.cell).\(reference.output)"] = scope.reference(reference.cell, reference.output)
+        }
+        return .success(CellJob(cell: cell, module: module, values: values, referenced: referenced))
+    }
+
+    /// References resolve to the cells' current outputs; bare names are words.
+    private var resultsScope: ExpressionScope {
+        ExpressionScope(reference: { [self] cell, output in wholeOutput(cell, output) })
+    }
+
+    /// The current value of `cell.output`, or why there is none.
+    private func wholeOutput(_ cellID: String, _ output: String) -> Result<Value, ExpressionError> {
+        let result = self.result(cellID)
+        guard result.status.isOK, let outputs = result.outputs else {
+            let why: String
+            switch result.status {
+            case .failed: why = "cell '\(cellID)' failed"
+            case .stale: why = "cell '\(cellID)' is stale; run it again"
+            case .skippedHeavy: why = "cell '\(cellID)' is heavy and has not run"
+            case .blocked, .notRun: why = "cell '\(cellID)' has not run"
+            case .ok: why = "cell '\(cellID)' has no outputs"
+            }
+            return .failure(ExpressionError(.unavailable, at: 0, "needs \(cellID).\(output), but \(why)"))
+        }
+        guard let value = outputs[output] else {
+            return .failure(ExpressionError(.invalid, at: 0, "cell '\(cellID)' has no output '\(output)'"))
+        }
+        return .success(value)
     }
 
     private func runNow(_ cellID: String, context: RunContext) -> CellResult {
@@ -229,7 +290,7 @@ public struct Notebook: Sendable {
     // MARK: Parameters
 
     /// The parameters a cell sets: the lesson's lines, with overrides in their place or added.
-    public func parameterExpressions(_ cellID: String) -> [(name: String, expression: ParameterExpression)] {
+    public func parameterExpressions(_ cellID: String) -> [(name: String, expression: Expression)] {
         guard let cell = lesson.cell(cellID) else { return [] }
         let cellOverrides = overrides[cellID] ?? [:]
         var list = cell.bindings.map { (name: $0.name, expression: cellOverrides[$0.name] ?? $0.expression) }
@@ -255,7 +316,7 @@ public struct Notebook: Sendable {
     /// Sets a parameter to a parsed expression, checked as a lesson line would be.
     @discardableResult
     public mutating func setOverride(cell cellID: String, parameter: String,
-                                     expression: ParameterExpression) throws(ComputeError) -> [String] {
+                                     expression: Expression) throws(ComputeError) -> [String] {
         let cell = try check(cell: cellID, parameter: parameter, expression: expression)
         overrides[cellID, default: [:]][parameter] = expression
         if cell.isHeavy {
@@ -274,16 +335,16 @@ public struct Notebook: Sendable {
     }
 
     /// Typed text as a parameter expression, with the error naming the parameter.
-    private static func parse(_ source: String, for parameter: String) throws(ComputeError) -> ParameterExpression {
+    private static func parse(_ source: String, for parameter: String) throws(ComputeError) -> Expression {
         do {
-            return try ValueParser.parse(source)
+            return try ExpressionParser.parse(source)
         } catch {
             throw ComputeError(parameter: parameter, message: "\(error.message) (at column \(error.offset + 1))")
         }
     }
 
     /// The cell, when `expression` is a valid setting for its `parameter`.
-    private func check(cell cellID: String, parameter: String, expression: ParameterExpression) throws(ComputeError) -> CellSpec {
+    private func check(cell cellID: String, parameter: String, expression: Expression) throws(ComputeError) -> CellSpec {
         guard let cell = lesson.cell(cellID) else {
             throw ComputeError(message: "lesson '\(lesson.id)' has no cell '\(cellID)'; it has \(lesson.cells.map(\.id).joined(separator: ", "))")
         }
@@ -292,7 +353,7 @@ public struct Notebook: Sendable {
         }
         let loader = LessonLoader(registry: registry)
         if let problem = loader.checkBinding(parameter, expression, in: cell, module: module, lesson: lesson) {
-            throw ComputeError(parameter: parameter, message: problem.strippingParameterPrefix(parameter))
+            throw ComputeError(parameter: parameter, message: problem.message.strippingParameterPrefix(parameter))
         }
         return cell
     }
@@ -312,32 +373,27 @@ public struct Notebook: Sendable {
 
     /// The current value of `cell.output[i]`, or why there is none.
     public func resolveReference(_ reference: OutputReference) -> Result<Value, ComputeError> {
-        let result = self.result(reference.cell)
-        guard result.status.isOK, let outputs = result.outputs else {
-            let why: String
-            switch result.status {
-            case .failed: why = "cell '\(reference.cell)' failed"
-            case .stale: why = "cell '\(reference.cell)' is stale; run it again"
-            case .skippedHeavy: why = "cell '\(reference.cell)' is heavy and has not run"
-            case .blocked, .notRun: why = "cell '\(reference.cell)' has not run"
-            case .ok: why = "cell '\(reference.cell)' has no outputs"
-            }
-            return .failure(ComputeError(message: "needs \(reference), but \(why)"))
+        let expression = Expression(root: ExpressionNode(.reference(reference), at: 0), source: reference.description)
+        do {
+            return .success(try expression.evaluate(in: resultsScope))
+        } catch {
+            return .failure(ComputeError(error.kind == .unavailable ? .blocked : .failed, error.message))
         }
-        guard let value = outputs[reference.output] else {
-            return .failure(ComputeError(message: "cell '\(reference.cell)' has no output '\(reference.output)'"))
-        }
-        guard let element = value.element(at: reference.indexes) else {
-            return .failure(ComputeError(message: "\(reference) is out of range"))
-        }
-        return .success(element)
     }
 
-    /// The text for a `{{...}}` placeholder: the formatted value, or `⟨…⟩` naming why it is missing.
+    /// The value of an expression over the cells' current outputs (a placeholder, an answer).
+    public func evaluate(_ expression: Expression) -> Result<Value, ExpressionError> {
+        Result { () throws(ExpressionError) in try expression.evaluate(in: resultsScope) }
+    }
+
+    /// The text for a `{{...}}` placeholder: the formatted value, or a visible `⟨…⟩` marker: the
+    /// expression itself while a value it needs is not there yet, with the reason after a
+    /// colon when it cannot be computed.
     public func resolve(_ placeholder: Placeholder) -> (text: String, available: Bool) {
-        switch resolveReference(placeholder.reference) {
+        switch evaluate(placeholder.expression) {
         case .success(let value): return (ValueFormat.format(value, placeholder.format), true)
-        case .failure: return ("⟨\(placeholder.reference)⟩", false)
+        case .failure(let error) where error.kind == .unavailable: return ("⟨\(placeholder.expression.source)⟩", false)
+        case .failure(let error): return ("⟨\(placeholder.expression.source): \(error.message)⟩", false)
         }
     }
 }

@@ -34,6 +34,15 @@ public enum Value: Sendable, Equatable {
         }
     }
 
+    /// How many numbers it holds: 1 for a scalar, the elements of a vector or matrix.
+    public var elementCount: Int {
+        switch self {
+        case .vector(let xs): xs.count
+        case .matrix(let rows): rows.reduce(0) { $0 + $1.count }
+        default: 1
+        }
+    }
+
     /// Element access for paths such as `softmax[3]` or `output[0][1]`.
     ///
     /// Returns `nil` when an index is out of range or the value has no elements.

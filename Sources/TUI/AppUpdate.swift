@@ -243,7 +243,7 @@ private func back(_ state: inout AppState) -> [Effect] {
             // Keep the learner's values for the next visit in this process.
             var saved: [String: [String: String]] = [:]
             for (cell, params) in session.notebook.overrides {
-                saved[cell] = params.mapValues(\.sourceText)
+                saved[cell] = params.mapValues(\.source)
             }
             state.lessons[i].savedOverrides = saved
             // The same rule as the progress store: cells of the lesson now that ran successfully,
@@ -426,7 +426,7 @@ private func openEditor(_ state: inout AppState) {
     let notebook = session.notebook
     var text: String
     if let expression = notebook.parameterExpressions(cell.id).first(where: { $0.name == spec.name })?.expression {
-        text = expression.sourceText
+        text = expression.source
     } else if let input = notebook.result(cell.id).inputs?[spec.name] {
         text = input.sourceText
     } else if case .value(let v) = spec.defaultValue {
@@ -529,7 +529,7 @@ private func applyEdit(_ state: inout AppState) -> [Effect] {
     let lessonID = session.lesson.id
     var effects: [Effect] = [
         .record(.overrides(lessonID: lessonID, cellID: cellID,
-                           sources: (session.notebook.overrides[cellID] ?? [:]).mapValues(\.sourceText))),
+                           sources: (session.notebook.overrides[cellID] ?? [:]).mapValues(\.source))),
     ]
     let runs = runRecords(session.notebook, reran)
     if !runs.isEmpty { effects.append(.record(.ran(lessonID: lessonID, trigger: .edit, runs: runs))) }

@@ -61,7 +61,7 @@ enum CellView {
 
     /// `x = [2, 1, 3] · block = 2`, one line, for the text beside the panel.
     static func parameterSummary(_ state: AppState, _ session: LessonSession, _ cell: CellSpec, width: Int) -> Line {
-        let parts = session.notebook.parameterExpressions(cell.id).map { "\($0.name) = \($0.expression.sourceText)" }
+        let parts = session.notebook.parameterExpressions(cell.id).map { "\($0.name) = \($0.expression.source)" }
         guard !parts.isEmpty else { return [] }
         return [Span("  " + TextWidth.truncate(parts.joined(separator: " · "), to: max(1, width - 2)), state.theme.dim)]
     }
@@ -135,7 +135,7 @@ enum CellView {
                 if let input = result.inputs?[spec.name] {
                     valueText = compact(input)
                 } else if let expression {
-                    valueText = expression.sourceText
+                    valueText = expression.source
                 } else {
                     switch spec.defaultValue {
                     case .value(let v): valueText = compact(v)
@@ -143,7 +143,11 @@ enum CellView {
                     case .required: valueText = "(required)"
                     }
                 }
-                if case .reference(let r)? = expression { note = "← \(r)" } else if expression == nil { note = "default" }
+                if let expression, !expression.references.isEmpty, expression.literalValue == nil {
+                    note = "← \(expression.source)"
+                } else if expression == nil {
+                    note = "default"
+                }
                 let marker = spec.name == faultyParameter ? "✗ " : (selected ? "▸ " : "  ")
                 let markerStyle = spec.name == faultyParameter ? theme.error : theme.accent
                 var line: Line = [Span(marker, markerStyle),

@@ -36,11 +36,12 @@ struct ComputeCommand: ParsableCommand {
                 throw ValidationError("--set \(assignment.text): \(module.name) has no parameter '\(assignment.parameter)'; it takes \(module.parameters.map(\.name).joined(separator: ", "))")
             }
             do {
-                guard case .literal(let value) = try ValueParser.parse(assignment.source) else {
-                    throw ValidationError("--set \(assignment.text): compute takes literal values, not references")
+                let expression = try ExpressionParser.parse(assignment.source)
+                guard expression.references.isEmpty else {
+                    throw ValidationError("--set \(assignment.text): compute takes values, not references to cells")
                 }
-                values[assignment.parameter] = value
-            } catch let error as ValueSyntaxError {
+                values[assignment.parameter] = try expression.evaluate(in: .empty)
+            } catch let error as ExpressionError {
                 throw ValidationError("--set \(assignment.text): \(error.message) (at column \(error.offset + 1) of the value)")
             }
         }

@@ -30,7 +30,7 @@ struct TUIProgress {
             if !store.overrides(lesson: lesson.id).isEmpty {
                 var notebook = Notebook(lesson: lesson, registry: registry)
                 notes += notebook.restoreOverrides(from: store)
-                for (cell, parameters) in notebook.overrides { saved[cell] = parameters.mapValues(\.sourceText) }
+                for (cell, parameters) in notebook.overrides { saved[cell] = parameters.mapValues(\.source) }
             }
             let history = store.cellHistory(lesson: lesson.id)
             return LessonEntry(lesson: lesson,

@@ -190,7 +190,7 @@ final class CLITests: XCTestCase {
             .write(to: dir.appendingPathComponent("wrong.md"), atomically: true, encoding: .utf8)
         let out = try DeriveProcess.run(["--lessons", dir.path, "check", "wrong"])
         XCTAssertEqual(out.status, 1)
-        XCTAssertTrue(out.stdout.contains("wrong.md:8:8: a: expect softmax[0] ≈ 0.6 ± 1e-9 — got 0.5"), out.stdout)
+        XCTAssertTrue(out.stdout.contains("wrong.md:8:8: a: expect softmax[0] ≈ 0.6 ± 1e-9 — softmax[0] = 0.5"), out.stdout)
         XCTAssertEqual(out.lastLine, "0 passed, 1 failed")
     }
 

@@ -47,7 +47,7 @@ final class LessonParserTests: XCTestCase {
         let placeholders = lines.flatMap(\.segments).compactMap { segment -> Placeholder? in
             if case .placeholder(let p) = segment { p } else { nil }
         }
-        XCTAssertEqual(placeholders.map(\.reference.description), ["first.total", "first.y[1]"])
+        XCTAssertEqual(placeholders.map(\.expression.source), ["first.total", "first.y[1]"])
         XCTAssertEqual(placeholders.map(\.format), [nil, ".2f"])
         XCTAssertTrue(lines.contains { $0.isCode && $0.raw.contains("not parsed") } || lesson.blocks.contains {
             if case .prose(let l) = $0 { l.contains { $0.isCode && $0.raw.contains("not parsed") } } else { false }
@@ -86,10 +86,10 @@ final class LessonParserTests: XCTestCase {
         assertError(lessonText("```cell id=a compute=test.add\nthis is prose\n```\n"), "expected 'name = value'", line: 8)
         assertError(lessonText("```cell id=a compute=test.add\na = [1, 2\n```\n"), "'[' is never closed", line: 8)
         assertError(lessonText("```cell id=a compute=test.add\na = [1]\na = [2]\n```\n"), "set twice", line: 9)
-        assertError(lessonText("```cell id=a compute=test.add\nexpect y\n```\n"), "expected 'expect OUTPUT OP VALUE'", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\nexpect y\n```\n"), "expected 'expect LEFT OP RIGHT'", line: 8)
         assertError(lessonText("```cell id=a compute=test.add\nexpect total ≈ 3\n```\n"), "needs a tolerance", line: 8)
-        assertError(lessonText("```cell id=a compute=test.add\nexpect total < big\n```\n"), "expected a number for the bound", line: 8)
-        assertError(lessonText("```cell id=a compute=test.add\nexpect total ≈ 3 ± -1\n```\n"), "tolerance must be ≥ 0", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\nexpect total < big\n```\n"), "has no output 'big'", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\nexpect total ≈ 3 ± -1\n```\n"), "must be a number ≥ 0", line: 8)
     }
 
     func testColumnsPointAtTheProblem() {
@@ -104,13 +104,13 @@ final class LessonParserTests: XCTestCase {
         assertError(lessonText("```cell id=a compute=test.add\na = [[1, 2], [3, 4]]\n```\n"), "parameter 'a' expects a vector", line: 8)
         assertError(lessonText("```cell id=a compute=test.scale\nmode = sideways\n```\n"), "expects one of plain, negate", line: 8)
         assertError(lessonText("```cell id=a compute=test.scale\nk = nan\n```\n"), "must be finite", line: 8)
-        assertError(lessonText("```cell id=a compute=test.add\nexpect nothing = 1\n```\n"), "test.add has no output 'nothing'", line: 8)
+        assertError(lessonText("```cell id=a compute=test.add\nexpect nothing = 1\n```\n"), "(test.add) has no output 'nothing'", line: 8)
     }
 
     func testReferenceErrors() {
         let later = lessonText("```cell id=a compute=test.scale\nx = b.y\n```\n```cell id=b compute=test.add\n```\n")
         assertError(later, "refers to 'b', which comes later", line: 8)
-        assertError(lessonText("```cell id=a compute=test.scale\nx = zz.y\n```\n"), "no such cell", line: 8)
+        assertError(lessonText("```cell id=a compute=test.scale\nx = zz.y\n```\n"), "the lesson has no cell 'zz'", line: 8)
         assertError(lessonText("```cell id=a compute=test.scale\nx = a.y\n```\n"), "a cycle", line: 8)
         let missingOutput = lessonText("```cell id=a compute=test.add\n```\n```cell id=b compute=test.scale\nx = a.nope\n```\n")
         assertError(missingOutput, "has no output 'nope'", line: 10)
@@ -120,8 +120,8 @@ final class LessonParserTests: XCTestCase {
 
     func testPlaceholderErrors() {
         assertError(lessonText("Value {{a.total\n```cell id=a compute=test.add\n```\n"), "'{{' is never closed", line: 7)
-        assertError(lessonText("Value {{a}}\n"), "expected {{cell.output}}", line: 7)
-        assertError(lessonText("Value {{zz.total}}\n"), "names no cell", line: 7)
+        assertError(lessonText("Value {{a}}\n"), "a placeholder names a value as cell.output", line: 7)
+        assertError(lessonText("Value {{zz.total}}\n"), "the lesson has no cell 'zz'", line: 7)
         assertError(lessonText("Value {{a.total:.4x}}\n```cell id=a compute=test.add\n```\n"), "unknown format ':.4x'", line: 7)
         assertError(lessonText("Value {{a.none}}\n```cell id=a compute=test.add\n```\n"), "has no output 'none'", line: 7)
     }

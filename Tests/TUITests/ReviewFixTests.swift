@@ -181,7 +181,7 @@ final class RuntimeRejectedEditTests: XCTestCase {
     }
 
     func overrides(_ s: AppState) -> [String: String] {
-        (s.session!.notebook.overrides["step"] ?? [:]).mapValues(\.sourceText)
+        (s.session!.notebook.overrides["step"] ?? [:]).mapValues(\.source)
     }
 
     func testAnIndexOutOfRangeIsRefusedAndNothingChanges() throws {
