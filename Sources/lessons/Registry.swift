@@ -3,9 +3,13 @@ import NotebookCore
 /// Every compute module a lesson may call. Add a module here once it has its tests.
 public enum ModuleCatalog {
     public static let registry = ModuleRegistry([
+        // Online softmax and the FlashAttention tile
         SafeSoftmaxModule(),
         OnlineSoftmaxModule(),
         TiledAttentionModule(),
+        AttentionIOModule(),
+        AttentionBackwardModule(),
+        AttentionSplitKVModule(),
         SoftmaxStepModule(),
         ReinforceModule(),
         ActorCriticModule(),

@@ -136,14 +136,14 @@ final class UpdateTests: XCTestCase {
 
     func testParameterSelectionWraps() {
         var s = openedState()
-        press(&s, .char("n"))   // stream: x, block
+        press(&s, .char("n"))   // stream: x, block, rescale, guard
         XCTAssertEqual(s.session?.selectedParameter, 0)
         press(&s, .char("]"))
         XCTAssertEqual(s.session?.selectedParameter, 1)
-        press(&s, .char("]"))
+        press(&s, .char("]"), .char("]"), .char("]"))
         XCTAssertEqual(s.session?.selectedParameter, 0, "wraps around")
         press(&s, .char("["))
-        XCTAssertEqual(s.session?.selectedParameter, 1)
+        XCTAssertEqual(s.session?.selectedParameter, 3)
         press(&s, .char("n"))
         XCTAssertEqual(s.session?.selectedParameter, 0, "a new cell starts at its first parameter")
     }
@@ -251,7 +251,7 @@ final class EditFlowTests: XCTestCase {
         XCTAssertNil(s.session?.editor)
         let text = render(s).text
         XCTAssertTrue(text.contains("in blocks of 2 steps"), "⌈5/3⌉ = 2 blocks, in the prose at once")
-        XCTAssertTrue(text.contains("block = 3 • edited"))
+        XCTAssertTrue(text.contains("block   = 3 • edited"))
         XCTAssertEqual(s.status?.text, "block = 3 · re-ran 1 cell")
         XCTAssertTrue(effects.contains { if case .record(.overrides("online-softmax", "stream", let o)) = $0 { o == ["block": "3"] } else { false } })
     }
@@ -495,7 +495,7 @@ final class LayoutTests: XCTestCase {
         let header = try! XCTUnwrap(rows.firstIndex { $0.contains("▶ stream  softmax.online") })
         XCTAssertTrue(rows[header + 1].hasPrefix(" │ ✓ ran in"), "the cell's details follow its header")
         XCTAssertTrue(rows.contains { $0.hasPrefix(" │ PARAMETERS") })
-        XCTAssertTrue(rows.contains { $0.contains("│ ▸ x     = [2, 1, 3, 5, 4] ← safe.x") })
+        XCTAssertTrue(rows.contains { $0.contains("│ ▸ x       = [2, 1, 3, 5, 4] ← safe.x") })
     }
 
     func test40x12HasNoOverlap() {
