@@ -28,7 +28,11 @@ public enum JSONRenderer {
             ("error", error),
             ("expectations", .array(result.expectations.map { verdict in
                 var pairs: [(String, JSON)] = [("text", .string(verdict.expectation.text)), ("ok", .bool(verdict.passed))]
-                if !verdict.passed, let actual = verdict.actual { pairs.append(("actual", actual.json)) }
+                if !verdict.passed {
+                    if let left = verdict.left { pairs.append(("left", left.json)) }
+                    if let right = verdict.right { pairs.append(("right", right.json)) }
+                    if let message = verdict.message { pairs.append(("message", .string(message))) }
+                }
                 return .object(pairs)
             })),
             ("duration_us", .integer(Int((result.duration * 1e6).rounded()))),

@@ -300,6 +300,13 @@ public struct Notebook: Sendable {
         return list
     }
 
+    /// Whether the learner changed a parameter of this cell or of a cell it reads from: its
+    /// expectations are then claims about the lesson's values, not about these.
+    public func isEdited(_ cellID: String) -> Bool {
+        guard !overrides.isEmpty else { return false }
+        return upstream(of: cellID).contains { overrides[$0] != nil }
+    }
+
     /// Whether the learner changed this parameter.
     public func isOverridden(_ cellID: String, _ parameter: String) -> Bool {
         overrides[cellID]?[parameter] != nil

@@ -28,6 +28,10 @@ enum CellView {
         switch result.status {
         case .ok:
             let failed = result.expectations.filter { !$0.passed }.count
+            if failed > 0 && session.notebook.isEdited(cell.id) {
+                // The lesson's claims are about its own values; with the learner's, some need not hold.
+                return ("○", "your values: \(result.expectations.count - failed) of \(result.expectations.count) of the lesson's claims still hold", theme.dim)
+            }
             if failed > 0 { return ("✗", "\(failed) of \(result.expectations.count) expectations fail", theme.error) }
             return ("✓", "ok", theme.ok)
         case .failed(let error):
@@ -95,13 +99,17 @@ enum CellView {
             statusLine.append(Span("ran in " + NumberText.duration(result.duration), theme.dim))
             if !result.expectations.isEmpty {
                 let passed = result.expectations.filter(\.passed).count
-                statusLine.append(Span(" · expectations \(passed)/\(result.expectations.count)",
-                                       passed == result.expectations.count ? theme.dim : theme.error))
+                if passed < result.expectations.count && session.notebook.isEdited(cell.id) {
+                    statusLine.append(Span(" · " + st.text, theme.dim))
+                } else {
+                    statusLine.append(Span(" · expectations \(passed)/\(result.expectations.count)",
+                                           passed == result.expectations.count ? theme.dim : theme.error))
+                }
             }
         default:
             statusLine.append(Span(st.text, st.style))
         }
-        lines.append(statusLine)
+        lines += Wrap.wrap(statusLine, width: width, indent: 2, firstIndent: 0)
         if let job = state.job, job.cellID == cell.id, job.lessonID == session.lesson.id {
             lines += ProgressBar(fraction: job.fraction, label: "\(Int(job.fraction * 100))% · Esc cancels",
                                  filled: theme.ok, empty: theme.dim).lines(width: width)
@@ -188,15 +196,15 @@ enum CellView {
         if !result.expectations.isEmpty {
             lines.append([])
             lines.append([Span("EXPECTATIONS", theme.dim.bolded)])
+            let edited = session.notebook.isEdited(cell.id)
             for verdict in result.expectations {
                 var text = verdict.expectation.text
-                if !verdict.passed {
-                    if let message = verdict.message { text += " — " + message }
-                    else if let actual = verdict.actual { text += " — got " + compact(actual) }
+                if !verdict.passed, let message = verdict.message {
+                    text += (edited ? " — the lesson's claim; with your values " : " — ") + message
                 }
-                lines += Wrap.wrap([Span(verdict.passed ? "✓ " : "✗ ", verdict.passed ? theme.ok : theme.error),
-                                    Span(text, verdict.passed ? .plain : theme.error)],
-                                   width: width, indent: 4, firstIndent: 2)
+                let (mark, markStyle, textStyle): (String, Style, Style) = verdict.passed ? ("✓ ", theme.ok, .plain)
+                    : edited ? ("○ ", theme.dim, theme.dim) : ("✗ ", theme.error, theme.error)
+                lines += Wrap.wrap([Span(mark, markStyle), Span(text, textStyle)], width: width, indent: 4, firstIndent: 2)
             }
         } else if !cell.expectations.isEmpty, result.outputs == nil {
             lines.append([])

@@ -184,6 +184,37 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(named.stderr.contains("did not load"), named.stderr)
     }
 
+    /// Claims across cells: a true one passes, a false one fails with both sides' values.
+    func testCrossCellClaimsAreChecked() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        try """
+        ---
+        id: claims
+        title: Claims
+        ---
+
+        The two agree to {{ max(abs(online.softmax - safe.softmax)) :.1e}}.
+
+        ```cell id=safe compute=softmax.safe
+        x = [2, 1, 3, 5, 4]
+        ```
+
+        ```cell id=online compute=softmax.online
+        x = safe.x
+        block = 2
+        expect max(abs(softmax - safe.softmax)) < 1e-15
+        expect logsumexp ≈ safe.logsumexp ± 1e-12
+        expect m[0] > safe.max
+        ```
+        """.write(to: dir.appendingPathComponent("claims.md"), atomically: true, encoding: .utf8)
+        let out = try DeriveProcess.run(["--lessons", dir.path, "check", "claims"])
+        XCTAssertEqual(out.status, 1, out.stdout + out.stderr)
+        XCTAssertTrue(out.stdout.contains("claims.md:17:8: online: expect m[0] > safe.max — m[0] = 2, safe.max = 5"), out.stdout)
+        XCTAssertEqual(out.lastLine, "2 passed, 1 failed")
+        let text = try DeriveProcess.run(["--lessons", dir.path, "run", "claims", "--no-record"])
+        XCTAssertTrue(text.stdout.contains("The two agree to 0.0e+00."), text.stdout)
+    }
+
     func testFailingExpectationIsPrintedWithItsLine() throws {
         let dir = try DeriveProcess.temporaryDirectory(self)
         try "---\nid: wrong\ntitle: Wrong\n---\n\n```cell id=a compute=softmax.safe\nx = [0, 0]\nexpect softmax[0] ≈ 0.6 ± 1e-9\n```\n"

@@ -82,3 +82,51 @@ final class RuntimeTests: XCTestCase {
         XCTAssertTrue(state.status?.text.hasPrefix("ran safe") ?? false, state.status?.text ?? "no status")
     }
 }
+
+/// Once the learner edits a cell or one upstream of it, the lesson's expectations are claims
+/// about the lesson's values: shown in a neutral style, with how many still hold.
+final class EditedClaimsTests: XCTestCase {
+    func testAnEditedCellShowsItsClaimsNeutrallyAndUResets() throws {
+        var s = openedState(width: 120, height: 40)
+        XCTAssertTrue(render(s).text.contains("expectations 2/2"))
+        press(&s, .char("e"), .ctrl("u"))
+        type(&s, "[9, 1, 3, 5, 4]")
+        press(&s, .enter)
+        let edited = render(s).text
+        XCTAssertTrue(edited.contains("your values: 0 of 2 of the lesson's claims still hold"), edited)
+        XCTAssertFalse(edited.contains("✗"), "no failure marks for the learner's values")
+        XCTAssertFalse(edited.contains("expectations fail"))
+        XCTAssertTrue(edited.contains("○ max = 5 — the lesson's claim; with your"), edited)
+        XCTAssertTrue(edited.contains("values max = 9"), edited)
+        // The cell downstream reads the edited scores: its relational claim still holds.
+        press(&s, .char("n"))
+        let downstream = render(s).text
+        XCTAssertTrue(downstream.contains("✓ max_abs_diff_vs_safe < 1e-12"), downstream)
+        XCTAssertTrue(downstream.contains("expectations 1/1"), downstream)
+        // u returns to the lesson's values, and the claims hold again.
+        press(&s, .char("p"), .char("u"))
+        let reset = render(s).text
+        XCTAssertTrue(reset.contains("expectations 2/2"), reset)
+        XCTAssertFalse(reset.contains("your values"))
+    }
+
+    func testAnUneditedFailureIsStillAFailure() throws {
+        let text = """
+        ---
+        id: wrong
+        title: Wrong
+        ---
+
+        ```cell id=a compute=softmax.safe
+        x = [0, 0]
+        expect softmax[0] ≈ 0.6 ± 1e-9
+        ```
+        """
+        let lesson = try LessonLoader(registry: ModuleCatalog.registry).load(text, file: "wrong.md").get()
+        var s = AppState(registry: ModuleCatalog.registry, lessons: [LessonEntry(lesson: lesson)], width: 120, height: 30)
+        _ = openLesson(&s, id: "wrong")
+        let screen = render(s).text
+        XCTAssertTrue(screen.contains("✗ softmax[0] ≈ 0.6 ± 1e-9 — softmax[0] ="), screen)
+        XCTAssertTrue(screen.contains("1 of 1 expectations fail") || screen.contains("expectations 0/1"), screen)
+    }
+}
