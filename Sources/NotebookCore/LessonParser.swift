@@ -24,8 +24,16 @@ public struct LessonParser {
         SourceLocation(file: file, line: line, column: column)
     }
 
+    /// Lines longer than this (in bytes) are refused: no lesson needs one, and a megabyte of
+    /// one line is more likely a mistake than data (data belongs in a compute module).
+    public static let maxLineBytes = 512 << 10
+
     private mutating func parseLesson(_ text: String) -> Lesson {
         var lines = LineEndings.lines(of: text)
+        for (index, line) in lines.enumerated() where line.utf8.count > Self.maxLineBytes {
+            fail(index + 1, 1, "line is \(line.utf8.count) bytes long; lines are limited to \(Self.maxLineBytes)")
+            lines[index] = ""
+        }
         if let first = lines.first, first.hasPrefix("\u{FEFF}") { lines[0] = String(first.dropFirst()) }
         var lesson = Lesson(id: "", title: "", file: file)
         let bodyStart = parseFrontMatter(lines, into: &lesson)

@@ -45,6 +45,9 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let library = try global.loadLibrary()
         let lessons = try LessonSelection.resolve(lessonIDs, all: all, in: library)
+        if lessons.isEmpty {
+            throw ValidationError(library.errors.isEmpty ? "no lessons to run in the lessons folder" : "no lesson loaded; see the errors above")
+        }
         var documents: [JSON] = []
         var anyFailed = false
         let progress = noRecord ? nil : global.openProgress()

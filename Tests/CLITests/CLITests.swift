@@ -1,4 +1,5 @@
 import Foundation
+import NotebookCore
 import XCTest
 
 final class CLITests: XCTestCase {
@@ -182,6 +183,53 @@ final class CLITests: XCTestCase {
         let named = try DeriveProcess.run(["--lessons", dir.path, "run", "broken"])
         XCTAssertNotEqual(named.status, 0)
         XCTAssertTrue(named.stderr.contains("did not load"), named.stderr)
+    }
+
+    /// Lesson text and command-line text can hold terminal escape sequences; no printing
+    /// command may send one raw, on standard output or standard error.
+    func testNoCommandPrintsRawControlCharacters() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        let evil = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{202E}\u{200E}\u{061C}\u{08}\u{7F}\u{00}"
+        try """
+        ---
+        id: evil
+        title: Evil \(evil) title
+        summary: \(evil)
+        ---
+
+        Prose \(evil) with {{a.max}}.
+
+        ```cell id=a compute=softmax.safe title="\(evil)"
+        x = [1, 2]
+        expect max = 2
+        expect max > 5 # \(evil)
+        ```
+
+        ```cell id=b compute=fp.round
+        format = fp16
+        expect class = "\(evil)"
+        ```
+        """.write(to: dir.appendingPathComponent("evil.md"), atomically: true, encoding: .utf8)
+        try "---\nid: broken\ntitle: B\n---\n```cell id=x compute=\(evil)\n```\n"
+            .write(to: dir.appendingPathComponent("broken.md"), atomically: true, encoding: .utf8)
+        let db = dir.appendingPathComponent("p.sqlite").path
+        let commands: [[String]] = [
+            [], ["list"], ["list", "--format", "json"],
+            ["run", "evil"], ["run", "evil", "--format", "markdown"], ["run", "evil", "--format", "json"],
+            ["run", "--all"], ["check"], ["check", "evil"], ["modules", evil], ["compute", evil],
+            ["compute", "fp.round", "--set", "format=\(evil)"], ["compute", "fp.round", "--set", "value=\(evil)"],
+            ["run", "evil", "--set", "x=\(evil)"], ["run", evil], ["progress"], ["progress", "--format", "json"],
+        ]
+        var shown = 0
+        for command in commands {
+            let out = try DeriveProcess.run(["--lessons", dir.path, "--db", db] + command)
+            if (out.stdout + out.stderr).contains("\\e]0;pwned") { shown += 1 }
+            for (stream, text) in [("stdout", out.stdout), ("stderr", out.stderr)] {
+                let raw = text.unicodeScalars.first { $0 != "\n" && $0 != "\t" && TerminalText.needsEscape($0) }
+                XCTAssertNil(raw, "derive \(command.joined(separator: " ")) printed U+\(String(raw?.value ?? 0, radix: 16)) on \(stream): \(text)")
+            }
+        }
+        XCTAssertGreaterThan(shown, 8, "the hostile text reaches the output, escaped")
     }
 
     /// Claims across cells: a true one passes, a false one fails with both sides' values.
