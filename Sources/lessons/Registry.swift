@@ -6,12 +6,19 @@ public enum ModuleCatalog {
         SafeSoftmaxModule(),
         OnlineSoftmaxModule(),
         TiledAttentionModule(),
+        // Policy gradients and actor-critic
         SoftmaxStepModule(),
         ReinforceModule(),
         ActorCriticModule(),
+        CorridorVarianceModule(),
+        // InfoNCE and NCE
         NCEBinaryModule(),
+        NCEGaussianModule(),
+        NegativeSamplingModule(),
         InfoNCELossModule(),
         InfoNCEBatchModule(),
+        InfoNCEIdealModule(),
+        InfoNCETrainModule(),
         DiscreteMutualInformationModule(),
         // Mixed precision and FP16 rounding
         FPFormatModule(),
