@@ -11,6 +11,7 @@ public enum ModuleCatalog {
         ReinforceModule(),
         ActorCriticModule(),
         CorridorVarianceModule(),
+        CorridorTrainModule(),
         // InfoNCE and NCE
         NCEBinaryModule(),
         NCEGaussianModule(),

@@ -100,14 +100,15 @@ public struct ReinforceModule: ComputeModule {
             throw .invalid("seeds", "runs seeds up to seed + seeds − 1, past the largest integer; lower seed or seeds")
         }
 
-        var runs: [BanditRun] = []
-        for k in 0..<seeds {
-            runs.append(try BanditRun(means: means, episodes: episodes, lr: lr, useBaseline: useBaseline,
-                                      entropy: beta, seed: seed + k, context: context))
+        func run(_ k: Int) throws(ComputeError) -> BanditRun {
+            try BanditRun(means: means, episodes: episodes, lr: lr, useBaseline: useBaseline, entropy: beta,
+                          seed: seed + k, context: context)
         }
-        let first = runs[0]
+        // Only the first run is kept whole; the others contribute their final best-arm probability.
+        let first = try run(0)
+        var seedProbs = [first.bestArmProbability]
+        for k in 1..<max(seeds, 1) { seedProbs.append(try run(k).bestArmProbability) }
         let bestMean = means.max() ?? 0
-        let seedProbs = runs.map(\.bestArmProbability)
         var above = 0, probSum = 0.0
         for p in seedProbs {
             if p > threshold { above += 1 }

@@ -382,3 +382,144 @@ final class CorridorVarianceTests: XCTestCase {
         }
     }
 }
+
+/// `pg.corridor-train`: the corridor loop of the lesson's chained cells, run to the end.
+final class CorridorTrainTests: XCTestCase {
+    let module = CorridorTrainModule()
+
+    /// Same generator, draws and operations as the Python replay: every bit matches.
+    func testMatchesPythonReplay() throws {
+        let cases = try extendedFixture("corridor_train")
+        XCTAssertEqual(cases.count, 4)
+        for c in cases {
+            let values: [String: Value] = [
+                "length": .integer(try XCTUnwrap(c["length"] as? Int)),
+                "episodes": .integer(try XCTUnwrap(c["episodes"] as? Int)),
+                "gamma": .number(try XCTUnwrap(fixtureNumber(c["gamma"]))),
+                "reward": .number(try XCTUnwrap(fixtureNumber(c["reward"]))),
+                "lr_actor": .number(try XCTUnwrap(fixtureNumber(c["lr_actor"]))),
+                "lr_critic": .number(try XCTUnwrap(fixtureNumber(c["lr_critic"]))),
+                "variant": .text(try XCTUnwrap(c["variant"] as? String)),
+                "seed": .integer(try XCTUnwrap(c["seed"] as? Int)),
+            ]
+            let out = try evaluate(module, values)
+            let label = "\(values)"
+            XCTAssertEqual(out.matrix("theta"), fixtureMatrix(c["theta"]), label)
+            XCTAssertEqual(out.vector("v"), fixtureVector(c["v"]), label)
+            XCTAssertEqual(out.matrix("q"), fixtureMatrix(c["q"]), label)
+            XCTAssertEqual(out.vector("pi_right"), fixtureVector(c["pi_right"]), label)
+            XCTAssertEqual(out.vector("return_curve"), fixtureVector(c["return_curve"]), label)
+            XCTAssertEqual(fixtureVector(c["v"]).count, try XCTUnwrap(c["length"] as? Int), "hex floats parsed")
+        }
+    }
+
+    /// The module is the loop a learner would write around `pg.actor-critic`: the same seed and
+    /// draws fed through the cell module give the same tables, bit for bit.
+    func testEqualsChainingTheActorCriticCell() throws {
+        let cell = ActorCriticModule()
+        for variant in ["a2c", "qac"] {
+            var theta: [[Double]] = [[0, 0], [0, 0]], q = theta
+            var v: [Double] = [0, 0]
+            var rng = Xoshiro256StarStar(seed: 31)
+            for _ in 0..<60 {
+                var s = 0
+                var a = rng.categorical(SoftmaxPolicy(theta[s]).probabilities)
+                while true {
+                    let done = a == 0 || s == 1
+                    let r: Double = (s == 1 && a == 1) ? 1 : 0
+                    let sNext = done ? s : 1
+                    let aNext = done ? 0 : rng.categorical(SoftmaxPolicy(theta[sNext]).probabilities)
+                    let out = try evaluate(cell, [
+                        "theta": .matrix(theta), "q": .matrix(q), "v": .vector(v), "s": .integer(s), "a": .integer(a),
+                        "r": .number(r), "s_next": .integer(sNext), "a_next": .integer(aNext), "done": .bool(done),
+                        "lr_actor": .number(0.5), "lr_critic": .number(0.2), "variant": .text(variant),
+                    ])
+                    theta = out.matrix("theta_new")
+                    q = out.matrix("q_new")
+                    v = out.vector("v_new")
+                    if done { break }
+                    s = sNext
+                    a = aNext
+                }
+            }
+            let trained = try evaluate(module, ["episodes": .integer(60), "seed": .integer(31), "variant": .text(variant)])
+            XCTAssertEqual(trained.matrix("theta"), theta, variant)
+            XCTAssertEqual(trained.matrix("q"), q, variant)
+            XCTAssertEqual(trained.vector("v"), v, variant)
+        }
+    }
+
+    /// The lesson's convergence claim as a cell, over twenty seeds: both variants end with right
+    /// above 0.9 in both states, and A2C's critic settles near the true V of its policy.
+    func testBothVariantsLearnTheCorridorAcrossSeeds() throws {
+        for variant in ["a2c", "qac"] {
+            let out = try evaluate(module, ["variant": .text(variant), "seeds": .integer(20)])
+            XCTAssertEqual(out.number("seed_fraction_above"), 1, variant)
+            XCTAssertEqual(out.vector("seed_min_pi_right").count, 20)
+            let curve = out.vector("return_curve")
+            XCTAssertGreaterThan(curve[9], curve[0], variant)
+        }
+        let a2c = try evaluate(module, ["episodes": .integer(1000)])
+        assertClose(a2c.vector("v"), a2c.vector("v_true"), tol: 0.05)
+        assertClose(a2c.vector("v_true"), [0.9, 1], tol: 0.05, "v(1) → 1 and v(0) → γ")
+        let qac = try evaluate(module, ["episodes": .integer(1000), "variant": .text("qac")])
+        XCTAssertEqual(qac.matrix("q")[1][1], 1, accuracy: 0.05)
+        XCTAssertEqual(qac.matrix("q")[0][1], 0.9, accuracy: 0.05)
+        XCTAssertEqual(qac.vector("v"), [0, 0], "QAC leaves v alone")
+    }
+
+    func testSeedsKeepTheFirstRunAndThresholdIsStrict() throws {
+        let one = try evaluate(module, ["episodes": .integer(40), "seed": .integer(8)])
+        let three = try evaluate(module, ["episodes": .integer(40), "seed": .integer(8), "seeds": .integer(3)])
+        XCTAssertEqual(one.matrix("theta"), three.matrix("theta"))
+        let minima = three.vector("seed_min_pi_right")
+        for k in 0..<3 {
+            let single = try evaluate(module, ["episodes": .integer(40), "seed": .integer(8 + k)])
+            XCTAssertEqual(minima[k], single.vector("pi_right").min())
+        }
+        let at = try evaluate(module, ["episodes": .integer(40), "seed": .integer(8), "threshold": .number(minima[0])])
+        XCTAssertEqual(at.number("seed_fraction_above"), 0)
+    }
+
+    /// The lesson's k1 → k4 chain: after QAC's three transitions, going left at the door (reward 0,
+    /// q(door, left) = 0) gives advantage 0 and leaves π unchanged, where A2C's c4 pushed left
+    /// down with δ = −0.5.
+    func testTheK4Contrast() throws {
+        let cell = ActorCriticModule()
+        var theta: [[Double]] = [[0, 0], [0, 0]], q = theta
+        let steps: [(s: Int, a: Int, r: Double, sNext: Int, aNext: Int, done: Bool)] = [
+            (0, 1, 0, 1, 1, false), (1, 1, 1, 1, 0, true), (0, 1, 0, 1, 1, false), (1, 0, 0, 1, 0, true),
+        ]
+        var last: Outputs = [:]
+        for t in steps {
+            last = try evaluate(cell, [
+                "theta": .matrix(theta), "q": .matrix(q), "s": .integer(t.s), "a": .integer(t.a), "r": .number(t.r),
+                "s_next": .integer(t.sNext), "a_next": .integer(t.aNext), "done": .bool(t.done),
+                "gamma": .number(0.9), "lr_actor": .number(0.5), "lr_critic": .number(0.5), "variant": .text("qac"),
+            ])
+            theta = last.matrix("theta_new")
+            q = last.matrix("q_new")
+        }
+        XCTAssertEqual(last.number("advantage"), 0)
+        XCTAssertEqual(last.vector("actor_step"), [0, 0])
+        XCTAssertEqual(last.vector("new_pi"), last.vector("pi"))
+        XCTAssertEqual(last.vector("pi")[1], 1 / (1 + exp(-0.25)), accuracy: 1e-15, "k2 left θ[door] = (−0.125, 0.125)")
+    }
+
+    func testBadInputNamesTheParameter() {
+        let cases: [(String, [String: Value])] = [
+            ("length", ["length": .integer(0)]),
+            ("episodes", ["episodes": .integer(9)]),
+            ("seeds", ["seeds": .integer(1000), "episodes": .integer(10_000)]),
+            ("seeds", ["seed": .integer(Int.max), "seeds": .integer(2)]),
+            ("lr_critic", ["lr_critic": .number(1.5)]),
+            ("lr_actor", ["lr_actor": .number(.nan)]),
+            ("variant", ["variant": .text("ppo")]),
+            ("gamma", ["gamma": .number(-0.1)]),
+        ]
+        for (parameter, values) in cases {
+            let error = evaluationError(module, values)
+            XCTAssertEqual(error?.parameter, parameter, "\(values): \(String(describing: error))")
+        }
+    }
+}

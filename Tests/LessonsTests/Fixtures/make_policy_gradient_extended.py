@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference values for pg.reinforce's entropy and seeds parameters and for pg.corridor-variance.
+"""Reference values for pg.reinforce's entropy and seeds parameters, pg.corridor-variance and
+pg.corridor-train.
 
 Run:  python3 make_policy_gradient_extended.py   (writes policy_gradient_extended.json beside it)
 
@@ -240,6 +241,70 @@ CORRIDOR_CASES = [
 ]
 
 
+# --- pg.corridor-train --------------------------------------------------------------------
+
+def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant, seed):
+    rng = Xoshiro256StarStar(seed=seed)
+    theta = [[0.0, 0.0] for _ in range(length)]
+    q = [[0.0, 0.0] for _ in range(length)]
+    v = [0.0] * length
+    returns = []
+
+    def transition(s, a, r, s_next, a_next, done):
+        estimate = q[s][a] if variant == "qac" else v[s]
+        bootstrap = 0.0 if done else (q[s_next][a_next] if variant == "qac" else v[s_next])
+        target = r + gamma * bootstrap
+        td = target - estimate
+        updated = estimate + lr_critic * td
+        advantage = updated if variant == "qac" else td
+        pi = py_softmax(theta[s])
+        grad = [(1.0 if b == a else 0.0) - pi[b] for b in range(2)]
+        step = lr_actor * advantage
+        theta[s] = [theta[s][b] + (step * grad[b] + 0.0) for b in range(2)]
+        if variant == "qac":
+            q[s][a] = updated
+        else:
+            v[s] = updated
+
+    for _ in range(episodes):
+        s = 0
+        a = rng.categorical(py_softmax(theta[s]))
+        discount = 1.0
+        while True:
+            last = s == length - 1
+            done = a == 0 or last
+            r = reward if (last and a == 1) else 0.0
+            s_next = s if done else s + 1
+            a_next = 0 if done else rng.categorical(py_softmax(theta[s_next]))
+            transition(s, a, r, s_next, a_next, done)
+            if done:
+                returns.append(discount * r)
+                break
+            discount *= gamma
+            s, a = s_next, a_next
+    pi_right = [py_softmax(row)[1] for row in theta]
+    curve = []
+    for k in range(10):
+        lo, hi = k * episodes // 10, (k + 1) * episodes // 10
+        total = 0.0
+        for x in returns[lo:hi]:
+            total += x
+        curve.append(total / (hi - lo))
+    return {"length": length, "episodes": episodes, "gamma": gamma, "reward": reward, "lr_actor": lr_actor,
+            "lr_critic": lr_critic, "variant": variant, "seed": seed,
+            "theta": [hexes(row) for row in theta], "v": hexes(v), "q": [hexes(row) for row in q],
+            "pi_right": hexes(pi_right), "return_curve": hexes(curve), "readable_pi_right": pi_right}
+
+
+TRAIN_CASES = [
+    # length, episodes, gamma, reward, lr_actor, lr_critic, variant, seed
+    (2, 300, 0.9, 1.0, 0.5, 0.2, "a2c", 2024),   # the test suite's corridor run
+    (2, 300, 0.9, 1.0, 0.5, 0.2, "qac", 2024),
+    (4, 500, 0.95, 2.0, 0.3, 0.1, "a2c", 3),
+    (3, 57, 1.0, -1.0, 1.5, 0.9, "qac", 0),
+]
+
+
 def main():
     # The review's numbers: at pi(right) = 0.5 the variances are 0.0380, 0.0253 and 0; at 0.9
     # subtracting V raises it from 0.00125 to 0.0384 (the review prints 0.0013 and 0.0385).
@@ -250,6 +315,7 @@ def main():
         "reinforce_entropy": entropy_fixture(),
         "reinforce_seeds": seeds_fixture(),
         "corridor_variance": [corridor_case(*c) for c in CORRIDOR_CASES],
+        "corridor_train": [corridor_train(*c) for c in TRAIN_CASES],
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "policy_gradient_extended.json")
     with open(path, "w") as f:
