@@ -70,31 +70,58 @@ public struct NCEBinaryModule: ComputeModule {
         guard noiseNoise.count == modelNoise.count else {
             throw .invalid("noise_logp_noise", "has \(countedNoun(noiseNoise.count, "entry", "entries")) but model_logp_noise has \(countedNoun(modelNoise.count, "entry", "entries")); both are evaluated at the same noise samples")
         }
+        let nce = NCEClassifier(modelData: modelData, noiseData: noiseData, modelNoise: modelNoise, noiseNoise: noiseNoise)
+        return [
+            "k": .number(nce.k),
+            "g_data": .vector(nce.gData),
+            "g_noise": .vector(nce.gNoise),
+            "h_data": .vector(nce.gData.map(sigmoid)),
+            "h_noise": .vector(nce.gNoise.map(sigmoid)),
+            "loss": .number(nce.loss),
+            "grad_data": .vector(nce.gradData),
+            "grad_noise": .vector(nce.gradNoise),
+            "grad_c": .number(nce.gradC),
+            "log_k": .number(nce.logK),
+        ]
+    }
+}
+
+/// The NCE classifier on given log-densities: T_d data samples, T_n noise samples, k = T_n/T_d.
+struct NCEClassifier {
+    let k: Double
+    let logK: Double
+    /// G(u) = log p_m(u) − log p_n(u) − log k at each data sample.
+    let gData: [Double]
+    /// G at each noise sample.
+    let gNoise: [Double]
+    /// −(1/T_d)[Σ_data log h + Σ_noise log(1 − h)], h = σ(G).
+    let loss: Double
+    /// ∂loss/∂log p_m at each data sample: −(1 − h)/T_d.
+    let gradData: [Double]
+    /// ∂loss/∂log p_m at each noise sample: h/T_d.
+    let gradNoise: [Double]
+    /// ∂loss/∂c for a log-normaliser c added to every model log-density.
+    let gradC: Double
+
+    /// Both data vectors have the same non-zero length, and both noise vectors.
+    init(modelData: [Double], noiseData: [Double], modelNoise: [Double], noiseNoise: [Double]) {
         let td = Double(modelData.count)
-        let k = Double(modelNoise.count) / td
-        let logK = log(k)
+        let ratio = Double(modelNoise.count) / td
+        // A local copy: the closures below cannot capture self before every field is set.
+        let logK = log(ratio)
+        k = ratio
+        self.logK = logK
         // Log-densities within ±Double.greatestFiniteMagnitude can still differ by more than it;
         // G is then ±∞ and the loss terms below stay exact (0, or an overflow that is real).
-        let gData = zip(modelData, noiseData).map { $0 - $1 - logK }
-        let gNoise = zip(modelNoise, noiseNoise).map { $0 - $1 - logK }
+        gData = zip(modelData, noiseData).map { $0 - $1 - logK }
+        gNoise = zip(modelNoise, noiseNoise).map { $0 - $1 - logK }
         // −log σ(G) = softplus(−G) and −log(1 − σ(G)) = softplus(G): no log of a rounded 1 − h.
         var sum = 0.0
         for g in gData { sum += softplus(-g) }
         for g in gNoise { sum += softplus(g) }
-        let gradData = gData.map { -sigmoid(-$0) / td }
-        let gradNoise = gNoise.map { sigmoid($0) / td }
-        let gradC = gradData.reduce(0, +) + gradNoise.reduce(0, +)
-        return [
-            "k": .number(k),
-            "g_data": .vector(gData),
-            "g_noise": .vector(gNoise),
-            "h_data": .vector(gData.map(sigmoid)),
-            "h_noise": .vector(gNoise.map(sigmoid)),
-            "loss": .number(sum / td),
-            "grad_data": .vector(gradData),
-            "grad_noise": .vector(gradNoise),
-            "grad_c": .number(gradC),
-            "log_k": .number(logK),
-        ]
+        loss = sum / td
+        gradData = gData.map { -sigmoid(-$0) / td }
+        gradNoise = gNoise.map { sigmoid($0) / td }
+        gradC = gradData.reduce(0, +) + gradNoise.reduce(0, +)
     }
 }

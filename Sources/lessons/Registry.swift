@@ -10,12 +10,20 @@ public enum ModuleCatalog {
         AttentionIOModule(),
         AttentionBackwardModule(),
         AttentionSplitKVModule(),
+        // Policy gradients and actor-critic
         SoftmaxStepModule(),
         ReinforceModule(),
         ActorCriticModule(),
+        CorridorVarianceModule(),
+        CorridorTrainModule(),
+        // InfoNCE and NCE
         NCEBinaryModule(),
+        NCEGaussianModule(),
+        NegativeSamplingModule(),
         InfoNCELossModule(),
         InfoNCEBatchModule(),
+        InfoNCEIdealModule(),
+        InfoNCETrainModule(),
         DiscreteMutualInformationModule(),
         // Mixed precision and FP16 rounding
         FPFormatModule(),

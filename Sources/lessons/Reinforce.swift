@@ -10,6 +10,10 @@ import NotebookCore
 // depend on the current action leaves the expected step unchanged and only changes its
 // variance.
 //
+// Entropy regularisation (Williams & Peng, 1991, "Function optimization using connectionist
+// reinforcement learning algorithms"; Mnih et al., 2016) adds β·∇H(π) to each step, the gradient
+// of J + β·H: it pulls the policy toward uniform and keeps the learner trying every arm.
+//
 // Randomness: Xoshiro256StarStar seeded with `seed` (see SeededRandom.swift). Per episode the
 // first uniform picks the arm (inverse CDF over π), the second decides the reward (u < mean).
 // The integer stream is identical on every platform; the probabilities go through exp, so a
@@ -34,6 +38,7 @@ public struct ReinforceModule: ComputeModule {
     static let maxArms = 1_000
     /// Episodes × arms: each episode touches every logit twice; this keeps a cell under a second.
     static let maxWork = 20_000_000
+    static let maxSeeds = 1_000
 
     public let parameters: [ParameterSpec] = [
         .vector("means", [0.7, 0.8, 0.9], range: .unit, maxElements: ReinforceModule.maxArms,
@@ -44,6 +49,12 @@ public struct ReinforceModule: ComputeModule {
         .choice("baseline", Baseline.self, default: .mean,
                 doc: "b: none (0) or mean (mean reward of the earlier episodes, 0 before the first)"),
         .integer("seed", 1, range: .nonNegative, doc: "seed of the xoshiro256** generator (SplitMix64-seeded)"),
+        .number("entropy", 0, range: .closed(0, 1000),
+                doc: "β ≥ 0: each step also moves θ by lr·β·∇H(π), with ∂H/∂θⱼ = −πⱼ(log πⱼ + H); 0 is plain REINFORCE"),
+        .integer("seeds", 1, range: .closed(1, Double(ReinforceModule.maxSeeds)),
+                 doc: "runs with seeds seed, seed + 1, …, seed + seeds − 1 for the seed_* outputs (seeds × episodes × arms ≤ 20,000,000)"),
+        .number("threshold", 0.9, range: .unit,
+                doc: "seed_fraction_above counts the runs whose best_arm_prob ends above this"),
     ]
     public let outputs: [OutputSpec] = [
         .init("final_pi", .vector, hint: .chart, doc: "π after the last episode"),
@@ -59,6 +70,14 @@ public struct ReinforceModule: ComputeModule {
               doc: "at θ = 0: E‖ĝ − ∇J‖² of one episode's estimate ĝ = r·(onehot(a) − π)"),
         .init("variance_with_baseline", .number,
               doc: "the same for ĝ = (r − J)·(onehot(a) − π), with the exact J(θ = 0) as baseline"),
+        .init("seed_best_arm_probs", .vector, hint: .chart,
+              doc: "best_arm_prob of each run, seeds seed … seed + seeds − 1 (the first is this cell's run)"),
+        .init("seed_fraction_above", .number, hint: .percent,
+              doc: "share of those runs whose best_arm_prob ends strictly above threshold"),
+        .init("seed_mean_best_arm_prob", .number, doc: "mean of seed_best_arm_probs"),
+        .init("entropy_final", .number, doc: "H(final_pi) = −Σ π log π, nats (log of the arm count at most)"),
+        .init("regularised_optimum", .vector, hint: .chart,
+              doc: "the policy maximising J + β·H exactly: softmax(means/β) (for β = 0, all mass on the best arms, split evenly)"),
     ]
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
@@ -67,52 +86,73 @@ public struct ReinforceModule: ComputeModule {
         let lr = try inputs.number("lr")
         let useBaseline = try inputs.choice("baseline", as: Baseline.self) == .mean
         let seed = try inputs.integer("seed")
+        let beta = try inputs.number("entropy")
+        let seeds = try inputs.integer("seeds")
+        let threshold = try inputs.number("threshold")
         let arms = means.count
         guard episodes <= Self.maxWork / arms else {
             throw .invalid("episodes", "is \(episodes) with \(arms) arms; episodes × arms may be at most \(Self.maxWork), so use at most \(Self.maxWork / arms) episodes")
         }
-
-        let bestMean = means.max() ?? 0
-        var rng = Xoshiro256StarStar(parameterSeed: seed)
-        var theta = [Double](repeating: 0, count: arms)
-        var pulls = [Double](repeating: 0, count: arms)
-        var rewards = [Double](repeating: 0, count: episodes)
-        var rewardSum = 0.0
-        var regret = 0.0
-
-        for t in 0..<episodes {
-            if t & 0xFFFF == 0 { try context.checkCancelled() }
-            let pi = SafeSoftmax(theta).probabilities
-            let a = rng.categorical(pi)
-            let r = rng.bernoulli(means[a])
-            let b = useBaseline && t > 0 ? rewardSum / Double(t) : 0
-            let step = lr * (r - b)
-            for i in 0..<arms {
-                theta[i] += step * ((i == a ? 1 : 0) - pi[i])
-            }
-            rewards[t] = r
-            rewardSum += r
-            pulls[a] += 1
-            regret += bestMean - means[a]
+        guard seeds <= Self.maxWork / (episodes * arms) else {
+            throw .invalid("seeds", "is \(seeds) with \(episodes) episodes and \(arms) arms; seeds × episodes × arms may be at most \(Self.maxWork), so use at most \(Self.maxWork / (episodes * arms)) seeds")
+        }
+        guard seed <= Int.max - (seeds - 1) else {
+            throw .invalid("seeds", "runs seeds up to seed + seeds − 1, past the largest integer; lower seed or seeds")
         }
 
-        let finalPi = SafeSoftmax(theta).probabilities
-        var bestProb = 0.0
-        for (p, m) in zip(finalPi, means) where m == bestMean { bestProb += p }
+        func run(_ k: Int) throws(ComputeError) -> BanditRun {
+            try BanditRun(means: means, episodes: episodes, lr: lr, useBaseline: useBaseline, entropy: beta,
+                          seed: seed + k, context: context)
+        }
+        // Only the first run is kept whole; the others contribute their final best-arm probability.
+        let first = try run(0)
+        var seedProbs = [first.bestArmProbability]
+        for k in 1..<max(seeds, 1) { seedProbs.append(try run(k).bestArmProbability) }
+        let bestMean = means.max() ?? 0
+        var above = 0, probSum = 0.0
+        for p in seedProbs {
+            if p > threshold { above += 1 }
+            probSum += p
+        }
         let start = Self.initialGradientStatistics(means)
+        let finalPolicy = SoftmaxPolicy(first.theta)
+        var finalEntropy = 0.0
+        for (i, p) in finalPolicy.probabilities.enumerated() where p > 0 {
+            finalEntropy -= p * finalPolicy.logProbability(i)
+        }
         return [
-            "final_pi": .vector(finalPi),
-            "best_arm_prob": .number(bestProb),
-            "reward_curve": .vector(Self.tenths(rewards)),
-            "regret": .number(regret),
+            "final_pi": .vector(first.finalPi),
+            "best_arm_prob": .number(first.bestArmProbability),
+            "reward_curve": .vector(Self.tenths(first.rewards)),
+            "regret": .number(first.regret),
             "best_arm": .integer(means.firstIndex(of: bestMean) ?? 0),
-            "final_logits": .vector(theta),
-            "pulls": .vector(pulls),
-            "mean_reward": .number(rewardSum / Double(episodes)),
+            "final_logits": .vector(first.theta),
+            "pulls": .vector(first.pulls),
+            "mean_reward": .number(first.rewardSum / Double(episodes)),
             "initial_gradient": .vector(start.gradient),
             "variance_no_baseline": .number(start.varianceNone),
             "variance_with_baseline": .number(start.varianceBaseline),
+            "seed_best_arm_probs": .vector(seedProbs),
+            "seed_fraction_above": .number(Double(above) / Double(seeds)),
+            "seed_mean_best_arm_prob": .number(probSum / Double(seeds)),
+            "entropy_final": .number(max(finalEntropy, 0)),
+            "regularised_optimum": .vector(Self.regularisedOptimum(means, entropy: beta)),
         ]
+    }
+
+    /// The maximiser of J(π) + β·H(π) = Σ πᵢ mᵢ − β Σ πᵢ log πᵢ over the simplex: setting the
+    /// derivative mᵢ − β(log πᵢ + 1) equal across arms gives π ∝ e^{mᵢ/β}. At β = 0 it is the
+    /// limit β → 0: the best arms share all the mass.
+    static func regularisedOptimum(_ means: [Double], entropy beta: Double) -> [Double] {
+        if beta > 0 {
+            // means ∈ [0, 1] and β ≥ 5e-324: means/β may overflow to +∞ only when β is
+            // subnormal; then the limit β → 0 is the honest answer.
+            let z = means.map { $0 / beta }
+            if z.allSatisfy(\.isFinite) { return SafeSoftmax(z).probabilities }
+        }
+        let best = means.max() ?? 0
+        let count = Double(means.filter { $0 == best }.count)
+        return means.map { $0 == best ? 1 / count : 0 }
     }
 
     /// Mean of each tenth of `values`: tenth k covers indices ⌊k·n/10⌋ ..< ⌊(k+1)·n/10⌋
@@ -150,5 +190,75 @@ public struct ReinforceModule: ComputeModule {
             return sum
         }
         return (gradient, max(0, secondMoment(0) - gradientNormSq), max(0, secondMoment(j) - gradientNormSq))
+    }
+}
+
+/// One seeded REINFORCE run on a Bernoulli bandit.
+///
+/// Per episode the first uniform picks the arm, the second the reward; θ moves by
+/// lr·(r − b)·(onehot(a) − π), plus lr·β·∇H(π) when the entropy weight β is non-zero.
+struct BanditRun {
+    /// θ after the last episode.
+    private(set) var theta: [Double]
+    /// How often each arm was chosen.
+    private(set) var pulls: [Double]
+    /// The reward of each episode, 0 or 1.
+    private(set) var rewards: [Double]
+    private(set) var rewardSum = 0.0
+    /// Σ over episodes of max(means) − means[chosen arm].
+    private(set) var regret = 0.0
+    /// π after the last episode.
+    let finalPi: [Double]
+    /// Final probability of the best arm, summed over tied best arms.
+    let bestArmProbability: Double
+
+    init(means: [Double], episodes: Int, lr: Double, useBaseline: Bool, entropy beta: Double, seed: Int,
+         context: RunContext) throws(ComputeError) {
+        let arms = means.count
+        let bestMean = means.max() ?? 0
+        var rng = Xoshiro256StarStar(parameterSeed: seed)
+        theta = [Double](repeating: 0, count: arms)
+        pulls = [Double](repeating: 0, count: arms)
+        rewards = [Double](repeating: 0, count: episodes)
+        let entropyStep = lr * beta
+
+        for t in 0..<episodes {
+            if t & 0xFFFF == 0 { try context.checkCancelled() }
+            let softmax = SafeSoftmax(theta)
+            let pi = softmax.probabilities
+            let a = rng.categorical(pi)
+            let r = rng.bernoulli(means[a])
+            let b = useBaseline && t > 0 ? rewardSum / Double(t) : 0
+            let step = lr * (r - b)
+            if beta == 0 {
+                // Kept apart so that β = 0 is exactly plain REINFORCE, operation for operation.
+                for i in 0..<arms {
+                    theta[i] += step * ((i == a ? 1 : 0) - pi[i])
+                }
+            } else {
+                let entropyGradient = Self.entropyGradient(theta, softmax).gradient
+                for i in 0..<arms {
+                    theta[i] += step * ((i == a ? 1 : 0) - pi[i]) + entropyStep * entropyGradient[i]
+                }
+            }
+            rewards[t] = r
+            rewardSum += r
+            pulls[a] += 1
+            regret += bestMean - means[a]
+        }
+        finalPi = SafeSoftmax(theta).probabilities
+        var bestProb = 0.0
+        for (p, m) in zip(finalPi, means) where m == bestMean { bestProb += p }
+        bestArmProbability = bestProb
+    }
+
+    /// H(π) = −Σ πᵢ log πᵢ and ∂H/∂θⱼ = −πⱼ(log πⱼ + H) for π = softmax(θ), with
+    /// log πⱼ = θⱼ − logsumexp(θ): finite where πⱼ underflows, whose term is then 0.
+    static func entropyGradient(_ theta: [Double], _ softmax: SafeSoftmax) -> (entropy: Double, gradient: [Double]) {
+        let pi = softmax.probabilities
+        let lse = softmax.logSumExp
+        var h = 0.0
+        for i in theta.indices { h -= pi[i] * (theta[i] - lse) }
+        return (h, theta.indices.map { -pi[$0] * ((theta[$0] - lse) + h) })
     }
 }

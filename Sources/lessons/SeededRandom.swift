@@ -1,3 +1,4 @@
+import Foundation
 import NotebookCore
 
 // The seeded generator behind every sampling module (REINFORCE episodes, autoregressive samples).
@@ -99,5 +100,34 @@ extension Xoshiro256StarStar {
     /// 1 with probability p, else 0: one uniform u, success when u < p.
     mutating func bernoulli(_ p: Double) -> Double {
         nextUnit() < p ? 1 : 0
+    }
+}
+
+/// Standard normal draws from a ``Xoshiro256StarStar`` stream by the Box–Muller transform
+/// (Box & Muller, 1958): two uniforms u₁, u₂ give r = √(−2 log(1 − u₁)) and the pair
+/// r·cos(2πu₂), r·sin(2πu₂); the sine is kept for the next call. 1 − u₁ lies in (0, 1], so the
+/// log is finite and |z| ≤ √(2·53·log 2) ≈ 8.6.
+///
+/// Unlike the integer stream, the values go through log, sqrt, cos and sin, so they are
+/// bit-for-bit reproducible on one platform's libm (the Python replay in the fixture scripts
+/// uses the same C library) and within an ulp or so elsewhere.
+struct GaussianSampler {
+    private(set) var generator: Xoshiro256StarStar
+    private var spare: Double?
+
+    init(_ generator: Xoshiro256StarStar) {
+        self.generator = generator
+    }
+
+    mutating func next() -> Double {
+        if let z = spare {
+            spare = nil
+            return z
+        }
+        let u1 = generator.nextUnit(), u2 = generator.nextUnit()
+        let r = (-2 * log(1 - u1)).squareRoot()
+        let angle = 2 * Double.pi * u2
+        spare = r * sin(angle)
+        return r * cos(angle)
     }
 }
