@@ -20,6 +20,10 @@ public enum ModuleCatalog {
         FPLossScaleModule(),
         FPDynamicScaleModule(),
         FPAccumulateModule(),
+        FPDotModule(),
+        FPUpdateModule(),
+        FPAdamModule(),
+        FPScaleTensorModule(),
         // Autoregressive models
         FVSBNModule(),
         FVSBNSampleModule(),
