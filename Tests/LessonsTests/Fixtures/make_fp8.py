@@ -126,7 +126,7 @@ def scale_tensor_cases():
                     "underflow_scaled": int(np.sum(nz & (scaled == 0))),
                     "overflow_scaled": int(np.sum(~np.isfinite(scaled))),
                     "subnormal_scaled": int(np.sum(nz & (scaled != 0) & (np.abs(scaled) < smallest_normal))),
-                    "relative_error": rel(cast), "relative_error_scaled": rel(rec)})
+                    "relative_error": dbits(rel(cast)), "relative_error_scaled": dbits(rel(rec))})
     return [[dbits(v) for v in t] for t in tensors], out
 
 
@@ -141,6 +141,6 @@ data["tensors"], data["scale_tensor"] = scale_tensor_cases()
 data["versions"] = {"numpy": np.__version__, "ml_dtypes": ml_dtypes.__version__}
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fp8.json")
 with open(path, "w") as f:
-    json.dump(data, f, separators=(",", ":"))
+    json.dump(data, f, separators=(",", ":"), allow_nan=False)
     f.write("\n")
 print("wrote", path, {k: len(v) for k, v in data["round"].items()}, len(data["scale_tensor"]))

@@ -183,6 +183,6 @@ cases.append(case("wide-fp16", a, b, "fp16"))
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fp_dot.json")
 with open(path, "w") as f:
     json.dump({"cases": cases, "versions": {"numpy": np.__version__, "ml_dtypes": ml_dtypes.__version__}},
-              f, separators=(",", ":"))
+              f, separators=(",", ":"), allow_nan=False)
     f.write("\n")
 print("wrote", path, len(cases))

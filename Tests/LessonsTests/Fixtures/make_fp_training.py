@@ -137,6 +137,6 @@ path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fp_training.jso
 with open(path, "w") as f:
     json.dump({"update": updates, "adam": adams, "dynamic": dynamics,
                "versions": {"numpy": np.__version__, "ml_dtypes": ml_dtypes.__version__}},
-              f, separators=(",", ":"))
+              f, separators=(",", ":"), allow_nan=False)
     f.write("\n")
 print("wrote", path, len(updates), len(adams), len(dynamics))
