@@ -157,7 +157,7 @@ public struct FPDotModule: ComputeModule {
     static let maxLength = 100_000
     public let parameters: [ParameterSpec] = [
         ParameterSpec(name: "n", kind: .integer, defaultValue: .computed("4096, or len(a)"),
-                      doc: "vector length for the seeded draws, 1 ... 100000", range: .closed(1, Double(FPDotModule.maxLength))),
+                      doc: "vector length of the seeded draws", range: .closed(1, Double(FPDotModule.maxLength))),
         .integer("seed", 1, range: .nonNegative, doc: "seed of the draws (xoshiro256**)"),
         .choice("distribution", DotDistribution.self, default: .normal,
                 doc: "normal (standard normal) or uniform (on [0, 1)) draws"),

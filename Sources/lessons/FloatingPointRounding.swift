@@ -4,9 +4,11 @@ import NotebookCore
 // Rounding a Double to a narrower IEEE 754 binary format by integer operations on its bits,
 // the way a learner would by hand: split sign, exponent and significand; keep p bits; look at
 // the guard bit (the first one dropped) and the sticky bit (the OR of all after it); round;
-// let a carry ripple into the exponent; saturate or overflow at the top; fall into
-// subnormals at the bottom. No hardware conversion is used, so tests and `fp.sweep` can
-// compare this algorithm against the hardware's.
+// let a carry ripple into the exponent; saturate or overflow at the top (a value whose
+// exponent is already above emax overflows without any carry); fall into subnormals at the
+// bottom. No hardware conversion is used, so tests and `fp.sweep` can compare this algorithm
+// against the hardware's. The same algorithm serves the OCP FP8 formats, whose only
+// difference is where the finite range ends (FP8 E4M3 has no infinity).
 
 /// A binary floating-point format: 1 sign bit, `exponentBits` biased exponent bits and
 /// `fractionBits` stored mantissa bits (the leading 1 of a normal number is implicit).
@@ -130,7 +132,7 @@ public enum FloatFormat: String, Sendable, CaseIterable {
 
 /// How a rounding left the finite range, if it did (IEEE 754's overflow: the result rounded
 /// as if the exponent range were unbounded exceeds the largest finite value).
-public enum Overflow: String, Sendable, CaseIterable {
+public enum RoundingOverflow: String, Sendable, CaseIterable {
     /// The result is in range, or the input was ±∞ or NaN (nothing overflowed).
     case none
     /// The input's exponent ⌊log2|x|⌋ is at most emax, but its rounded value is past the
@@ -164,7 +166,7 @@ public struct RoundedValue: Sendable, Equatable {
     /// 1 when any bit after the guard bit was non-zero.
     public let stickyBit: UInt64
     /// Whether, and how, the rounding left the finite range (whatever the mode then did).
-    public var overflow: Overflow = .none
+    public var overflow: RoundingOverflow = .none
 
     public var signBit: Int { Int(bits >> (format.width - 1) & 1) }
     public var exponentField: Int { Int((bits >> format.fractionBits) & format.exponentAllOnes) }
@@ -287,7 +289,7 @@ extension FloatFormat {
         // exponent above emax gives a field past the largest finite one directly: qt − qmin
         // grows with e, and stays far below 2^64 (e ≤ 1023).
         var magnitude = (UInt64(qt - qmin) << UInt64(fractionBits)) + kept + (roundUp ? 1 : 0)
-        var overflow = Overflow.none
+        var overflow = RoundingOverflow.none
         if magnitude > largestFiniteBits {
             overflow = e > emax ? .exponentAboveEmax : .pastLargest
             let towardInfinity: Bool

@@ -69,8 +69,9 @@ public struct FPScaleTensorModule: ComputeModule {
         .choice("format", FloatFormat.self, default: .fp8E4M3, among: [.fp8E4M3, .fp8E5M2, .fp16, .bf16],
                 doc: "the narrow format"),
         .number("scale", computed: "largest_finite / amax / 2^margin", range: .positive,
-                doc: "the scale applied before the cast (finite, > 0)"),
-        .integer("margin", 0, range: .closed(0, 64), doc: "binades of headroom below the largest finite, 0 ... 64"),
+                doc: "the scale applied before the cast"),
+        .integer("margin", 0, range: .closed(0, 64),
+                 doc: "binades of headroom below the largest finite (unused when scale is given)"),
         .bool("saturate", false, doc: "clamp overflows to ± the largest finite value instead of inf/NaN"),
     ]
     public let outputs: [OutputSpec] = [

@@ -69,7 +69,7 @@ public struct FPUpdateModule: ComputeModule {
     public let parameters: [ParameterSpec] = [
         .number("w", 0.01, doc: "the weight"),
         .number("g", 1e-5, doc: "the gradient (held in the low format, as the backward pass produces it)"),
-        .number("lr", 1e-3, range: .nonNegative, doc: "the learning rate (≥ 0)"),
+        .number("lr", 1e-3, range: .nonNegative, doc: "the learning rate"),
         .choice("format", FloatFormat.self, default: .fp16, among: [.fp16, .bf16], doc: "the low-precision format"),
     ]
     public let outputs: [OutputSpec] = [
@@ -152,11 +152,11 @@ public struct FPAdamModule: ComputeModule {
         .number("w", 0.01, doc: "the weight"),
         .number("g", 1e-5, doc: "the gradient"),
         .number("m", 0, doc: "the first moment before the step"),
-        .number("v", 0, range: .nonNegative, doc: "the second moment before the step (≥ 0)"),
-        .number("lr", 1e-3, range: .nonNegative, doc: "the learning rate (≥ 0)"),
-        .number("beta1", 0.9, range: .init(lower: 0, upper: 1, upperInclusive: false), doc: "first-moment decay, in [0, 1)"),
-        .number("beta2", 0.999, range: .init(lower: 0, upper: 1, upperInclusive: false), doc: "second-moment decay, in [0, 1)"),
-        .number("eps", 1e-8, range: .nonNegative, doc: "ε added to √v̂ (≥ 0)"),
+        .number("v", 0, range: .nonNegative, doc: "the second moment before the step"),
+        .number("lr", 1e-3, range: .nonNegative, doc: "the learning rate"),
+        .number("beta1", 0.9, range: .init(lower: 0, upper: 1, upperInclusive: false), doc: "first-moment decay β₁"),
+        .number("beta2", 0.999, range: .init(lower: 0, upper: 1, upperInclusive: false), doc: "second-moment decay β₂"),
+        .number("eps", 1e-8, range: .nonNegative, doc: "ε added to √v̂"),
         .integer("step", 1, range: .atLeast(1), doc: "the step number t of the bias corrections 1 − βᵗ (1-based)"),
         .choice("format", FloatFormat.self, default: .fp16, among: [.fp16, .bf16], doc: "the low-precision format"),
     ]
