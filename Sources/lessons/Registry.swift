@@ -32,6 +32,10 @@ public enum ModuleCatalog {
         FPLossScaleModule(),
         FPDynamicScaleModule(),
         FPAccumulateModule(),
+        FPDotModule(),
+        FPUpdateModule(),
+        FPAdamModule(),
+        FPScaleTensorModule(),
         // Autoregressive models
         FVSBNModule(),
         FVSBNSampleModule(),
