@@ -467,6 +467,25 @@ public struct LineEditor: Sendable, Equatable {
         cursor = i
     }
 
+    /// Applies an editing key, as every text field in the notebook does (the parameter editor,
+    /// the answer editor, the search): returns `false` for a key it does not edit with, which
+    /// the caller then handles (Enter, Esc). The bindings are ``KeyBindings/textInput``.
+    public mutating func handle(_ key: Key) -> Bool {
+        switch key {
+        case .backspace: backspace()
+        case .delete, .ctrl("d"): deleteForward()
+        case .left, .ctrl("b"): left()
+        case .right, .ctrl("f"): right()
+        case .home, .ctrl("a"): home()
+        case .end, .ctrl("e"): end()
+        case .ctrl("u"): clear()
+        case .ctrl("w"): deleteWord()
+        case .char(let c): insert(c)
+        default: return false
+        }
+        return true
+    }
+
     /// The visible part of the text in `width` columns, scrolled to keep the cursor in view,
     /// with the cursor cell reversed.
     public func line(width: Int, style: Style = .plain, cursorStyle: Style = Style(reverse: true)) -> Line {
