@@ -14,8 +14,10 @@ public func render(_ state: AppState) -> ScreenBuffer {
     }
     if state.showHelp {
         let entries: [(keys: String, action: String)]
-        if state.session?.editor != nil { entries = KeyHelp.editor }
-        else { entries = state.screen == .list ? KeyHelp.list : KeyHelp.lesson }
+        let screen = state.screen == .list ? [KeyBindings.list] : lessonBindings(state.session)
+        // `?` in a text field is typed, so the fields' keys are listed here too.
+        entries = KeyBindings.help(screen) + [("", ""), ("In a text field", "(editor, answer, search)")]
+            + KeyBindings.help([KeyBindings.textInput])
         HelpOverlay(title: "Keys · any key closes", entries: entries)
             .draw(into: &buffer, area: Rect(x: 0, y: 1, width: state.width, height: state.height - 2),
                   style: .plain, keyStyle: state.theme.value)
@@ -124,9 +126,8 @@ private func renderList(_ state: AppState, _ buffer: inout ScreenBuffer) {
         buffer.put("↓", x: area.maxX - 1, y: area.maxY - 1, style: theme.dim)
     }
     if top > 0 { buffer.put("↑", x: area.maxX - 1, y: area.y, style: theme.dim) }
-    var hints = ["Enter open", "q quit", "? help", "j/k move"]
-    if state.resumeLessonID != nil { hints.insert("r resume", at: 1) }
-    hints.append("/ find")
+    var hints = KeyBindings.hints([KeyBindings.list])
+    if state.resumeLessonID == nil { hints.removeAll { $0 == "r resume" } }
     bottomBar(state, &buffer, hints: fitted(hints, width: state.width - 2))
 }
 
@@ -173,17 +174,12 @@ private func renderLesson(_ state: AppState, _ buffer: inout ScreenBuffer) {
         }
     }
     let hints: [String]
-    if session.editor != nil {
-        hints = ["Enter apply", "Esc cancel", "Ctrl-U clear", "←/→ move"]
-    } else if session.questions.editor != nil {
-        hints = ["Enter answer", "Esc cancel", "Ctrl-U clear", "←/→ move"]
-    } else if session.focusedQuestion != nil {
-        hints = ["a answer", "s show the answer", "h hint", "n/p next", "? help", "q back", "j/k scroll"]
+    if session.editor != nil || session.questions.editor != nil {
+        hints = KeyBindings.hints([KeyBindings.textInput])
     } else if state.job != nil {
-        hints = ["Esc cancel the run", "? help", "n/p cell", "j/k scroll"]
+        hints = ["Esc cancel the run"] + KeyBindings.hints([KeyBindings.lesson])
     } else {
-        hints = ["n/p cell", "e edit", "Enter run", "? help", "q back", "[ ] param", "j/k scroll", "u reset",
-                 "R run all", "/ search"]
+        hints = KeyBindings.hints(lessonBindings(session))
     }
     bottomBar(state, &buffer, hints: fitted(hints, width: state.width - 2))
 }

@@ -56,45 +56,6 @@ extension AppState {
     }
 }
 
-/// The keys, for the help overlay and the status bar.
-public enum KeyHelp {
-    public static let lesson: [(keys: String, action: String)] = [
-        ("j k ↓ ↑", "scroll"),
-        ("PgDn PgUp", "scroll a page"),
-        ("g G", "top / bottom"),
-        ("n p Tab", "next / previous cell"),
-        ("Enter", "run the focused cell"),
-        ("[ ]", "choose a parameter"),
-        ("e", "edit the parameter"),
-        ("u", "reset the cell's parameters"),
-        ("R", "run the whole lesson"),
-        ("J K", "scroll the side panel"),
-        ("/", "search (Enter again: next match)"),
-        ("Esc", "cancel a running cell"),
-        ("q Esc", "back to the lessons"),
-        ("?", "this help"),
-        ("Ctrl-C", "quit"),
-    ]
-    public static let list: [(keys: String, action: String)] = [
-        ("j k ↓ ↑", "move"),
-        ("Enter l", "open the lesson"),
-        ("r", "resume where you left off"),
-        ("g G", "first / last"),
-        ("/", "find a lesson"),
-        ("?", "this help"),
-        ("q Esc", "quit"),
-        ("Ctrl-C", "quit"),
-    ]
-    public static let editor: [(keys: String, action: String)] = [
-        ("Enter", "apply and re-run"),
-        ("Esc", "cancel"),
-        ("Backspace", "delete"),
-        ("Ctrl-U", "clear"),
-        ("Ctrl-W", "delete a word"),
-        ("← → Home End", "move"),
-    ]
-}
-
 /// Applies an event to the state and returns the work for the runtime. Pure: no I/O, no
 /// clock, no terminal.
 public func update(_ state: inout AppState, _ event: Event) -> [Effect] {
@@ -168,25 +129,26 @@ private func moveSelection(_ state: inout AppState, by delta: Int) {
 
 private func listKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     state.status = nil
-    switch key {
-    case .char("j"), .down, .tab: moveSelection(&state, by: 1)
-    case .char("k"), .up, .backTab: moveSelection(&state, by: -1)
-    case .pageDown: moveSelection(&state, by: max(1, (state.height - 3) / 4))
-    case .pageUp: moveSelection(&state, by: -max(1, (state.height - 3) / 4))
-    case .char("g"), .home: state.listSelection = 0
-    case .char("G"), .end: state.listSelection = max(0, state.lessons.count - 1)
-    case .enter, .char("l"), .right:
+    let page = max(1, (state.height - 3) / 4)
+    switch KeyBindings.command(for: key, in: [KeyBindings.list]) {
+    case .selectNext: moveSelection(&state, by: 1)
+    case .selectPrevious: moveSelection(&state, by: -1)
+    case .selectPageDown: moveSelection(&state, by: page)
+    case .selectPageUp: moveSelection(&state, by: -page)
+    case .selectFirst: state.listSelection = 0
+    case .selectLast: state.listSelection = max(0, state.lessons.count - 1)
+    case .open:
         guard state.lessons.indices.contains(state.listSelection) else { return [] }
         return openLesson(&state, id: state.lessons[state.listSelection].lesson.id)
-    case .char("r"):
+    case .resume:
         guard let id = state.resumeLessonID else {
             state.status = StatusMessage("nothing to resume yet")
             return []
         }
         return openLesson(&state, id: id)
-    case .char("/"): state.search = LineEditor()
-    case .char("?"): state.showHelp = true
-    case .char("q"), .escape, .left: return [.quit]
+    case .search: state.search = LineEditor()
+    case .help: state.showHelp = true
+    case .quit: return [.quit]
     default: break
     }
     return []
@@ -278,53 +240,56 @@ private func back(_ state: inout AppState) -> [Effect] {
 
 // MARK: - Lesson
 
+/// The key tables in force in a lesson: a question's own keys first when one has the focus.
+func lessonBindings(_ session: LessonSession?) -> [[Binding]] {
+    session?.focusedQuestion != nil ? [KeyBindings.question, KeyBindings.lesson] : [KeyBindings.lesson]
+}
+
 private func lessonKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     guard var session = state.session else { state.screen = .list; return [] }
     let page = max(1, state.geometry().content.height - 2)
-    switch key {
-    case .char("j"), .down: return scroll(&state, by: 1)
-    case .char("k"), .up: return scroll(&state, by: -1)
-    case .pageDown, .char(" "), .ctrl("d"), .ctrl("f"): return scroll(&state, by: page)
-    case .pageUp, .char("b"), .ctrl("b"): return scroll(&state, by: -page)
-    case .char("g"), .home:
+    switch KeyBindings.command(for: key, in: lessonBindings(session)) {
+    case .scrollDown: return scroll(&state, by: 1)
+    case .scrollUp: return scroll(&state, by: -1)
+    case .pageDown: return scroll(&state, by: page)
+    case .pageUp: return scroll(&state, by: -page)
+    case .top:
         session.scroll = 0
         state.session = session
         return followScroll(&state)
-    case .char("G"), .end:
+    case .bottom:
         session.scroll = Int.max / 2
         state.session = session
         clampSessionScroll(&state)
         return followScroll(&state)
-    case .char("n"), .tab: return moveFocus(&state, by: 1)
-    case .char("p"), .backTab: return moveFocus(&state, by: -1)
-    case .char("a") where session.focusedQuestion != nil: return openAnswer(&state)
-    case .char("s") where session.focusedQuestion != nil: return reveal(&state)
-    case .char("h") where session.focusedQuestion != nil: showHint(&state)
-    case .enter where session.focusedQuestion != nil: return openAnswer(&state)
-    case .char("]"), .right: selectParameter(&state, by: 1)
-    case .char("["), .left: selectParameter(&state, by: -1)
-    case .char("J"):
+    case .nextStop: return moveFocus(&state, by: 1)
+    case .previousStop: return moveFocus(&state, by: -1)
+    case .answer: return openAnswer(&state)
+    case .showAnswer: return reveal(&state)
+    case .hint: showHint(&state)
+    case .nextParameter: selectParameter(&state, by: 1)
+    case .previousParameter: selectParameter(&state, by: -1)
+    case .panelDown:
         session.panelScroll += 3
         state.session = session
         clampPanelScroll(&state)
-    case .char("K"):
+    case .panelUp:
         session.panelScroll = max(0, session.panelScroll - 3)
         state.session = session
-    case .char("e"): openEditor(&state)
-    case .enter: return runFocused(&state)
-    case .char("u"): return resetFocused(&state)
-    case .char("R"): return runAll(&state)
-    case .char("/"):
-        state.search = LineEditor()
-    case .char("?"): state.showHelp = true
-    case .escape:
+    case .edit: openEditor(&state)
+    case .run: return runFocused(&state)
+    case .reset: return resetFocused(&state)
+    case .runAll: return runAll(&state)
+    case .search: state.search = LineEditor()
+    case .help: state.showHelp = true
+    case .cancelOrBack:
         if let job = state.job {
             state.job = nil
             state.status = StatusMessage("cancelled \(job.cellID)")
             return [.cancelJob(id: job.id)]
         }
         return back(&state)
-    case .char("q"): return back(&state)
+    case .back: return back(&state)
     default: break
     }
     return []

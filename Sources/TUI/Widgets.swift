@@ -394,7 +394,7 @@ public struct HelpOverlay {
     }
 
     public func draw(into buffer: inout ScreenBuffer, area: Rect, style: Style = .plain, keyStyle: Style = Style(fg: .yellow, bold: true)) {
-        let keyWidth = min(16, entries.map { TextWidth.of($0.keys) }.max() ?? 0)
+        let keyWidth = min(26, entries.map { TextWidth.of($0.keys) }.max() ?? 0)
         let actionWidth = entries.map { TextWidth.of($0.action) }.max() ?? 0
         let w = min(area.width, max(keyWidth + actionWidth + 7, TextWidth.of(title) + 8))
         let h = min(area.height, entries.count + 2)
