@@ -94,6 +94,7 @@ private func renderList(_ state: AppState, _ buffer: inout ScreenBuffer) {
                           Span(TextWidth.truncate(entry.lesson.summary, to: max(1, textWidth - indent)), theme.dim)])
         }
         var detail = "\(min(p.cellsRun, p.cells))/\(p.cells) cells"
+        if p.questions > 0 { detail += " · \(p.answered)/\(p.questions) questions, \(p.rightFirstTry) first try" }
         if p.done { detail += " · done" }
         if let when = relative(p.lastVisited, now: state.now) { detail += " · \(when)" }
         if entry.lesson.id == state.resumeLessonID { detail += " · r resumes" }
@@ -142,7 +143,12 @@ private func renderLesson(_ state: AppState, _ buffer: inout ScreenBuffer) {
     // The text may have become shorter since the last scroll (an edit): show the last page.
     let scroll = min(session.scroll, maxScroll)
     let percent = maxScroll == 0 ? 100 : min(100, scroll * 100 / maxScroll)
-    let position = cells > 0 ? "cell \(session.focusedCell + 1)/\(cells) · \(percent)%" : "\(percent)%"
+    var position = cells > 0 ? "cell \(session.focusedCell + 1)/\(cells) · \(percent)%" : "\(percent)%"
+    let questions = session.lesson.questions
+    if !questions.isEmpty {
+        let states = questions.compactMap { session.questions.answers[$0.id] }
+        position = "? \(states.filter(\.isSettled).count)/\(questions.count) (\(states.filter(\.rightFirstTry).count) first try) · " + position
+    }
     titleBar(state, &buffer, left: session.lesson.title, right: state.width >= 60 ? position : "\(percent)%")
 
     buffer.draw(layout.lines, in: g.text, from: scroll)
@@ -169,6 +175,10 @@ private func renderLesson(_ state: AppState, _ buffer: inout ScreenBuffer) {
     let hints: [String]
     if session.editor != nil {
         hints = ["Enter apply", "Esc cancel", "Ctrl-U clear", "←/→ move"]
+    } else if session.questions.editor != nil {
+        hints = ["Enter answer", "Esc cancel", "Ctrl-U clear", "←/→ move"]
+    } else if session.focusedQuestion != nil {
+        hints = ["a answer", "s show the answer", "h hint", "n/p next", "? help", "q back", "j/k scroll"]
     } else if state.job != nil {
         hints = ["Esc cancel the run", "? help", "n/p cell", "j/k scroll"]
     } else {
