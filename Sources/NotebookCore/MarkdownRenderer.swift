@@ -62,7 +62,7 @@ public struct MarkdownRenderer {
         lines.append("| output | value |")
         lines.append("|---|---|")
         for (name, value) in outputs.entries {
-            let text = value.displayText.replacingOccurrences(of: "|", with: "\\|")
+            let text = value.briefText.replacingOccurrences(of: "|", with: "\\|")
             lines.append("| `\(name)` | \(text) |")
         }
         if !result.expectations.isEmpty {

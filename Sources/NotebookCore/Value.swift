@@ -177,6 +177,21 @@ extension Value {
         }
     }
 
+    /// ``displayText``, with a vector or matrix of more than a thousand numbers summarised by
+    /// its ends and its size (as numpy prints a long array): for documents a person reads.
+    public var briefText: String {
+        switch self {
+        case .vector(let xs) where xs.count > 1000:
+            return "[" + (xs.prefix(3).map(NumberText.shortest) + ["…"] + xs.suffix(3).map(NumberText.shortest))
+                .joined(separator: ", ") + "] (\(xs.count) elements)"
+        case .matrix(let rows) where elementCount > 1000:
+            return "[" + rows.prefix(2).map { Value.vector($0).briefText }.joined(separator: ", ")
+                + ", …] (\(rows.count)×\(rows.first?.count ?? 0) matrix)"
+        default:
+            return displayText
+        }
+    }
+
     /// The value as lesson-file source text, so that it parses back to the same value.
     public var sourceText: String {
         switch self {

@@ -56,7 +56,7 @@ final class LessonMutationTests: XCTestCase {
         let started = Date()
         for index in 0..<mutants {
             let text = mutate(originals[index % originals.count], using: &rng)
-            let watchdog = Watchdog(seconds: 20, what: "mutant \(index)")
+            let watchdog = Watchdog(seconds: 60, what: "mutant \(index)", input: text)
             defer { watchdog.cancel() }
             guard case .success(let lesson) = loader.load(text, file: "mutant.md") else { continue }
             loaded += 1
@@ -78,12 +78,16 @@ final class LessonMutationTests: XCTestCase {
 }
 
 /// Ends the process with a message when work takes longer than its budget: a hang must fail
-/// the suite, not stall it.
+/// the suite, not stall it. The input that hung is saved, so the failure can be reproduced.
 final class Watchdog: @unchecked Sendable {
     private let item: DispatchWorkItem
 
-    init(seconds: Double, what: String) {
-        item = DispatchWorkItem { fatalError("\(what) still running after \(seconds) s: a hang") }
+    init(seconds: Double, what: String, input: String) {
+        item = DispatchWorkItem {
+            let saved = FileManager.default.temporaryDirectory.appendingPathComponent("derive-hung-input.md")
+            try? input.write(to: saved, atomically: true, encoding: .utf8)
+            fatalError("\(what) still running after \(seconds) s: a hang; its input is in \(saved.path)")
+        }
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
     }
 
