@@ -1,4 +1,5 @@
 import Foundation
+import NotebookCore
 
 // The bridge between notebooks and the progress store, so that the CLI and the TUI record
 // and restore the same way.
@@ -6,7 +7,8 @@ import Foundation
 extension LessonOutline {
     /// The outline of a loaded lesson.
     public init(_ lesson: Lesson) {
-        self.init(id: lesson.id, title: lesson.title, cellIDs: lesson.cells.map(\.id))
+        self.init(id: lesson.id, title: lesson.title, cellIDs: lesson.cells.map(\.id),
+                  questionIDs: lesson.questions.map(\.id))
     }
 }
 
