@@ -20,11 +20,12 @@ public enum MathText {
     /// rendering; `\$` is a literal dollar; code spans in backticks are left alone.
     /// GitHub's inline form `` $`...`$ `` is math too.
     ///
-    /// A span that cannot be rendered is kept as written, delimiters included. An inline `$`
+    /// A span that cannot be rendered is kept as written, delimiters included. With `protect`,
+    /// rendered spans are marked for ``PlainMarkdown/inline(_:)`` (see ``protectOpen``). An inline `$`
     /// opens math only when followed by a non-space, and closes it only when preceded by a
     /// non-space and not followed by a digit (Pandoc's rule), so prices such as "$5 or $10"
     /// stay prose. Math never crosses a blank line.
-    public static func renderInline(_ markdown: String) -> String {
+    public static func renderInline(_ markdown: String, protect: Bool = false) -> String {
         let s = Array(markdown.unicodeScalars)
         var out = ""
         // A search for a closing delimiter that failed up to a barrier (the end of the text or a
@@ -57,7 +58,9 @@ public enum MathText {
                 // GitHub's $`...`$ form: the backticks let the math contain Markdown characters.
                 let source = String(scalars: s[(i + 2)..<close])
                 if let rendered = tryRender(source) {
+                    if protect { out.unicodeScalars.append(Self.protectOpen) }
                     out.appendScalars(rendered.unicodeScalars)
+                    if protect { out.unicodeScalars.append(Self.protectClose) }
                 } else {
                     out.appendScalars(s[i..<(close + 2)])
                 }
@@ -78,7 +81,9 @@ public enum MathText {
                 if let close {
                     let source = String(scalars: s[(i + open)..<close])
                     if let rendered = tryRender(source) {
+                        if protect { out.unicodeScalars.append(Self.protectOpen) }
                         out.appendScalars(rendered.unicodeScalars)
+                        if protect { out.unicodeScalars.append(Self.protectClose) }
                     } else {
                         out.appendScalars(s[i..<(close + open)])
                     }
@@ -94,6 +99,11 @@ public enum MathText {
         }
         return out
     }
+
+    /// With `protect`, each rendered span is wrapped in these two private-use characters, so
+    /// that ``PlainMarkdown/inline(_:)`` leaves it alone (the `*` of π* is not emphasis).
+    public static let protectOpen: Unicode.Scalar = "\u{E000}"
+    public static let protectClose: Unicode.Scalar = "\u{E001}"
 
     /// The rendering, or `nil` when the expression has to fall back to its source.
     static func tryRender(_ latex: String) -> String? {

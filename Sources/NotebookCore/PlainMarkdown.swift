@@ -3,7 +3,7 @@ public enum PlainMarkdown {
     /// Drops inline markup: `**strong**` and `*emphasis*` become their text, `` `code` `` loses
     /// its backticks and `[text](url)` shows as text. A `*` with space on both sides stays.
     public static func inline(_ text: String) -> String {
-        guard text.contains(where: { $0 == "*" || $0 == "`" || $0 == "[" }) else { return text }
+        guard text.contains(where: { $0 == "*" || $0 == "`" || $0 == "[" || $0 == open }) else { return text }
         let chars = Array(text)
         let emphasis = EmphasisClosers(chars)
         var brackets = NextIndexSearch(target: "]")
@@ -12,6 +12,13 @@ public enum PlainMarkdown {
         var i = 0
         while i < chars.count {
             let c = chars[i]
+            if c == open {
+                // Rendered math (see `MathText.renderInline(_:protect:)`): copied as it is.
+                let end = chars[(i + 1)...].firstIndex(of: close) ?? chars.count
+                out += String(chars[(i + 1)..<end])
+                i = end + 1
+                continue
+            }
             if c == "`", let close = chars[(i + 1)...].firstIndex(of: "`") {
                 out += String(chars[(i + 1)..<close])
                 i = close + 1
@@ -38,8 +45,10 @@ public enum PlainMarkdown {
         return out
     }
 
+    private static let open = Character(MathText.protectOpen), close = Character(MathText.protectClose)
+
     /// Where `*` and `**` emphasis can close, worked out once for the whole text so that a
-    /// line full of markers that never close stays linear.
+    /// line full of markers that never close stays linear. Nothing inside rendered math closes.
     private struct EmphasisClosers {
         let chars: [Character]
         /// For each index, the first index at or after it that could close `*`, `**`, or
@@ -52,11 +61,14 @@ public enum PlainMarkdown {
             nextSingle = Array(repeating: n, count: n + 1)
             nextDouble = nextSingle
             nextBreak = nextSingle
+            var inMath = false
             for j in stride(from: n - 1, through: 0, by: -1) {
                 nextSingle[j] = nextSingle[j + 1]
                 nextDouble[j] = nextDouble[j + 1]
                 nextBreak[j] = nextBreak[j + 1]
-                guard chars[j] == "*" || chars[j] == "\n" else { continue }
+                if chars[j] == PlainMarkdown.close { inMath = true }
+                if chars[j] == PlainMarkdown.open { inMath = false }
+                guard !inMath, chars[j] == "*" || chars[j] == "\n" else { continue }
                 if chars[j] == "\n" {
                     if j + 1 < n, chars[j + 1] == "\n" { nextBreak[j] = j }
                     continue

@@ -41,14 +41,14 @@ public struct TextRenderer {
         var paragraph: [String] = []
         func flush() {
             guard !paragraph.isEmpty else { return }
-            let rendered = PlainMarkdown.inline(MathText.renderInline(paragraph.joined(separator: "\n")))
+            let rendered = PlainMarkdown.inline(MathText.renderInline(paragraph.joined(separator: "\n"), protect: true))
             out += rendered.split(separator: "\n", omittingEmptySubsequences: false).map { Self.heading(String($0)) }
             paragraph = []
         }
         var table: [String] = []
         func flushTable() {
             guard !table.isEmpty else { return }
-            out += PlainMarkdown.table(table.map { PlainMarkdown.inline(MathText.renderInline($0)) })
+            out += PlainMarkdown.table(table.map { PlainMarkdown.inline(MathText.renderInline($0, protect: true)) })
             table = []
         }
         for line in lines {

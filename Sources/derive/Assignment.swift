@@ -21,8 +21,6 @@ struct Assignment: ExpressibleByArgument {
         }
     }
 
-    static var defaultValueDescription: String { "[CELL.]PARAM=VALUE" }
-
     var text: String { (cell.map { $0 + "." } ?? "") + parameter + "=" + source }
 
     /// Applies the assignment to a notebook; `focus` is the `--cell` choice, used when no cell is named.

@@ -12,7 +12,7 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "Lesson ids; all lessons when none are given.")
+    @Argument(help: ArgumentHelp("Lesson ids; all lessons when none are given.", valueName: "lesson"))
     var lessonIDs: [String] = []
 
     @Flag(help: "Also run heavy cells.")

@@ -12,18 +12,14 @@ struct ComputeCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "Module name (see `derive modules`).")
+    @Argument(help: ArgumentHelp("Module name (see `derive modules`).", valueName: "module"))
     var module: String
 
-    @Option(name: .customLong("set"), help: "Set a parameter, PARAM=VALUE; repeatable.")
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set a parameter; repeatable.", valueName: "param=value"))
     var assignments: [Assignment] = []
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
-
-    func validate() throws {
-        try format.requireTextOrJSON("compute")
-    }
+    @Option(help: ArgumentHelp("Output format.", valueName: "format"))
+    var format: DataFormat = .text
 
     func run() throws {
         let module = try ModuleLookup.find(module)

@@ -51,14 +51,14 @@ struct Derive: ParsableCommand {
     }
 }
 
-/// `--format` values.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+/// `--format` for the commands that print a lesson: text, Markdown or JSON.
+enum DocumentFormat: String, ExpressibleByArgument, CaseIterable {
     case text, markdown, json
+}
 
-    /// For commands that print data, not a lesson: markdown is refused.
-    func requireTextOrJSON(_ command: String) throws {
-        if self == .markdown { throw ValidationError("\(command) prints text or json, not markdown") }
-    }
+/// `--format` for the commands that print data (list, compute, progress): text or JSON.
+enum DataFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }
 
 /// Options every command takes.

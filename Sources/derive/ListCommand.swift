@@ -7,12 +7,8 @@ struct ListCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
-
-    func validate() throws {
-        try format.requireTextOrJSON("list")
-    }
+    @Option(help: ArgumentHelp("Output format.", valueName: "format"))
+    var format: DataFormat = .text
 
     func run() throws {
         let library = try global.loadLibrary()

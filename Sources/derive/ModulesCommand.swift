@@ -10,7 +10,7 @@ struct ModulesCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "A module name.")
+    @Argument(help: ArgumentHelp("A module name.", valueName: "module"))
     var module: String?
 
     func run() throws {

@@ -24,8 +24,8 @@ struct ProgressCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Lesson ids: show (or with --reset, clear) only these.", valueName: "lesson"))
     var lessonIDs: [String] = []
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @Option(help: ArgumentHelp("Output format.", valueName: "format"))
+    var format: DataFormat = .text
 
     @Flag(help: "Clear the progress of the lessons named, or of all lessons.")
     var reset = false
@@ -34,7 +34,6 @@ struct ProgressCommand: ParsableCommand {
     var yes = false
 
     func validate() throws {
-        try format.requireTextOrJSON("progress")
         if yes && !reset { throw ValidationError("--yes goes with --reset") }
     }
 

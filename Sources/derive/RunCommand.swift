@@ -13,20 +13,20 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "Lesson ids (see `derive list`).")
+    @Argument(help: ArgumentHelp("Lesson ids (see `derive list`).", valueName: "lesson"))
     var lessonIDs: [String] = []
 
     @Flag(help: "Run every lesson.")
     var all = false
 
-    @Option(help: "Print only this cell (its upstream cells still run).")
+    @Option(help: ArgumentHelp("Print only this cell (its upstream cells still run).", valueName: "cell"))
     var cell: String?
 
-    @Option(name: .customLong("set"), help: "Override a parameter, [CELL.]PARAM=VALUE; repeatable.")
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter; repeatable.", valueName: "[cell.]param=value"))
     var assignments: [Assignment] = []
 
-    @Option(help: "Output format: text, markdown or json.")
-    var format: OutputFormat = .text
+    @Option(help: ArgumentHelp("Output format.", valueName: "format"))
+    var format: DocumentFormat = .text
 
     @Flag(help: "Also run heavy cells.")
     var heavy = false

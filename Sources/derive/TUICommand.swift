@@ -13,7 +13,7 @@ struct TUICommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "Lesson id to open.")
+    @Argument(help: ArgumentHelp("Lesson id to open.", valueName: "lesson"))
     var lesson: String?
 
     func run() throws {

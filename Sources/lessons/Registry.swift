@@ -60,6 +60,7 @@ public enum ModuleCatalog {
         SmoothL1Module(),
         RoIPoolModule(),
         RoIAlignModule(),
+        RPNAnchorsModule(),
         // Deformable convolution
         DeformBilinearModule(),
         DeformConvModule(),

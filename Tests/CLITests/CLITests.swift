@@ -154,8 +154,8 @@ final class CLITests: XCTestCase {
             (["compute", "softmax.safe", "--set", "x=[1, nan]"], "NaN at index 1"),
             (["compute", "softmax.safe", "--set", "x=[1, 2]", "--set", "y=1"], "has no parameter 'y'"),
             (["modules", "nope.nope"], "no compute module"),
-            (["compute", "softmax.safe", "--format", "markdown"], "text or json"),
-            (["list", "--format", "markdown"], "text or json"),
+            (["compute", "softmax.safe", "--format", "markdown"], "Please provide one of 'text' and 'json'"),
+            (["list", "--format", "markdown"], "Please provide one of 'text' and 'json'"),
             (["--lessons", "/nonexistent/dir", "list"], "does not exist"),
         ]
         for (arguments, message) in cases {

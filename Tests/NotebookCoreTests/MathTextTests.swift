@@ -450,3 +450,13 @@ final class MathFractionTests: XCTestCase {
         XCTAssertEqual(MathText.render(#"\frac{a}{b_i}"#), "a/bᵢ")
     }
 }
+
+/// Math rendered in text output keeps its own `*`: π* is not the start of emphasis.
+final class MathInProseTests: XCTestCase {
+    func testStarsInRenderedMathAreNotEmphasis() {
+        let text = #"The optimum $\pi^*$ and $\pi^{*}(y)$, then *emphasis*."#
+        XCTAssertEqual(PlainMarkdown.inline(MathText.renderInline(text, protect: true)),
+                       "The optimum π* and π*(y), then emphasis.")
+        XCTAssertEqual(PlainMarkdown.inline(MathText.renderInline("no math, *emphasis*", protect: true)), "no math, emphasis")
+    }
+}
