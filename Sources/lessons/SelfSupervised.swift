@@ -8,7 +8,9 @@ import NotebookCore
 // intercept, W = (XᵀX + λI)⁻¹XᵀY with X = [observed | 1]. λ shrinks the intercept too, as
 // SPEC §7 asks (so the fit is not invariant to shifting the data; with the default λ = 1e-6
 // the difference is negligible). The (d_obs + 1)² system is solved by Cholesky: XᵀX + λI is
-// symmetric and, unless singular, positive definite.
+// symmetric and, unless singular, positive definite. By default the fit is scored on the rows it
+// was fitted to; `holdout` keeps the last rows out of the fit and scores the fitted weights on them
+// against the training means, the only baseline a predictor fitted to the other rows could know.
 //
 // Rotation prediction (Gidaris, Singh & Komodakis, 2018): rotate an image by 0°, 90°, 180° and
 // 270° counter-clockwise; the rotation index is a free label for a classifier.
@@ -96,7 +98,7 @@ struct MaskedRegression {
         let hiddenSet = Set(hidden)
         let observed = (0..<data[0].count).filter { !hiddenSet.contains($0) }
         let p = observed.count + 1, q = hidden.count
-        let rows = data.map { row in observed.map { row[$0] } + [1] }
+        let rows = data.map { row in Self.inputs(row, observed: observed) }
         let targets = data.map { row in hidden.map { row[$0] } }
 
         var gram = [[Double]](repeating: [Double](repeating: 0, count: p), count: p)
@@ -122,13 +124,32 @@ struct MaskedRegression {
         self.hidden = hidden
         self.targets = targets
         weights = (0..<p).map { k in solutions.map { $0[k] } }
-        predictions = rows.map { x in
-            solutions.map { w in
-                var s = 0.0
-                for k in 0..<p { s += x[k] * w[k] }
-                return s
-            }
+        predictions = rows.map { Self.predict($0, solutions: solutions) }
+    }
+
+    /// The regression input of one table row: its observed entries, then 1 for the intercept.
+    static func inputs(_ row: [Double], observed: [Int]) -> [Double] {
+        observed.map { row[$0] } + [1]
+    }
+
+    /// x·W for one input row, given W column by column.
+    static func predict(_ x: [Double], solutions: [[Double]]) -> [Double] {
+        solutions.map { w in
+            var s = 0.0
+            for k in 0..<x.count { s += x[k] * w[k] }
+            return s
         }
+    }
+
+    /// The fitted weights applied to other rows of a table with the same columns.
+    func predictions(for data: [[Double]]) -> [[Double]] {
+        let solutions = (0..<hidden.count).map { c in weights.map { $0[c] } }
+        return data.map { Self.predict(Self.inputs($0, observed: observed), solutions: solutions) }
+    }
+
+    /// Each hidden column's mean over the fitted rows.
+    var targetMeans: [Double] {
+        (0..<hidden.count).map { c in targets.reduce(0) { $0 + $1[c] } / Double(targets.count) }
     }
 
     /// Mean squared error of each hidden column.
@@ -182,18 +203,23 @@ public struct MaskedPredictionModule: ComputeModule {
                 doc: "column indices to hide and predict, distinct, at least one column left observed"),
         .number("ridge", 1e-6, range: .closed(0, MaskedRegressionLimits.ridge),
                 doc: "λ added to the diagonal of XᵀX, the intercept's entry included"),
+        .integer("holdout", 0, range: .closed(0, Double(MaskedRegressionLimits.entries)),
+                 doc: "rows kept out of the fit, the last ones, and scored with its weights (0: fit and score every row); at least 2 rows stay in the fit"),
     ]
     public let outputs: [OutputSpec] = [
         .init("weights", .matrix, hint: .table, doc: "(d_obs + 1)×d_hidden: one row per observed column, the intercept last"),
-        .init("predictions", .matrix, hint: .table, doc: "N×d_hidden: X·weights, columns in the order of hidden"),
-        .init("mse", .number, doc: "mean squared error over all hidden entries"),
+        .init("predictions", .matrix, hint: .table, doc: "N×d_hidden: X·weights for every row (held-out rows last), columns in the order of hidden"),
+        .init("mse", .number, doc: "mean squared error over all hidden entries of the fitted rows"),
         .init("baseline_mse", .number, doc: "the same when each hidden column is predicted by its mean"),
-        .init("r2", .number, doc: "1 − mse/baseline_mse: the fraction of the hidden columns' variance explained"),
+        .init("r2", .number, doc: "1 − mse/baseline_mse: the fraction of the hidden columns' variance explained, on the fitted rows"),
         .init("observed", .vector, doc: "indices of the observed columns, in the order of the weights' rows"),
-        .init("targets", .matrix, hint: .table, doc: "N×d_hidden: the hidden columns of data, the free labels"),
-        .init("mse_per_column", .vector, doc: "mean squared error of each hidden column"),
-        .init("baseline_mse_per_column", .vector, doc: "variance of each hidden column"),
-        .init("r2_per_column", .vector, doc: "1 − mse/baseline_mse of each hidden column"),
+        .init("targets", .matrix, hint: .table, doc: "N×d_hidden: the hidden columns of data (every row), the free labels"),
+        .init("mse_per_column", .vector, doc: "mean squared error of each hidden column on the fitted rows"),
+        .init("baseline_mse_per_column", .vector, doc: "variance of each hidden column over the fitted rows"),
+        .init("r2_per_column", .vector, doc: "1 − mse/baseline_mse of each hidden column on the fitted rows"),
+        .init("heldout_mse", .number, doc: "mean squared error of the fitted weights on the held-out rows (nan when holdout = 0)"),
+        .init("heldout_baseline_mse", .number, doc: "the same when each hidden column is predicted by its mean over the fitted rows (nan when holdout = 0)"),
+        .init("heldout_r2", .number, doc: "1 − heldout_mse/heldout_baseline_mse: negative when the fit does worse on fresh rows than the training mean (nan when holdout = 0)"),
     ]
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
@@ -214,12 +240,17 @@ public struct MaskedPredictionModule: ComputeModule {
             throw .invalid("hidden", "hides all \(d) columns; leave at least one column observed to predict from")
         }
         let ridge = try inputs.number("ridge")
+        let holdout = try inputs.integer("holdout")
+        guard holdout >= 0, n - holdout >= 2 else {
+            throw .invalid("holdout", "is \(holdout) but data has \(n) rows; at least 2 must stay in the fit, so holdout ≤ \(n - 2)")
+        }
+        let fitted = Array(data.prefix(n - holdout)), heldOut = Array(data.suffix(holdout))
 
         let fit: MaskedRegression
         do {
-            fit = try MaskedRegression(data: data, hidden: hidden, ridge: ridge)
+            fit = try MaskedRegression(data: fitted, hidden: hidden, ridge: ridge)
         } catch {
-            throw Self.singularSystemError(error, rows: n, columns: d, hidden: seen, ridge: ridge)
+            throw Self.singularSystemError(error, rows: fitted.count, columns: d, hidden: seen, ridge: ridge)
         }
         let baseline = fit.baselineByColumn
         if let c = baseline.firstIndex(of: 0) {
@@ -229,17 +260,35 @@ public struct MaskedPredictionModule: ComputeModule {
         // Every hidden column has N entries, so the means over all entries are the column means' mean.
         let totalMSE = mse.reduce(0, +) / Double(mse.count)
         let totalBaseline = baseline.reduce(0, +) / Double(baseline.count)
+        // Held-out rows: the fitted weights and the fitted rows' means, scored on rows neither saw.
+        var heldOutMSE = Double.nan, heldOutBaseline = Double.nan
+        if !heldOut.isEmpty {
+            let predicted = fit.predictions(for: heldOut), means = fit.targetMeans
+            var se = 0.0, seMean = 0.0
+            for (row, yHat) in zip(heldOut, predicted) {
+                for (c, column) in hidden.enumerated() {
+                    se += (row[column] - yHat[c]) * (row[column] - yHat[c])
+                    seMean += (row[column] - means[c]) * (row[column] - means[c])
+                }
+            }
+            let count = Double(heldOut.count * hidden.count)
+            heldOutMSE = se / count
+            heldOutBaseline = seMean / count
+        }
         return [
             "weights": .matrix(fit.weights),
-            "predictions": .matrix(fit.predictions),
+            "predictions": .matrix(fit.predictions + fit.predictions(for: heldOut)),
             "mse": .number(totalMSE),
             "baseline_mse": .number(totalBaseline),
             "r2": .number(1 - totalMSE / totalBaseline),
             "observed": .vector(fit.observed.map(Double.init)),
-            "targets": .matrix(fit.targets),
+            "targets": .matrix(data.map { row in hidden.map { row[$0] } }),
             "mse_per_column": .vector(mse),
             "baseline_mse_per_column": .vector(baseline),
             "r2_per_column": .vector(zip(mse, baseline).map { 1 - $0 / $1 }),
+            "heldout_mse": .number(heldOutMSE),
+            "heldout_baseline_mse": .number(heldOutBaseline),
+            "heldout_r2": .number(1 - heldOutMSE / heldOutBaseline),
         ]
     }
 
@@ -249,7 +298,7 @@ public struct MaskedPredictionModule: ComputeModule {
         let dObs = d - hidden.count
         let suggestion = "a ridge of at least \(NumberText.shortest(max(1e-10 * failure.maxDiagonal, 1e-300)))"
         if ridge == 0 && n < dObs + 1 {
-            return .invalid("ridge", "is 0 but data has \(n) rows for \(dObs) observed columns plus the intercept, so XᵀX is singular; use at least \(dObs + 1) rows or \(suggestion)")
+            return .invalid("ridge", "is 0 but the fit has \(n) rows for \(dObs) observed columns plus the intercept, so XᵀX is singular; fit at least \(dObs + 1) rows or use \(suggestion)")
         }
         let culprit = failure.index < dObs
             ? "observed column \((0..<d).filter { !hidden.contains($0) }[failure.index]) is (numerically) a linear combination of the observed columns before it"

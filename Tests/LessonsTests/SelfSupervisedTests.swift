@@ -168,6 +168,83 @@ final class MaskedPredictionTests: XCTestCase {
         XCTAssertTrue(tiny?.message.contains("too small") == true, "\(String(describing: tiny))")
     }
 
+    func testHoldoutByHand() throws {
+        // Fit y on x over the first three rows of x = [0, 1, 2, 3], y = [1, 2, 4, 9] (ridge 0): the line of
+        // testSimpleLinearRegressionByHand, y = 3/2·x + 5/6. The held-out row x = 3 is predicted 16/3,
+        // an error of 9 − 16/3 = 11/3; the training mean 7/3 misses it by 20/3. So heldout_mse = 121/9,
+        // heldout_baseline_mse = 400/9 and heldout_r2 = 1 − 121/400 = 279/400.
+        let out = try evaluate(module, ["data": .matrix([[0, 1], [1, 2], [2, 4], [3, 9]]), "hidden": .vector([1]),
+                                        "ridge": .number(0), "holdout": .integer(1)])
+        assertClose(out.matrix("weights"), [[1.5], [5.0 / 6]], tol: 1e-14)
+        assertClose(out.number("r2"), 27.0 / 28, tol: 1e-15)
+        assertClose(out.number("heldout_mse"), 121.0 / 9, tol: 1e-13)
+        assertClose(out.number("heldout_baseline_mse"), 400.0 / 9, tol: 1e-13)
+        assertClose(out.number("heldout_r2"), 279.0 / 400, tol: 1e-15)
+        assertClose(out.matrix("predictions"), [[5.0 / 6], [7.0 / 3], [23.0 / 6], [16.0 / 3]], tol: 1e-14)
+        XCTAssertEqual(out.matrix("targets"), [[1], [2], [4], [9]])
+    }
+
+    func testHoldoutFitsOnlyTheFirstRows() throws {
+        // The fit with the last k rows held out is the fit of the first N − k rows alone, and its held-out
+        // error is the error of those weights on the rest, against the fitted rows' means.
+        var random = TestRandom(seed: 11)
+        let data = (0..<12).map { _ in random.vector(4, in: -2...2) }
+        for (hidden, k) in [([3.0], 4), ([0.0, 2.0], 3), ([1.0], 1)] {
+            let held = try evaluate(module, ["data": .matrix(data), "hidden": .vector(hidden), "ridge": .number(0.1), "holdout": .integer(k)])
+            let alone = try evaluate(module, ["data": .matrix(Array(data.prefix(12 - k))), "hidden": .vector(hidden), "ridge": .number(0.1)])
+            XCTAssertEqual(held.matrix("weights"), alone.matrix("weights"))
+            XCTAssertEqual(held.number("r2"), alone.number("r2"))
+            XCTAssertEqual(Array(held.matrix("predictions").prefix(12 - k)), alone.matrix("predictions"))
+            let columns = hidden.map { Int($0) }, w = held.matrix("weights")
+            let observed = (0..<4).filter { !columns.contains($0) }
+            let means = columns.map { c in data.prefix(12 - k).map { $0[c] }.reduce(0, +) / Double(12 - k) }
+            var se = 0.0, seMean = 0.0
+            for row in data.suffix(k) {
+                let x = observed.map { row[$0] } + [1]
+                for (j, c) in columns.enumerated() {
+                    var yHat = 0.0
+                    for i in 0..<x.count { yHat += x[i] * w[i][j] }
+                    se += (row[c] - yHat) * (row[c] - yHat)
+                    seMean += (row[c] - means[j]) * (row[c] - means[j])
+                }
+            }
+            let count = Double(k * columns.count)
+            assertClose(held.number("heldout_mse"), se / count, tol: 1e-12, "\(hidden), \(k)")
+            assertClose(held.number("heldout_baseline_mse"), seMean / count, tol: 1e-12, "\(hidden), \(k)")
+            assertClose(held.number("heldout_r2"), 1 - se / seMean, tol: 1e-12, "\(hidden), \(k)")
+        }
+    }
+
+    func testNoHoldoutLeavesTheHeldOutScoresNaN() throws {
+        let out = try evaluate(module, [:])
+        for name in ["heldout_mse", "heldout_baseline_mse", "heldout_r2"] {
+            XCTAssertTrue(out.number(name).isNaN, name)
+        }
+        XCTAssertEqual(out.matrix("predictions").count, MaskedPredictionModule.table.count)
+    }
+
+    func testInterpolationScoresOneInSampleButNotOnFreshRows() throws {
+        // Four fitted rows for three observed columns plus the intercept: the fit passes through every
+        // point whatever the data, so r2 = 1 on those rows; the held-out rows tell the truth.
+        var random = TestRandom(seed: 5)
+        let noise = (0..<10).map { _ in random.vector(4, in: -1...1) }
+        let out = try evaluate(module, ["data": .matrix(noise), "hidden": .vector([3]), "ridge": .number(0), "holdout": .integer(6)])
+        assertClose(out.number("r2"), 1, tol: 1e-9)
+        XCTAssertLessThan(out.number("heldout_r2"), 0.5)
+    }
+
+    func testBadHoldoutNamesHoldout() {
+        for k in [-1, 7, 8, 100] {
+            let error = evaluationError(module, ["holdout": .integer(k)])
+            XCTAssertEqual(error?.parameter, "holdout", "\(k)")
+        }
+        XCTAssertNoThrow(try evaluate(module, ["holdout": .integer(6)]), "two fitted rows are enough with ridge > 0")
+        // Too few fitted rows for the unknowns without a ridge: the error still names ridge and counts the fitted rows.
+        let short = evaluationError(module, ["holdout": .integer(5), "ridge": .number(0)])
+        XCTAssertEqual(short?.parameter, "ridge")
+        XCTAssertTrue(short?.message.contains("3 rows") == true, "\(String(describing: short))")
+    }
+
     func testOtherBadDataNamesData() {
         XCTAssertEqual(evaluationError(module, ["data": .matrix([[1, 2, 3]]), "hidden": .vector([0])])?.parameter, "data")
         XCTAssertEqual(evaluationError(module, ["data": .matrix([[1, .nan], [2, 3]]), "hidden": .vector([0])])?.parameter, "data")
