@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Dependencies point one way (see README's Layout): NotebookCore depends on nothing;
+// Lessons, Progress and TUI depend on NotebookCore (Progress also on GRDB, the only SQLite
+// code); derive wires them together.
 let package = Package(
     name: "derive",
     platforms: [.macOS(.v13)],
@@ -12,25 +15,27 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
-        .target(name: "NotebookCore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "NotebookCore"),
         .target(name: "Lessons", dependencies: ["NotebookCore"], path: "Sources/lessons"),
+        .target(name: "Progress", dependencies: ["NotebookCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CTerminalSignals"),
-        .target(name: "TUI", dependencies: ["NotebookCore", "CNCurses", "CTerminalSignals"]),
+        .target(name: "TUI", dependencies: ["NotebookCore", "Progress", "CNCurses", "CTerminalSignals"]),
         .executableTarget(
             name: "derive",
             dependencies: [
-                "NotebookCore", "Lessons", "TUI",
+                "NotebookCore", "Lessons", "Progress", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(
-            name: "NotebookCoreTests",
-            dependencies: ["NotebookCore", .product(name: "GRDB", package: "GRDB.swift")]
-        ),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons"],
+        // Helpers every test target shares: a seeded generator, numeric assertions, test modules.
+        .target(name: "TestSupport", dependencies: ["NotebookCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "NotebookCoreTests", dependencies: ["NotebookCore", "TestSupport"]),
+        .testTarget(name: "ProgressTests",
+                    dependencies: ["Progress", "NotebookCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["NotebookCore", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons", "Progress", "TestSupport"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -56,6 +56,37 @@ public indirect enum JSON: Sendable, Equatable {
         }
     }
 
+    /// One line with object keys sorted by their UTF-8 bytes: the same value always gives the
+    /// same text, so it can be stored and compared.
+    public var canonicalText: String {
+        var out = ""
+        writeCanonical(into: &out)
+        return out
+    }
+
+    private func writeCanonical(into out: inout String) {
+        switch self {
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.writeCanonical(into: &out)
+            }
+            out += "]"
+        case .object(let pairs):
+            out += "{"
+            for (i, (key, value)) in pairs.sorted(by: { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }).enumerated() {
+                if i > 0 { out += "," }
+                JSON.writeString(key, into: &out)
+                out += ":"
+                value.writeCanonical(into: &out)
+            }
+            out += "}"
+        default:
+            write(into: &out, indent: 0, level: 0)
+        }
+    }
+
     private var isContainer: Bool {
         switch self {
         case .array(let items): !items.isEmpty

@@ -335,7 +335,7 @@ public struct Notebook: Sendable {
 
     /// Records an override that the learner set earlier, checked as a lesson line would be,
     /// without running anything: the caller runs the notebook once all are restored.
-    mutating func restoreOverride(cell cellID: String, parameter: String, source: String) throws(ComputeError) {
+    public mutating func restoreOverride(cell cellID: String, parameter: String, source: String) throws(ComputeError) {
         let expression = try Self.parse(source, for: parameter)
         _ = try check(cell: cellID, parameter: parameter, expression: expression)
         overrides[cellID, default: [:]][parameter] = expression

@@ -1,5 +1,6 @@
 import Foundation
 import NotebookCore
+import Progress
 
 /// A lesson as the list shows it, with the learner's progress and saved parameter overrides
 /// (cell → parameter → source text) to restore when it opens.

@@ -1,5 +1,6 @@
 import Foundation
 import NotebookCore
+import Progress
 
 /// Where things go on the lesson screen for a terminal size.
 struct LessonGeometry {

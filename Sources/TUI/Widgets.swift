@@ -1,4 +1,5 @@
 import Foundation
+import NotebookCore
 
 /// Something that lays itself out as styled lines for a given width.
 ///
@@ -192,40 +193,12 @@ public struct Chart: Widget {
         self.axisStyle = axisStyle
     }
 
-    static func label(_ x: Double) -> String {
-        if x == 0 { return "0" }
-        let a = abs(x)
-        if a >= 1e5 || a < 1e-3 { return String(format: "%.2e", x) }
-        var s = String(format: "%.4g", x)
-        if s.contains(".") && !s.contains("e") {
-            while s.hasSuffix("0") { s.removeLast() }
-            if s.hasSuffix(".") { s.removeLast() }
-        }
-        return s
-    }
-
-    /// Where `v` sits from `lo` (0) to `hi` (1), clamped: always finite, so it converts to
-    /// `Int` safely, even when `hi - lo` overflows (±1e308) or the range is empty.
-    static func position(_ v: Double, lo: Double, hi: Double) -> Double {
-        guard v.isFinite, lo.isFinite, hi.isFinite, hi > lo else { return 0 }
-        let span = hi - lo
-        // Halving first keeps the span finite; it loses nothing a chart could show.
-        let t = span.isFinite ? (v - lo) / span : (v / 2 - lo / 2) / (hi / 2 - lo / 2)
-        return t.isFinite ? min(1, max(0, t)) : 0
-    }
-
     public func lines(width: Int) -> [Line] {
-        let finite = values.filter(\.isFinite)
-        guard !values.isEmpty, let lo0 = finite.min(), let hi0 = finite.max() else {
+        guard let scale = ChartScale(values) else {
             return [[Span("(no finite values to chart)", axisStyle)]]
         }
-        var lo = lo0, hi = hi0
-        let bars = lo >= 0
-        if bars { lo = 0 }
-        if hi == lo { hi = lo + 1 }
-        // Beyond 2⁵³ adding 1 changes nothing: widen by the magnitude instead (lo < 0 here).
-        if hi == lo { hi = lo + abs(lo) }
-        let top = Chart.label(hi), bottom = Chart.label(lo)
+        let bars = scale.isBars
+        let top = scale.topLabel, bottom = scale.floorLabel
         let labelWidth = max(top.count, bottom.count)
         let plotWidth = width - labelWidth - 1
         guard plotWidth >= 4 else { return [[Span("chart needs more width", axisStyle)]] }
@@ -233,18 +206,14 @@ public struct Chart: Widget {
         var grid = Array(repeating: Array(repeating: Character(" "), count: plotWidth), count: rows)
         let barWidth = bars ? (plotWidth / values.count) : 0
         if bars && barWidth >= 1 {
-            let eighths: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
             let columnWidth = min(barWidth, 6)
             let drawWidth = max(1, columnWidth - (columnWidth >= 3 ? 1 : 0))
             for (i, v) in values.enumerated() where v.isFinite {
-                let level = Int((Chart.position(v, lo: lo, hi: hi) * Double(rows * 8)).rounded())
                 for c in 0..<drawWidth {
                     let x = i * columnWidth + c
                     guard x < plotWidth else { continue }
                     for r in 0..<rows {
-                        let fromBottom = rows - 1 - r
-                        let fill = min(8, max(0, level - fromBottom * 8))
-                        grid[r][x] = eighths[fill]
+                        grid[r][x] = BlockGlyphs.vertical[scale.eighths(v, row: rows - 1 - r, height: rows)]
                     }
                 }
             }
@@ -257,7 +226,7 @@ public struct Chart: Widget {
                 let v = values[i]
                 guard v.isFinite else { return nil }
                 let x = values.count == 1 ? 0 : Int((Double(i) / Double(values.count - 1) * Double(xDots - 1)).rounded())
-                let y = Int(((1 - Chart.position(v, lo: lo, hi: hi)) * Double(yDots - 1)).rounded())
+                let y = Int(((1 - scale.position(v)) * Double(yDots - 1)).rounded())
                 return (x, y)
             }
             func plot(_ x: Int, _ y: Int) {
@@ -324,11 +293,8 @@ public struct Heatmap: Widget {
         self.style = style
     }
 
-    static let shades: [Character] = ["·", "░", "▒", "▓", "█"]
-
     public func lines(width: Int) -> [Line] {
-        let finite = matrix.flatMap { $0 }.filter(\.isFinite)
-        guard let lo = finite.min(), let hi = finite.max() else { return [[Span("(no finite values)", legendStyle)]] }
+        guard let scale = ChartScale(spanning: matrix.flatMap { $0 }) else { return [[Span("(no finite values)", legendStyle)]] }
         let columns = matrix.first?.count ?? 0
         let rowLabelWidth = String(max(0, matrix.count - 1)).count
         let fit = max(1, (width - rowLabelWidth - 1) / 2)
@@ -336,11 +302,8 @@ public struct Heatmap: Widget {
         for (i, row) in matrix.enumerated() {
             var text = ""
             for v in row.prefix(fit) {
-                let level: Int
-                if !v.isFinite { level = -1 } else if hi == lo { level = 4 } else {
-                    level = min(4, max(0, Int((Chart.position(v, lo: lo, hi: hi) * 4).rounded())))
-                }
-                let ch: Character = level < 0 ? "?" : Heatmap.shades[level]
+                let level = v.isFinite ? Int((scale.position(v) * 4).rounded()) : -1
+                let ch: Character = level < 0 ? "?" : BlockGlyphs.shades[level]
                 text.append(ch); text.append(ch)
             }
             var line: Line = [Span(TextWidth.pad(String(i), to: rowLabelWidth, alignRight: true) + " ", legendStyle),
@@ -348,7 +311,7 @@ public struct Heatmap: Widget {
             if columns > fit { line.append(Span("…", legendStyle)) }
             out.append(line)
         }
-        let legend = "·=\(Chart.label(lo)) … █=\(Chart.label(hi))  (\(matrix.count)×\(columns))"
+        let legend = "·=\(scale.floorLabel) ░ ▒ ▓ █=\(scale.topLabel)  (\(matrix.count)×\(columns))"
         out.append([Span(TextWidth.truncate(legend, to: width), legendStyle)])
         return out
     }
@@ -372,13 +335,7 @@ public struct ProgressBar: Widget {
 
     public func bar(width: Int) -> Line {
         guard width > 0 else { return [] }
-        let eighths = Int((fraction * Double(width * 8)).rounded(.down))
-        let full = eighths / 8
-        let partial = eighths % 8
-        let partials: [Character] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"].map { $0.isEmpty ? " " : Character($0) }
-        var text = String(repeating: "█", count: full)
-        var rest = width - full
-        if partial > 0 && rest > 0 { text.append(partials[partial]); rest -= 1 }
+        let (text, rest) = BlockGlyphs.bar(fraction: fraction, width: width)
         return [Span(text, filled), Span(String(repeating: "░", count: rest), empty)]
     }
 

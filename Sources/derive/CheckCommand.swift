@@ -27,7 +27,7 @@ struct CheckCommand: ParsableCommand {
         }
         for lesson in lessons {
             var notebook = Notebook(lesson: lesson, registry: ModuleCatalog.registry)
-            let bar = ProgressBar(label: lesson.id)
+            let bar = StderrProgress(label: lesson.id)
             notebook.runAll(includeHeavy: heavy, context: bar.context)
             bar.finish()
             tally.add(notebook)

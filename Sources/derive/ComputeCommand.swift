@@ -45,7 +45,7 @@ struct ComputeCommand: ParsableCommand {
                 throw ValidationError("--set \(assignment.text): \(error.message) (at column \(error.offset + 1) of the value)")
             }
         }
-        let bar = ProgressBar(label: module.name)
+        let bar = StderrProgress(label: module.name)
         let result = CellJob.standalone(module, values: values).execute(context: bar.context)
         bar.finish()
         switch format {

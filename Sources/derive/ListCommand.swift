@@ -1,5 +1,6 @@
 import ArgumentParser
 import NotebookCore
+import Progress
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the lessons with your progress.")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NotebookCore
+import Progress
 
 struct ProgressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Lessons
 import NotebookCore
+import Progress
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,7 +62,7 @@ struct RunCommand: ParsableCommand {
             // this way runs without --heavy, since it was asked for.
             let scope = cell.map { notebook.upstream(of: $0) }
             let namedHeavy = cell.flatMap { lesson.cell($0) }?.isHeavy == true
-            let bar = ProgressBar(label: lesson.id)
+            let bar = StderrProgress(label: lesson.id)
             let started = Date()
             notebook.runAll(includeHeavy: heavy || namedHeavy, only: scope.map(Set.init), context: bar.context)
             bar.finish()

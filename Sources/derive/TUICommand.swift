@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Lessons
 import NotebookCore
+import Progress
 import TUI
 
 struct TUICommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import NotebookCore
+import Progress
 import TUI
 
 /// Connects the notebook to the progress store: what the lesson list shows and what each

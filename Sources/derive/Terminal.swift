@@ -33,7 +33,7 @@ enum Terminal {
 }
 
 /// A progress bar on stderr for long work, drawn only when stderr is a terminal.
-final class ProgressBar: @unchecked Sendable {
+final class StderrProgress: @unchecked Sendable {
     private let label: String
     private let lock = NSLock()
     private var lastDrawn = -1
@@ -51,10 +51,9 @@ final class ProgressBar: @unchecked Sendable {
         defer { lock.unlock() }
         guard percent != lastDrawn else { return }
         lastDrawn = percent
-        let width = 30
-        let filled = percent * width / 100
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) \(bar) \(percent)%".utf8))
+        let (filled, empty) = BlockGlyphs.bar(fraction: Double(percent) / 100, width: 30)
+        let bar = filled + String(repeating: "░", count: empty)
+        FileHandle.standardError.write(Data("\r\(TerminalText.escapeControls(label)) \(bar) \(percent)%".utf8))
     }
 
     func finish() {

@@ -1,4 +1,5 @@
 import NotebookCore
+import TestSupport
 import XCTest
 
 @testable import Lessons

@@ -1,6 +1,7 @@
 import Foundation
 import NotebookCore
 import Synchronization
+import TestSupport
 import XCTest
 
 @testable import Lessons

@@ -1,5 +1,6 @@
 import Foundation
 @testable import NotebookCore
+import TestSupport
 import XCTest
 
 /// Lesson files as they arrive from the world: other line endings, bad bytes, absurd sizes.

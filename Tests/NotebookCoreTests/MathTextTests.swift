@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import NotebookCore
 
@@ -417,7 +418,7 @@ final class MathTextTests: XCTestCase {
             "\\hat", "\\sum", "\\log", "\\alpha", "\\,", "(", ")", "\\text{a}", "\\mathbb", "\\not",
             "\\top", "\\cdot", "=", ",", "\\ldots", "\\operatorname", "[", "]", "\\sqrt[",
         ]
-        var rng = SplitMix64(seed: 0x5eed)
+        var rng = TestRandom(seed: 0x5eed)
         var renderedCount = 0
         for iteration in 0..<4000 {
             let alphabet = iteration.isMultiple(of: 2) ? pieces : gentle
@@ -437,19 +438,6 @@ final class MathTextTests: XCTestCase {
             _ = MathText.renderInline("$" + input + "$ and $$" + input + "$$")
         }
         XCTAssertGreaterThan(renderedCount, 400, "the fuzz should reach the layout code, not only fail early")
-    }
-}
-
-/// A small deterministic generator so a fuzz failure can be reproduced.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

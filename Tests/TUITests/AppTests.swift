@@ -1,3 +1,4 @@
+import Progress
 import XCTest
 import NotebookCore
 import Lessons

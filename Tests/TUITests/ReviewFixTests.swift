@@ -1,4 +1,5 @@
 import Foundation
+import Progress
 import XCTest
 import NotebookCore
 import Lessons
@@ -320,12 +321,12 @@ final class ChartExtremesTests: XCTestCase {
     }
 
     func testPositionIsFiniteAndClamped() {
-        XCTAssertEqual(Chart.position(1e308, lo: -1e308, hi: 1e308), 1)
-        XCTAssertEqual(Chart.position(0, lo: -1e308, hi: 1e308), 0.5)
-        XCTAssertEqual(Chart.position(-1e17, lo: -1e17, hi: -1e17), 0)
-        XCTAssertEqual(Chart.position(.nan, lo: 0, hi: 1), 0)
-        XCTAssertEqual(Chart.position(2, lo: 0, hi: 1), 1)
-        XCTAssertEqual(Chart.position(0.25, lo: 0, hi: 1), 0.25)
+        XCTAssertEqual(ChartScale([-1e308, 1e308])!.position(1e308), 1)
+        XCTAssertEqual(ChartScale([-1e308, 1e308])!.position(0), 0.5)
+        XCTAssertEqual(ChartScale([-1e17])!.position(-1e17), 0)
+        XCTAssertEqual(ChartScale([0, 1])!.position(.nan), 0)
+        XCTAssertEqual(ChartScale([0, 1])!.position(2), 1)
+        XCTAssertEqual(ChartScale([0, 1])!.position(0.25), 0.25)
     }
 }
 

@@ -204,7 +204,7 @@ final class WidgetTests: XCTestCase {
         let lines = Heatmap(matrix: [[0, 1], [2, 4]]).lines(width: 20).map(\.plainText)
         XCTAssertEqual(lines[0], "0 ··░░")
         XCTAssertEqual(lines[1], "1 ▒▒██")
-        XCTAssertEqual(lines[2], "·=0 … █=4  (2×2)")
+        XCTAssertEqual(lines[2], "·=0 ░ ▒ ▓ █=4  (2×2)")
     }
 
     func testProgressBar() {
@@ -254,5 +254,14 @@ final class WidgetTests: XCTestCase {
         XCTAssertTrue(line.plainText.hasPrefix("…"))
         XCTAssertTrue(line.plainText.hasSuffix("9] "), line.plainText)
         XCTAssertEqual(line.last { $0.style.reverse }?.text, " ", "the cursor cell after the text")
+    }
+}
+
+final class ChartWidgetScaleTests: XCTestCase {
+    func testAConstantVectorDrawsFullBarsFromZero() {
+        let lines = Chart(values: [0.5, 0.5], height: 2).lines(width: 20).map(\.plainText)
+        XCTAssertTrue(lines[0].hasPrefix("0.5┤"), "\(lines)")
+        XCTAssertTrue(lines[0].contains("█"), "\(lines)")
+        XCTAssertTrue(lines[1].hasPrefix("  0┤"), "bars of non-negative data start at 0: \(lines)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NotebookCore
 import GRDB
 
 /// The progress database schema, built by versioned migrations.

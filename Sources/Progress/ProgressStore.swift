@@ -1,4 +1,5 @@
 import Foundation
+import NotebookCore
 import GRDB
 
 // MARK: - Plain values
@@ -52,37 +53,7 @@ public struct CellRunRecord: Sendable, Equatable {
     public static func canonicalJSON(_ parameters: [(name: String, value: Value)]) -> String {
         var latest: [String: Value] = [:]
         for (name, value) in parameters { latest[name] = value }
-        var out = "{"
-        for (i, key) in latest.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-            if i > 0 { out += "," }
-            JSON.writeString(key, into: &out)
-            out += ":"
-            writeCanonical(latest[key]!.json, into: &out)
-        }
-        return out + "}"
-    }
-
-    private static func writeCanonical(_ json: JSON, into out: inout String) {
-        switch json {
-        case .array(let items):
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                writeCanonical(item, into: &out)
-            }
-            out += "]"
-        case .object(let pairs):
-            out += "{"
-            for (i, (key, value)) in pairs.sorted(by: { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }).enumerated() {
-                if i > 0 { out += "," }
-                JSON.writeString(key, into: &out)
-                out += ":"
-                writeCanonical(value, into: &out)
-            }
-            out += "}"
-        default:
-            out += json.serialized()
-        }
+        return JSON.object(latest.map { ($0.key, $0.value.json) }).canonicalText
     }
 }
 

@@ -1,7 +1,9 @@
 import Foundation
+import TestSupport
 import XCTest
 
-@testable import NotebookCore
+@testable import Progress
+import NotebookCore
 
 /// Timings of the store, for the record (not a pass/fail check). Run in a release build:
 ///

@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
+import TestSupport
 import XCTest
 
-@testable import NotebookCore
+@testable import Progress
+import NotebookCore
 
 /// Faults that need real processes: two writers at once, a writer killed mid-write, a process
 /// that may not write the location, a process whose writes fail as on a full disk. The
@@ -34,7 +36,7 @@ final class ProgressStoreProcessTests: XCTestCase {
         let journal = folder.appendingPathComponent("\(name).journal")
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["NotebookCoreTests.ProgressStoreChildProcess/testChildEntryPoint"]
+        process.arguments = ["ProgressTests.ProgressStoreChildProcess/testChildEntryPoint"]
         var env = ProcessInfo.processInfo.environment
         env["DERIVE_PROGRESS_CHILD"] = role
         env["DERIVE_PROGRESS_DB"] = db.path

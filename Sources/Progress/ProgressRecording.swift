@@ -1,4 +1,5 @@
 import Foundation
+import NotebookCore
 
 // The bridge between notebooks and the progress store, so that the CLI and the TUI record
 // and restore the same way.

@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
+import TestSupport
 import XCTest
 
-@testable import NotebookCore
+@testable import Progress
+import NotebookCore
 
 final class ProgressStoreLocationTests: XCTestCase {
     let env = ["DERIVE_DB": "/env/db.sqlite", "XDG_DATA_HOME": "/xdg", "HOME": "/home/u"]

@@ -1,4 +1,5 @@
 import Foundation
+import NotebookCore
 
 /// Progress in one lesson, measured against the lesson as it is now.
 public struct LessonProgress: Sendable, Equatable {

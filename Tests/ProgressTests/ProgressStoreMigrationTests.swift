@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
+import TestSupport
 import XCTest
 
-@testable import NotebookCore
+@testable import Progress
+import NotebookCore
 
 final class ProgressStoreMigrationTests: XCTestCase {
     let t0 = utc("2026-11-28T10:00:00Z")

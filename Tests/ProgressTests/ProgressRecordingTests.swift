@@ -1,7 +1,9 @@
 import Foundation
+import TestSupport
 import XCTest
 
-@testable import NotebookCore
+@testable import Progress
+import NotebookCore
 
 /// Notebooks and the store together: what a run records, and how saved overrides come back
 /// when the lesson file has changed.

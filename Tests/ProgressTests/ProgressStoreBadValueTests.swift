@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
+import TestSupport
 import XCTest
 
-@testable import NotebookCore
+@testable import Progress
+import NotebookCore
 
 /// A valid database holding a value of the wrong kind (SQLite does not enforce column types, so
 /// its integrity check passes): written here with plain SQL, as another program or a hand edit

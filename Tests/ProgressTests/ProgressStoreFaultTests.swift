@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
+import TestSupport
 import XCTest
 
-@testable import NotebookCore
+@testable import Progress
+import NotebookCore
 
 /// Damaged, foreign, full and unreachable databases (the process faults are in
 /// ``ProgressStoreProcessTests``).
@@ -64,8 +66,8 @@ final class ProgressStoreFaultTests: XCTestCase {
         var bytes = try Data(contentsOf: db)
         XCTAssertGreaterThan(bytes.count, 8 * 4096)
         // Scribble over pages 2 to 8, keeping the 100-byte header valid so SQLite opens it.
-        var random = TestRandomBytes(seed: 7)
-        for i in 4096..<(8 * 4096) { bytes[i] = random.next() }
+        var random = TestRandom(seed: 7)
+        for i in 4096..<(8 * 4096) { bytes[i] = random.byte() }
         try bytes.write(to: db)
         let wal = Data("a stale write-ahead log".utf8)
         try wal.write(to: URL(fileURLWithPath: db.path + "-wal"))
@@ -149,19 +151,5 @@ final class ProgressStoreFaultTests: XCTestCase {
         let reopened = openQuietly(db)
         XCTAssertEqual(reopened.runs(lesson: "l").count, recorded)
         XCTAssertEqual(reopened.integrityCheck(), ["ok"])
-    }
-}
-
-/// A small deterministic byte source (xorshift) for scribbling over pages.
-struct TestRandomBytes {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-
-    mutating func next() -> UInt8 {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return UInt8(truncatingIfNeeded: state >> 24)
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
+import TestSupport
 import XCTest
 
-@testable import NotebookCore
+@testable import Progress
+import NotebookCore
 
 /// The entry point of the child processes that ``ProgressStoreProcessTests`` launches (two
 /// writers at once, a writer killed mid-write, a process without write access, a process

@@ -71,22 +71,22 @@ struct SlowModule: ComputeModule {
     }
 }
 
-let testRegistry = ModuleRegistry([AddModule(), ScaleModule(), SlowModule()])
+public let testRegistry = ModuleRegistry([AddModule(), ScaleModule(), SlowModule()])
 
 /// Builds lesson text with front matter around `body`.
-func lessonText(_ body: String, id: String = "demo") -> String {
+public func lessonText(_ body: String, id: String = "demo") -> String {
     "---\nid: \(id)\ntitle: Demo\norder: 1\nsummary: A test lesson.\n---\n" + body
 }
 
 /// Loads lesson text, returning the errors as `line:column: message` strings.
-func loadErrors(_ text: String) -> [String] {
+public func loadErrors(_ text: String) -> [String] {
     switch LessonLoader(registry: testRegistry).load(text, file: "t.md") {
     case .success: return []
     case .failure(let failure): return failure.errors.map { "\($0.location.line):\($0.location.column): \($0.message)" }
     }
 }
 
-func loadLesson(_ text: String) throws -> Lesson {
+public func loadLesson(_ text: String) throws -> Lesson {
     switch LessonLoader(registry: testRegistry).load(text, file: "t.md") {
     case .success(let lesson): return lesson
     case .failure(let failure): throw failure

@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
+import TestSupport
 import XCTest
 
-@testable import NotebookCore
+@testable import Progress
+import NotebookCore
 
 /// A clock the test moves by hand.
 final class TestClock: @unchecked Sendable {

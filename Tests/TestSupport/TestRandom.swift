@@ -1,0 +1,18 @@
+/// A small deterministic generator for randomised tests (SplitMix64), so failures reproduce.
+public struct TestRandom: RandomNumberGenerator {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    public mutating func vector(_ count: Int, in range: ClosedRange<Double>) -> [Double] {
+        (0..<count).map { _ in Double.random(in: range, using: &self) }
+    }
+
+    /// A byte, for scribbling over files.
+    public mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next() >> 56) }
+}
