@@ -1,5 +1,6 @@
 import Foundation
 import NotebookCore
+import TestSupport
 import XCTest
 
 @testable import Lessons
