@@ -1,12 +1,46 @@
 /// The JSON documents of SPEC §3.
 public enum JSONRenderer {
     /// `{"lesson": ..., "cells": [...]}`; `onlyCell` limits the cells listed.
-    public static func lesson(_ notebook: Notebook, onlyCell: String? = nil) -> JSON {
+    public static func lesson(_ notebook: Notebook, onlyCell: String? = nil, answers: [String: AnswerState] = [:]) -> JSON {
         let cells = notebook.lesson.cells.filter { onlyCell == nil || $0.id == onlyCell }
+        let questions = notebook.lesson.questions.filter { onlyCell == nil || $0.cell == onlyCell }
         return .object([
             ("lesson", .string(notebook.lesson.id)),
             ("cells", .array(cells.map { cell(id: $0.id, compute: $0.compute, notebook.result($0.id)) })),
+            ("questions", .array(questions.map { question($0, notebook, state: answers[$0.id]) })),
         ])
+    }
+
+    /// One question: id, text, cell, answer, tolerance, choices, hint, and the learner's state
+    /// when one is recorded.
+    public static func question(_ question: Question, _ notebook: Notebook, state: AnswerState?) -> JSON {
+        let answer: JSON
+        switch notebook.answer(to: question) {
+        case .success(let value): answer = value.json
+        case .failure(let error): answer = .object([("error", .string(error.message))])
+        }
+        let tolerance: JSON
+        switch question.tolerance {
+        case .standard: tolerance = .object([("kind", .string("standard"))])
+        case .absolute(let t): tolerance = .object([("kind", .string("absolute")), ("value", .number(t))])
+        case .relative(let r): tolerance = .object([("kind", .string("relative")), ("value", .number(r))])
+        }
+        var pairs: [(String, JSON)] = [
+            ("id", .string(question.id)),
+            ("text", .string(question.plainText)),
+            ("cell", .string(question.cell)),
+            ("answer", answer),
+            ("tolerance", tolerance),
+            ("choices", .array(question.choices.map { .string($0) })),
+            ("hint", question.hint.map { .string($0) } ?? .null),
+        ]
+        if let state {
+            pairs.append(("state", .object([
+                ("attempts", .integer(state.attempts)), ("correct", .bool(state.correct)),
+                ("revealed", .bool(state.revealed)), ("right_first_try", .bool(state.rightFirstTry)),
+            ])))
+        }
+        return .object(pairs)
     }
 
     /// One cell object: id, compute, params, outputs, ok, status, error, expectations, duration_us.

@@ -157,11 +157,47 @@ public struct ProseLine: Sendable, Equatable {
     public var isCode: Bool
 }
 
+/// How close a typed answer must be to count as right.
+public enum AnswerTolerance: Sendable, Equatable {
+    /// Exact for integers, booleans and words; a relative 1e-9 for other numbers.
+    case standard
+    /// `tolerance=T`: |typed − answer| ≤ T.
+    case absolute(Double)
+    /// `rtol=R`: |typed − answer| ≤ R·|answer|.
+    case relative(Double)
+}
+
+/// A fenced `question` block: the learner predicts a value of a cell before the cell shows it.
+public struct Question: Sendable, Equatable {
+    public var id: String
+    /// The cell whose outputs the answer is about; its outputs stay hidden until answered.
+    public var cell: String
+    /// The true answer, over the cell's outputs by bare name (or any `cell.output`).
+    public var answer: Expression
+    public var tolerance: AnswerTolerance
+    /// For multiple choice; the answer is then one of these words.
+    public var choices: [String]
+    public var hint: String?
+    /// The question as written, a prose block (placeholders allowed).
+    public var text: [ProseLine]
+    /// The fence's opening line.
+    public var location: SourceLocation
+    /// The column where the `answer=` value starts, for errors inside it.
+    public var answerColumn: Int
+
+    /// The text as one paragraph, placeholders shown as written.
+    public var plainText: String {
+        text.map(\.raw).joined(separator: " ").trimmingSpace
+    }
+}
+
 /// The body of a lesson in file order.
 public enum LessonBlock: Sendable, Equatable {
     case prose([ProseLine])
     /// Index into ``Lesson/cells``.
     case cell(Int)
+    /// Index into ``Lesson/questions``.
+    case question(Int)
 }
 
 /// A parsed, validated lesson.
@@ -177,6 +213,9 @@ public struct Lesson: Sendable, Equatable {
     /// The cells in file order; add them with ``appendCell(_:)`` so lookups by id stay O(1).
     public private(set) var cells: [CellSpec] = []
     private var indexByID: [String: Int] = [:]
+    /// The questions in file order.
+    public private(set) var questions: [Question] = []
+    private var questionIndexByID: [String: Int] = [:]
 
     public init(id: String, title: String, order: Int = Lesson.unordered, summary: String = "", sources: [String] = [],
                 file: String, blocks: [LessonBlock] = []) {
@@ -210,5 +249,23 @@ public struct Lesson: Sendable, Equatable {
 
     public func cellIndex(_ id: String) -> Int? {
         indexByID[id]
+    }
+
+    /// Adds a question; returns false (and adds nothing) when its id is taken.
+    @discardableResult
+    public mutating func appendQuestion(_ question: Question) -> Bool {
+        guard questionIndexByID[question.id] == nil else { return false }
+        questionIndexByID[question.id] = questions.count
+        questions.append(question)
+        return true
+    }
+
+    public func question(_ id: String) -> Question? {
+        questionIndexByID[id].map { questions[$0] }
+    }
+
+    /// The questions that ask about a cell.
+    public func questions(about cellID: String) -> [Question] {
+        questions.filter { $0.cell == cellID }
     }
 }

@@ -139,16 +139,61 @@ public struct LessonLoader: Sendable {
                 }
             }
         }
-        for case .prose(let lines) in lesson.blocks {
-            for line in lines {
-                for case .placeholder(let p) in line.segments {
-                    for problem in checkPlaceholder(p.expression, in: lesson) {
-                        report(problem, line: p.location.line, column: p.expressionColumn)
-                    }
+        var proseLines = lesson.blocks.flatMap { block -> [ProseLine] in
+            if case .prose(let lines) = block { lines } else { [] }
+        }
+        proseLines += lesson.questions.flatMap(\.text)
+        for line in proseLines {
+            for case .placeholder(let p) in line.segments {
+                for problem in checkPlaceholder(p.expression, in: lesson) {
+                    report(problem, line: p.location.line, column: p.expressionColumn)
                 }
             }
         }
+        for (index, question) in lesson.questions.enumerated() {
+            for problem in checkQuestion(question, index: index, in: lesson) {
+                report(problem, line: question.location.line, column: problem.offset < 0 ? question.location.column : question.answerColumn)
+            }
+        }
         return errors
+    }
+
+    /// Problems in a question: a cell that does not exist or comes before it, an answer that
+    /// names what the cell does not have, a choice answer not among the choices. A problem with
+    /// a negative offset is about the fence, not the answer.
+    func checkQuestion(_ question: Question, index: Int, in lesson: Lesson) -> [ExpressionProblem] {
+        guard let cellIndex = lesson.cellIndex(question.cell), let cell = lesson.cell(question.cell) else {
+            return [ExpressionProblem(-1, "question '\(question.id)' asks about '\(question.cell)', but the lesson has no such cell")]
+        }
+        let questionBlock = lesson.blocks.firstIndex(of: .question(index)) ?? 0
+        let cellBlock = lesson.blocks.firstIndex(of: .cell(cellIndex)) ?? 0
+        var problems: [ExpressionProblem] = []
+        if questionBlock > cellBlock {
+            problems.append(ExpressionProblem(-1, "question '\(question.id)' comes after cell '\(question.cell)'; put it before the cell, so the learner answers before the numbers appear"))
+        }
+        guard let module = registry.module(named: cell.compute) else { return problems }
+        let outputs = module.outputs.map(\.name)
+        let answerIsWord = !question.choices.isEmpty && sideIsWord(question.answer, outputs: outputs)
+        if answerIsWord, case .name(let word, _) = question.answer.root.kind, !question.choices.contains(word) {
+            problems.append(ExpressionProblem(0, "the answer '\(word)' is not one of the choices \(question.choices.joined(separator: ", "))"))
+        }
+        if case .literal(.text(let word)) = question.answer.root.kind, !question.choices.isEmpty, !question.choices.contains(word) {
+            problems.append(ExpressionProblem(0, "the answer '\(word)' is not one of the choices \(question.choices.joined(separator: ", "))"))
+        }
+        for (reference, offset) in question.answer.root.referencesWithOffsets where reference.cell != cell.id {
+            if let problem = checkReference(reference, at: offset, in: lesson, before: nil, what: "the answer") { problems.append(problem) }
+        }
+        for (reference, offset) in question.answer.root.referencesWithOffsets where reference.cell == cell.id {
+            if let problem = checkOutput(reference, at: offset, module: module) { problems.append(problem) }
+        }
+        if !answerIsWord {
+            for (name, indexes, offset) in question.answer.names {
+                if let problem = checkOutput(OutputReference(cell: cell.id, output: name, indexes: indexes), at: offset, module: module) {
+                    problems.append(problem)
+                }
+            }
+        }
+        return problems
     }
 
     /// Checks a parameter setting (from the file, `--set`, or the editor); nil when it is fine.

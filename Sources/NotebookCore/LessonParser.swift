@@ -157,13 +157,22 @@ public struct LessonParser {
             var close = index + 1
             while close < lines.count, !LessonParser.closes(lines[close], open) { close += 1 }
             let isCell = open.info == "cell" || open.info.hasPrefix("cell ")
+            let isQuestion = open.info == "question" || open.info.hasPrefix("question ")
             if close >= lines.count {
-                fail(number, 1, isCell
-                     ? "cell block is never closed; expected a line '\(String(repeating: open.marker, count: open.length))'"
-                     : "code block is never closed; expected a line '\(String(repeating: open.marker, count: open.length))'")
+                let kind = isCell ? "cell" : isQuestion ? "question" : "code"
+                fail(number, 1, "\(kind) block is never closed; expected a line '\(String(repeating: open.marker, count: open.length))'")
             }
             let body = Array(lines[min(index + 1, lines.count)..<min(close, lines.count)])
-            if isCell {
+            if isQuestion {
+                flushProse()
+                if let question = parseQuestion(open, body: body, line: number) {
+                    if lesson.appendQuestion(question) {
+                        lesson.blocks.append(.question(lesson.questions.count - 1))
+                    } else {
+                        fail(number, open.infoColumn, "duplicate question id '\(question.id)'")
+                    }
+                }
+            } else if isCell {
                 flushProse()
                 if let cell = parseCell(open, body: body, line: number) {
                     if lesson.appendCell(cell) {
@@ -184,10 +193,20 @@ public struct LessonParser {
 
     // MARK: Cells
 
-    private mutating func parseCell(_ fence: Fence, body: [String], line: Int) -> CellSpec? {
-        var id: String?, compute: String?, title: String?, heavy = false
+    /// One `key=value`, `key="quoted value"` or bare `key` of a fence's info string.
+    private struct FenceOption {
+        var key: String
+        var value: String?
+        /// Where the option starts, and where its value starts.
+        var column: Int
+        var valueColumn: Int
+    }
+
+    /// The options after the fence's first word (`cell`, `question`).
+    private mutating func options(_ fence: Fence, line: Int, after word: String) -> [FenceOption] {
         let info = Array(fence.info)
-        var pos = 4 // after "cell"
+        var found: [FenceOption] = []
+        var pos = word.count
         while pos < info.count {
             while pos < info.count, info[pos] == " " { pos += 1 }
             guard pos < info.count else { break }
@@ -195,26 +214,37 @@ public struct LessonParser {
             var key = ""
             while pos < info.count, info[pos] != "=", info[pos] != " " { key.append(info[pos]); pos += 1 }
             var value: String?
+            var valueColumn = fence.infoColumn + pos + 1
             if pos < info.count, info[pos] == "=" {
                 pos += 1
                 var v = ""
                 if pos < info.count, info[pos] == "\"" {
                     pos += 1
+                    valueColumn = fence.infoColumn + pos
                     while pos < info.count, info[pos] != "\"" { v.append(info[pos]); pos += 1 }
-                    if pos >= info.count { fail(line, column, "title is never closed (missing \")") }
+                    if pos >= info.count { fail(line, column, "\(key) is never closed (missing \")") }
                     pos += 1
                 } else {
+                    valueColumn = fence.infoColumn + pos
                     while pos < info.count, info[pos] != " " { v.append(info[pos]); pos += 1 }
                 }
                 value = v
             }
-            switch (key, value) {
+            found.append(FenceOption(key: key, value: value, column: column, valueColumn: valueColumn))
+        }
+        return found
+    }
+
+    private mutating func parseCell(_ fence: Fence, body: [String], line: Int) -> CellSpec? {
+        var id: String?, compute: String?, title: String?, heavy = false
+        for option in options(fence, line: line, after: "cell") {
+            switch (option.key, option.value) {
             case ("id", let v?): id = v
             case ("compute", let v?): compute = v
             case ("title", let v?): title = v
             case ("heavy", nil): heavy = true
             default:
-                fail(line, column, "unknown cell option '\(key)\(value.map { "=" + $0 } ?? "")'; expected id=, compute=, heavy or title=\"...\"")
+                fail(line, option.column, "unknown cell option '\(option.key)\(option.value.map { "=" + $0 } ?? "")'; expected id=, compute=, heavy or title=\"...\"")
             }
         }
         guard let id, !id.isEmpty else {
@@ -234,6 +264,71 @@ public struct LessonParser {
             parseCellLine(raw, number: line + 1 + offset, into: &cell)
         }
         return cell
+    }
+
+    // MARK: Questions
+
+    private mutating func parseQuestion(_ fence: Fence, body: [String], line: Int) -> Question? {
+        var id: String?, cell: String?, answer: (text: String, column: Int)?, hint: String?
+        var tolerance = AnswerTolerance.standard, choices: [String] = []
+        var sawTolerance = false
+        func number(_ option: FenceOption) -> Double? {
+            guard let text = option.value, let x = try? ExpressionParser.parse(text).evaluate(in: .empty).scalar,
+                  x.isFinite, x >= 0 else {
+                fail(line, option.valueColumn, "\(option.key) must be a number ≥ 0, got '\(option.value ?? "")'")
+                return nil
+            }
+            return x
+        }
+        for option in options(fence, line: line, after: "question") {
+            switch (option.key, option.value) {
+            case ("id", let v?): id = v
+            case ("cell", let v?): cell = v
+            case ("answer", let v?): answer = (v, option.valueColumn)
+            case ("hint", let v?): hint = v
+            case ("choices", let v?):
+                choices = v.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpace }
+                if choices.count < 2 || choices.contains(where: \.isEmpty) || Set(choices).count != choices.count {
+                    fail(line, option.valueColumn, "choices are two or more different words separated by '|', got \"\(v)\"")
+                }
+            case ("tolerance", _?), ("rtol", _?):
+                if sawTolerance { fail(line, option.column, "give tolerance= or rtol=, not both") }
+                sawTolerance = true
+                if let x = number(option) { tolerance = option.key == "rtol" ? .relative(x) : .absolute(x) }
+            default:
+                fail(line, option.column, "unknown question option '\(option.key)\(option.value.map { "=" + $0 } ?? "")'; expected id=, cell=, answer=, tolerance=, rtol=, choices=\"a|b\" or hint=\"...\"")
+            }
+        }
+        guard let id, !id.isEmpty else {
+            fail(line, fence.infoColumn, "question has no id; write ```question id=NAME cell=CELL answer=EXPRESSION")
+            return nil
+        }
+        if !LessonParser.isValidCellID(id) {
+            fail(line, fence.infoColumn, "question id '\(id)' must start with a letter and hold only letters, digits, '_' and '-'")
+        }
+        guard let cell, !cell.isEmpty else {
+            fail(line, fence.infoColumn, "question '\(id)' has no cell=CELL (the cell whose outputs it asks about)")
+            return nil
+        }
+        guard let answer else {
+            fail(line, fence.infoColumn, "question '\(id)' has no answer=EXPRESSION")
+            return nil
+        }
+        let expression: Expression
+        do {
+            expression = try ExpressionParser.parse(answer.text)
+        } catch {
+            fail(line, answer.column + error.offset, "\(error.message) (answer of question '\(id)')")
+            return nil
+        }
+        if body.allSatisfy({ $0.trimmingSpace.isEmpty }) {
+            fail(line, fence.infoColumn, "question '\(id)' has no text; write the question on the lines inside the block")
+        }
+        let text = body.enumerated().map { offset, raw in
+            ProseLine(number: line + 1 + offset, raw: raw, segments: parseSegments(raw, number: line + 1 + offset), isCode: false)
+        }
+        return Question(id: id, cell: cell, answer: expression, tolerance: tolerance, choices: choices, hint: hint,
+                        text: text, location: at(line, fence.infoColumn), answerColumn: answer.column)
     }
 
     private mutating func parseCellLine(_ raw: String, number: Int, into cell: inout CellSpec) {

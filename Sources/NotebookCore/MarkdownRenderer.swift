@@ -9,21 +9,36 @@ public struct MarkdownRenderer {
             switch block {
             case .prose(let lines):
                 guard onlyCell == nil else { continue }
-                for line in lines {
-                    out.append(line.isCode ? line.raw : line.segments.map { segment in
-                        switch segment {
-                        case .text(let s): s
-                        case .placeholder(let p): "**" + notebook.resolve(p).text + "**"
-                        }
-                    }.joined())
-                }
+                out += lines.map { filled($0, notebook) }
             case .cell(let index):
                 let cell = notebook.lesson.cells[index]
                 guard onlyCell == nil || onlyCell == cell.id else { continue }
                 out += cellSection(cell, notebook)
+            case .question(let index):
+                let question = notebook.lesson.questions[index]
+                guard onlyCell == nil || onlyCell == question.cell else { continue }
+                out.append("> **Question** (`\(question.id)`, about cell `\(question.cell)`)")
+                out.append(">")
+                out += question.text.map { "> " + filled($0, notebook) }
+                if !question.choices.isEmpty {
+                    out.append(">")
+                    out += question.choices.enumerated().map { "> \($0.offset + 1). \($0.element)" }
+                }
+                if let hint = question.hint { out += [">", "> *Hint:* " + hint] }
+                out += [">", "> **Answer:** " + notebook.answerText(question), ""]
             }
         }
         return TerminalText.escapeControls(out.joined(separator: "\n")) + "\n"
+    }
+
+    /// A prose line with its values in bold; code lines as written.
+    private func filled(_ line: ProseLine, _ notebook: Notebook) -> String {
+        line.isCode ? line.raw : line.segments.map { segment in
+            switch segment {
+            case .text(let s): s
+            case .placeholder(let p): "**" + notebook.resolve(p).text + "**"
+            }
+        }.joined()
     }
 
     private func cellSection(_ cell: CellSpec, _ notebook: Notebook) -> [String] {

@@ -24,6 +24,10 @@ public struct TextRenderer {
                 let cell = notebook.lesson.cells[index]
                 guard onlyCell == nil || onlyCell == cell.id else { continue }
                 out += cellLines(cell, notebook.result(cell.id), notebook: notebook)
+            case .question(let index):
+                let question = notebook.lesson.questions[index]
+                guard onlyCell == nil || onlyCell == question.cell else { continue }
+                out += questionLines(question, notebook)
             }
         }
         while out.last?.isEmpty == true { out.removeLast() }
@@ -32,7 +36,7 @@ public struct TextRenderer {
 
     /// Prose with placeholders filled in and math rendered a paragraph at a time, so that a
     /// `$$...$$` block spread over several lines still renders.
-    func proseText(_ lines: [ProseLine], _ notebook: Notebook) -> [String] {
+    func proseText(_ lines: [ProseLine], _ notebook: Notebook, mask: QuestionMask? = nil) -> [String] {
         var out: [String] = []
         var paragraph: [String] = []
         func flush() {
@@ -52,7 +56,7 @@ public struct TextRenderer {
             if !isTableRow { flushTable() }
             if isTableRow {
                 flush()
-                table.append(Self.filled(line, notebook))
+                table.append(Self.filled(line, notebook, mask: mask))
             } else if line.isCode {
                 flush()
                 let fence = line.raw.hasPrefix("```") || line.raw.hasPrefix("~~~")
@@ -61,7 +65,7 @@ public struct TextRenderer {
                 flush()
                 out.append("")
             } else {
-                paragraph.append(Self.filled(line, notebook))
+                paragraph.append(Self.filled(line, notebook, mask: mask))
             }
         }
         flush()
@@ -69,14 +73,21 @@ public struct TextRenderer {
         return out
     }
 
-    /// The line with every `{{...}}` replaced by its current value.
-    static func filled(_ line: ProseLine, _ notebook: Notebook) -> String {
+    /// The line with every `{{...}}` replaced by its current value, or by a marker where a
+    /// question hides it.
+    static func filled(_ line: ProseLine, _ notebook: Notebook, mask: QuestionMask? = nil) -> String {
         line.segments.map { segment in
             switch segment {
             case .text(let s): s
-            case .placeholder(let p): notebook.resolve(p).text
+            case .placeholder(let p):
+                mask?.question(hiding: p, in: notebook).map(QuestionMask.marker) ?? notebook.resolve(p).text
             }
         }.joined()
+    }
+
+    /// A question's text, rendered as prose, with the values its answer would give away hidden.
+    public func questionText(_ question: Question, _ notebook: Notebook, mask: QuestionMask) -> [String] {
+        proseText(question.text, notebook, mask: mask).filter { !$0.isEmpty }
     }
 
     /// `# Title` becomes the title over a rule.
@@ -85,6 +96,20 @@ public struct TextRenderer {
         let title = line.drop { $0 == "#" }.trimmingSpace
         let rule: Character = line.hasPrefix("##") ? "─" : "═"
         return title + "\n" + String(repeating: rule, count: max(title.count, 3))
+    }
+
+    /// A question with its answer under it (batch output shows answers; the notebook and
+    /// `derive quiz` ask first).
+    func questionLines(_ question: Question, _ notebook: Notebook) -> [String] {
+        var lines = ["? Question \(question.id) (about cell \(question.cell))"]
+        lines += proseText(question.text, notebook).filter { !$0.isEmpty }.map { "  " + $0 }
+        if !question.choices.isEmpty {
+            lines.append("  choices: " + question.choices.enumerated().map { "\($0.offset + 1)) \($0.element)" }.joined(separator: "  "))
+        }
+        if let hint = question.hint { lines.append("  hint: " + hint) }
+        lines.append("  answer: " + notebook.answerText(question))
+        lines.append("")
+        return lines
     }
 
     func cellLines(_ cell: CellSpec, _ result: CellResult, notebook: Notebook) -> [String] {

@@ -7,7 +7,8 @@ import NotebookCore
 extension LessonOutline {
     /// The outline of a loaded lesson.
     public init(_ lesson: Lesson) {
-        self.init(id: lesson.id, title: lesson.title, cellIDs: lesson.cells.map(\.id))
+        self.init(id: lesson.id, title: lesson.title, cellIDs: lesson.cells.map(\.id),
+                  questionIDs: lesson.questions.map(\.id))
     }
 }
 

@@ -101,6 +101,22 @@ enum ProgressSchema {
                 try Sittings.note(db, lesson: event.lesson, from: event.start, to: event.end)
             }
         }
+        // v3: answers to questions, one row per attempt or reveal.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE answer (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    lesson TEXT NOT NULL REFERENCES lesson(id) ON DELETE CASCADE,
+                    question TEXT NOT NULL,
+                    typed TEXT NOT NULL,
+                    correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+                    attempt INTEGER NOT NULL CHECK (attempt >= 0),
+                    revealed INTEGER NOT NULL CHECK (revealed IN (0, 1)),
+                    answered_at TEXT NOT NULL
+                );
+                CREATE INDEX answer_by_lesson ON answer(lesson, question, id);
+                """)
+        }
         return migrator
     }()
 }

@@ -10,11 +10,14 @@ public struct LessonOutline: Sendable, Equatable {
     public var id: String
     public var title: String
     public var cellIDs: [String]
+    /// The lesson's questions now: answers to questions since renamed or removed do not count.
+    public var questionIDs: [String]
 
-    public init(id: String, title: String, cellIDs: [String]) {
+    public init(id: String, title: String, cellIDs: [String], questionIDs: [String] = []) {
         self.id = id
         self.title = title
         self.cellIDs = cellIDs
+        self.questionIDs = questionIDs
     }
 }
 
@@ -373,7 +376,7 @@ public final class ProgressStore: @unchecked Sendable {
     // MARK: Access
 
     /// Queues `message` unless it, or another message with the same `key`, was given before.
-    private func warn(_ message: String, key: String? = nil) {
+    func warn(_ message: String, key: String? = nil) {
         lock.withLock {
             if warned.insert(key ?? message).inserted { pending.append(message) }
         }
@@ -385,7 +388,7 @@ public final class ProgressStore: @unchecked Sendable {
     /// that SQLite accepted, see ``StoredValue``) leaves that row out with one warning for the
     /// session, where GRDB's row subscript would trap. Database errors fail the whole read.
     @discardableResult
-    private func skippingUnreadable<T>(_ body: () throws -> T) throws -> T? {
+    func skippingUnreadable<T>(_ body: () throws -> T) throws -> T? {
         do {
             return try body()
         } catch let error as RowDecodingError {
@@ -404,7 +407,7 @@ public final class ProgressStore: @unchecked Sendable {
     /// two more tries); any other failure (disk full, read-only, I/O) stops recording for the
     /// rest of the session with one warning.
     @discardableResult
-    private func write<T>(_ what: String, _ body: (Database) throws -> T) -> T? {
+    func write<T>(_ what: String, _ body: (Database) throws -> T) -> T? {
         guard let pool = lock.withLock({ writer }) else { return nil }
         var attempt = 0
         while true {
@@ -427,7 +430,7 @@ public final class ProgressStore: @unchecked Sendable {
         }
     }
 
-    private func read<T>(_ fallback: T, _ body: (Database) throws -> T) -> T {
+    func read<T>(_ fallback: T, _ body: (Database) throws -> T) -> T {
         guard let reader = lock.withLock({ self.reader }) else { return fallback }
         do {
             return try reader.read(body)
@@ -438,7 +441,7 @@ public final class ProgressStore: @unchecked Sendable {
         }
     }
 
-    private static func ensureLesson(_ db: Database, _ lesson: String, at: Date) throws {
+    static func ensureLesson(_ db: Database, _ lesson: String, at: Date) throws {
         try db.execute(sql: "INSERT OR IGNORE INTO lesson (id, first_seen_at) VALUES (?, ?)",
                        arguments: [lesson, at])
     }
@@ -699,7 +702,7 @@ public final class ProgressStore: @unchecked Sendable {
     // MARK: Reset
 
     /// Clears everything recorded for one lesson, or for all when `lesson` is `nil`: runs,
-    /// position, completion, overrides and time spent.
+    /// position, completion, overrides, answers and time spent.
     @discardableResult
     public func reset(lesson: String?) -> Bool {
         write("the reset of \(lesson ?? "all progress")") { db -> Void in
@@ -766,6 +769,7 @@ public final class ProgressStore: @unchecked Sendable {
                     completions[try row.decode(String.self, forColumn: "lesson")] = try row.decode(Date.self, forColumn: "completed_at")
                 }
             }
+            let answers = try Self.answerStates(db, skipping: skippingUnreadable)
             let progress = lessons.map { outline -> LessonProgress in
                 let okCells = firstOK[outline.id] ?? [:]
                 let current = Set(outline.cellIDs)
@@ -778,6 +782,9 @@ public final class ProgressStore: @unchecked Sendable {
                 item.lastVisited = lastVisit[outline.id]
                 item.secondsSpent = Int((spent[outline.id] ?? 0).rounded())
                 item.completedAt = done ? (completions[outline.id] ?? runCells.compactMap { okCells[$0] }.max()) : nil
+                let states = Set(outline.questionIDs).compactMap { answers[outline.id]?[$0] }
+                item.answered = states.filter(\.isSettled).count
+                item.rightFirstTry = states.filter(\.rightFirstTry).count
                 return item
             }
             let days = try activeDays(db)

@@ -19,11 +19,18 @@ public struct LessonProgress: Sendable, Equatable {
     public var secondsSpent: Int = 0
     /// When the lesson was first completed; `nil` unless `done`.
     public var completedAt: Date?
+    /// Questions in the lesson now.
+    public var questions: Int
+    /// Questions answered right or revealed.
+    public var answered: Int = 0
+    /// Questions answered right at the first try.
+    public var rightFirstTry: Int = 0
 
     public init(outline: LessonOutline) {
         id = outline.id
         title = outline.title
         cells = Set(outline.cellIDs).count
+        questions = Set(outline.questionIDs).count
     }
 
     /// The fraction of cells run, 0...1, for progress bars.
@@ -65,6 +72,9 @@ public struct ProgressSummary: Sendable, Equatable {
                     ("last_visited", lesson.lastVisited.map { .string(ProgressFormat.iso8601($0)) } ?? .null),
                     ("seconds_spent", .integer(lesson.secondsSpent)),
                     ("completed_at", lesson.completedAt.map { .string(ProgressFormat.iso8601($0)) } ?? .null),
+                    ("questions", .integer(lesson.questions)),
+                    ("answered", .integer(lesson.answered)),
+                    ("right_first_try", .integer(lesson.rightFirstTry)),
                 ])
             })),
         ])
@@ -82,6 +92,9 @@ public struct ProgressSummary: Sendable, Equatable {
             var line = "\(mark) \(id)  \(String(repeating: " ", count: fracWidth - frac.count))\(frac) cells"
             line += "  \(ProgressFormat.bar(lesson.fraction, width: 10))"
             line += "  \(lesson.runs) run\(lesson.runs == 1 ? "" : "s")"
+            if lesson.questions > 0 {
+                line += ", \(lesson.answered)/\(lesson.questions) questions (\(lesson.rightFirstTry) first try)"
+            }
             if lesson.secondsSpent > 0 { line += ", \(ProgressFormat.duration(lesson.secondsSpent))" }
             if let last = lesson.lastVisited { line += ", last \(ProgressFormat.day(last))" }
             lines.append(line)
@@ -125,10 +138,9 @@ public enum ProgressFormat {
 
     private static func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
-    /// `█████░░░░░` for a fraction in 0...1.
+    /// `█████▌░░░░` for a fraction in 0...1.
     public static func bar(_ fraction: Double, width: Int) -> String {
-        let clamped = fraction.isFinite ? min(1, max(0, fraction)) : 0
-        let full = Int((clamped * Double(width)).rounded(.down))
-        return String(repeating: "█", count: full) + String(repeating: "░", count: width - full)
+        let (filled, empty) = BlockGlyphs.bar(fraction: fraction, width: width)
+        return filled + String(repeating: "░", count: empty)
     }
 }

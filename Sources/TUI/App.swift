@@ -12,15 +12,40 @@ public struct LessonEntry: Sendable {
     public var lastCell: String?
     /// Cells the learner has run successfully (here or in an earlier session); marked in the text.
     public var ranCells: Set<String>
+    /// The learner's answers so far, by question id.
+    public var answers: [String: AnswerState]
 
     public init(lesson: Lesson, progress: LessonProgress? = nil,
                 savedOverrides: [String: [String: String]] = [:], lastCell: String? = nil,
-                ranCells: Set<String> = []) {
+                ranCells: Set<String> = [], answers: [String: AnswerState] = [:]) {
         self.lesson = lesson
         self.progress = progress ?? LessonProgress(outline: LessonOutline(lesson))
         self.savedOverrides = savedOverrides
         self.lastCell = lastCell
         self.ranCells = ranCells
+        self.answers = answers
+    }
+}
+
+/// The answer being typed to the focused question.
+public struct AnswerEditor: Sendable, Equatable {
+    public var questionID: String
+    public var line: LineEditor
+    /// Why the last Enter was not taken as an answer; shown under the editor.
+    public var error: String?
+}
+
+/// The learner's questions in the open lesson: answers, feedback, hints shown.
+public struct QuestionsState: Sendable, Equatable {
+    public var answers: [String: AnswerState] = [:]
+    /// The last word on each question: "too high by 12%, one more try", the revealed answer.
+    public var feedback: [String: String] = [:]
+    public var hintsShown: Set<String> = []
+    public var editor: AnswerEditor?
+
+    /// Each cell still hidden by a question the learner has not answered, with that question.
+    func mask(for lesson: Lesson) -> QuestionMask {
+        QuestionMask(lesson: lesson, answers: answers)
     }
 }
 
@@ -57,9 +82,34 @@ public struct LessonSession: Sendable {
     /// Scroll of the side panel (wide layout).
     public var panelScroll: Int = 0
     public var editor: ParameterEditor?
+    /// Index into the lesson's questions when the focus is on a question (then `focusedCell`
+    /// is the cell it asks about).
+    public var focusedQuestion: Int?
+    public var questions = QuestionsState()
 
     public init(notebook: Notebook) {
         self.notebook = notebook
+    }
+
+    /// Where the focus is: the focused question, else the focused cell.
+    var stop: Stop { focusedQuestion.map(Stop.question) ?? .cell(focusedCell) }
+
+    /// Moves the focus; on a question, the cell it asks about is the focused cell too.
+    mutating func focus(on stop: Stop) {
+        switch stop {
+        case .cell(let index):
+            focusedCell = index
+            focusedQuestion = nil
+        case .question(let index):
+            focusedQuestion = index
+            if let cell = lesson.cellIndex(lesson.questions[index].cell) { focusedCell = cell }
+        }
+        selectedParameter = 0
+        panelScroll = 0
+    }
+
+    public var focusedQuestionSpec: Question? {
+        focusedQuestion.flatMap { lesson.questions.indices.contains($0) ? lesson.questions[$0] : nil }
     }
 
     public var lesson: Lesson { notebook.lesson }
@@ -91,6 +141,8 @@ public enum RecordEvent: Sendable {
     case ran(lessonID: String, trigger: RunTrigger, runs: [CellRunRecord])
     /// The learner's overrides of a cell after an edit or a reset (empty after `u`).
     case overrides(lessonID: String, cellID: String, sources: [String: String])
+    /// An answer to a question (`typed`), or a reveal.
+    case answered(lessonID: String, questionID: String, typed: String, correct: Bool, attempt: Int, revealed: Bool)
 }
 
 /// Work `update` asks the runtime to do: it stays pure, the runtime does the I/O.
@@ -185,11 +237,14 @@ final class LayoutCache: @unchecked Sendable {
         var editor: ParameterEditor?
         var job: RunningJob?
         var ranCells: Set<String>
+        var focusedQuestion: Int?
+        var questions: QuestionsState
 
         static func == (a: Key, b: Key) -> Bool {
             a.notebook === b.notebook && a.width == b.width && a.inlineCells == b.inlineCells
                 && a.focusedCell == b.focusedCell && a.selectedParameter == b.selectedParameter
                 && a.editor == b.editor && a.job == b.job && a.ranCells == b.ranCells
+                && a.focusedQuestion == b.focusedQuestion && a.questions == b.questions
         }
     }
 

@@ -14,8 +14,10 @@ public func render(_ state: AppState) -> ScreenBuffer {
     }
     if state.showHelp {
         let entries: [(keys: String, action: String)]
-        if state.session?.editor != nil { entries = KeyHelp.editor }
-        else { entries = state.screen == .list ? KeyHelp.list : KeyHelp.lesson }
+        let screen = state.screen == .list ? [KeyBindings.list] : lessonBindings(state.session)
+        // `?` in a text field is typed, so the fields' keys are listed here too.
+        entries = KeyBindings.help(screen) + [("", ""), ("In a text field", "(editor, answer, search)")]
+            + KeyBindings.help([KeyBindings.textInput])
         HelpOverlay(title: "Keys · any key closes", entries: entries)
             .draw(into: &buffer, area: Rect(x: 0, y: 1, width: state.width, height: state.height - 2),
                   style: .plain, keyStyle: state.theme.value)
@@ -94,6 +96,7 @@ private func renderList(_ state: AppState, _ buffer: inout ScreenBuffer) {
                           Span(TextWidth.truncate(entry.lesson.summary, to: max(1, textWidth - indent)), theme.dim)])
         }
         var detail = "\(min(p.cellsRun, p.cells))/\(p.cells) cells"
+        if p.questions > 0 { detail += " · \(p.answered)/\(p.questions) questions, \(p.rightFirstTry) first try" }
         if p.done { detail += " · done" }
         if let when = relative(p.lastVisited, now: state.now) { detail += " · \(when)" }
         if entry.lesson.id == state.resumeLessonID { detail += " · r resumes" }
@@ -123,9 +126,8 @@ private func renderList(_ state: AppState, _ buffer: inout ScreenBuffer) {
         buffer.put("↓", x: area.maxX - 1, y: area.maxY - 1, style: theme.dim)
     }
     if top > 0 { buffer.put("↑", x: area.maxX - 1, y: area.y, style: theme.dim) }
-    var hints = ["Enter open", "q quit", "? help", "j/k move"]
-    if state.resumeLessonID != nil { hints.insert("r resume", at: 1) }
-    hints.append("/ find")
+    var hints = KeyBindings.hints([KeyBindings.list])
+    if state.resumeLessonID == nil { hints.removeAll { $0 == "r resume" } }
     bottomBar(state, &buffer, hints: fitted(hints, width: state.width - 2))
 }
 
@@ -142,7 +144,12 @@ private func renderLesson(_ state: AppState, _ buffer: inout ScreenBuffer) {
     // The text may have become shorter since the last scroll (an edit): show the last page.
     let scroll = min(session.scroll, maxScroll)
     let percent = maxScroll == 0 ? 100 : min(100, scroll * 100 / maxScroll)
-    let position = cells > 0 ? "cell \(session.focusedCell + 1)/\(cells) · \(percent)%" : "\(percent)%"
+    var position = cells > 0 ? "cell \(session.focusedCell + 1)/\(cells) · \(percent)%" : "\(percent)%"
+    let questions = session.lesson.questions
+    if !questions.isEmpty {
+        let states = questions.compactMap { session.questions.answers[$0.id] }
+        position = "? \(states.filter(\.isSettled).count)/\(questions.count) (\(states.filter(\.rightFirstTry).count) first try) · " + position
+    }
     titleBar(state, &buffer, left: session.lesson.title, right: state.width >= 60 ? position : "\(percent)%")
 
     buffer.draw(layout.lines, in: g.text, from: scroll)
@@ -167,13 +174,12 @@ private func renderLesson(_ state: AppState, _ buffer: inout ScreenBuffer) {
         }
     }
     let hints: [String]
-    if session.editor != nil {
-        hints = ["Enter apply", "Esc cancel", "Ctrl-U clear", "←/→ move"]
+    if session.editor != nil || session.questions.editor != nil {
+        hints = KeyBindings.hints([KeyBindings.textInput])
     } else if state.job != nil {
-        hints = ["Esc cancel the run", "? help", "n/p cell", "j/k scroll"]
+        hints = ["Esc cancel the run"] + KeyBindings.hints([KeyBindings.lesson])
     } else {
-        hints = ["n/p cell", "e edit", "Enter run", "? help", "q back", "[ ] param", "j/k scroll", "u reset",
-                 "R run all", "/ search"]
+        hints = KeyBindings.hints(lessonBindings(session))
     }
     bottomBar(state, &buffer, hints: fitted(hints, width: state.width - 2))
 }

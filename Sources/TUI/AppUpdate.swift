@@ -42,7 +42,8 @@ extension AppState {
             notebook: session.notebookVersion, width: g.text.width, inlineCells: g.inlineCells,
             focusedCell: session.focusedCell, selectedParameter: g.inlineCells ? session.selectedParameter : 0,
             editor: g.inlineCells ? session.editor : nil, job: job,
-            ranCells: lessons.first { $0.lesson.id == session.lesson.id }?.ranCells ?? [])
+            ranCells: lessons.first { $0.lesson.id == session.lesson.id }?.ranCells ?? [],
+            focusedQuestion: session.focusedQuestion, questions: session.questions)
         return layoutCache.layout(for: key) {
             Document.layout(self, session, width: g.text.width, inlineCells: g.inlineCells)
         }
@@ -53,45 +54,6 @@ extension AppState {
         guard let panel = geometry().panel, session.focusedCellSpec != nil else { return nil }
         return CellView.detail(self, session, session.focusedCell, width: panel.width, includeHeader: true)
     }
-}
-
-/// The keys, for the help overlay and the status bar.
-public enum KeyHelp {
-    public static let lesson: [(keys: String, action: String)] = [
-        ("j k ↓ ↑", "scroll"),
-        ("PgDn PgUp", "scroll a page"),
-        ("g G", "top / bottom"),
-        ("n p Tab", "next / previous cell"),
-        ("Enter", "run the focused cell"),
-        ("[ ]", "choose a parameter"),
-        ("e", "edit the parameter"),
-        ("u", "reset the cell's parameters"),
-        ("R", "run the whole lesson"),
-        ("J K", "scroll the side panel"),
-        ("/", "search (Enter again: next match)"),
-        ("Esc", "cancel a running cell"),
-        ("q Esc", "back to the lessons"),
-        ("?", "this help"),
-        ("Ctrl-C", "quit"),
-    ]
-    public static let list: [(keys: String, action: String)] = [
-        ("j k ↓ ↑", "move"),
-        ("Enter l", "open the lesson"),
-        ("r", "resume where you left off"),
-        ("g G", "first / last"),
-        ("/", "find a lesson"),
-        ("?", "this help"),
-        ("q Esc", "quit"),
-        ("Ctrl-C", "quit"),
-    ]
-    public static let editor: [(keys: String, action: String)] = [
-        ("Enter", "apply and re-run"),
-        ("Esc", "cancel"),
-        ("Backspace", "delete"),
-        ("Ctrl-U", "clear"),
-        ("Ctrl-W", "delete a word"),
-        ("← → Home End", "move"),
-    ]
 }
 
 /// Applies an event to the state and returns the work for the runtime. Pure: no I/O, no
@@ -146,6 +108,7 @@ private func dispatch(_ state: inout AppState, _ event: Event) -> [Effect] {
         }
         if state.search != nil { return searchKey(&state, key) }
         if state.session?.editor != nil { return editorKey(&state, key) }
+        if state.session?.questions.editor != nil { return answerKey(&state, key) }
         if state.isTooSmall {
             if key == .char("q") || key == .escape { return back(&state) }
             return []
@@ -166,25 +129,26 @@ private func moveSelection(_ state: inout AppState, by delta: Int) {
 
 private func listKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     state.status = nil
-    switch key {
-    case .char("j"), .down, .tab: moveSelection(&state, by: 1)
-    case .char("k"), .up, .backTab: moveSelection(&state, by: -1)
-    case .pageDown: moveSelection(&state, by: max(1, (state.height - 3) / 4))
-    case .pageUp: moveSelection(&state, by: -max(1, (state.height - 3) / 4))
-    case .char("g"), .home: state.listSelection = 0
-    case .char("G"), .end: state.listSelection = max(0, state.lessons.count - 1)
-    case .enter, .char("l"), .right:
+    let page = max(1, (state.height - 3) / 4)
+    switch KeyBindings.command(for: key, in: [KeyBindings.list]) {
+    case .selectNext: moveSelection(&state, by: 1)
+    case .selectPrevious: moveSelection(&state, by: -1)
+    case .selectPageDown: moveSelection(&state, by: page)
+    case .selectPageUp: moveSelection(&state, by: -page)
+    case .selectFirst: state.listSelection = 0
+    case .selectLast: state.listSelection = max(0, state.lessons.count - 1)
+    case .open:
         guard state.lessons.indices.contains(state.listSelection) else { return [] }
         return openLesson(&state, id: state.lessons[state.listSelection].lesson.id)
-    case .char("r"):
+    case .resume:
         guard let id = state.resumeLessonID else {
             state.status = StatusMessage("nothing to resume yet")
             return []
         }
         return openLesson(&state, id: id)
-    case .char("/"): state.search = LineEditor()
-    case .char("?"): state.showHelp = true
-    case .char("q"), .escape, .left: return [.quit]
+    case .search: state.search = LineEditor()
+    case .help: state.showHelp = true
+    case .quit: return [.quit]
     default: break
     }
     return []
@@ -209,7 +173,13 @@ public func openLesson(_ state: inout AppState, id: String) -> [Effect] {
     }
     notebook.runAll(includeHeavy: false)
     var session = LessonSession(notebook: notebook)
-    if let last = entry.lastCell, let i = entry.lesson.cellIndex(last) { session.focusedCell = i }
+    session.questions.answers = entry.answers
+    if let last = entry.lastCell, let i = entry.lesson.cellIndex(last) {
+        session.focusedCell = i
+    } else if let first = entry.lesson.blocks.lazy.compactMap(Stop.init).first {
+        // A new lesson starts at its first cell or question, in reading order.
+        session.focus(on: first)
+    }
     state.session = session
     state.screen = .lesson
     state.search = nil
@@ -247,6 +217,12 @@ private func back(_ state: inout AppState) -> [Effect] {
                 saved[cell] = params.mapValues(\.source)
             }
             state.lessons[i].savedOverrides = saved
+            state.lessons[i].answers = session.questions.answers
+            let current = Set(session.lesson.questions.map(\.id))
+            let states = session.questions.answers.filter { current.contains($0.key) }.values
+            state.lessons[i].progress.questions = current.count
+            state.lessons[i].progress.answered = states.filter(\.isSettled).count
+            state.lessons[i].progress.rightFirstTry = states.filter(\.rightFirstTry).count
             // The same rule as the progress store: cells of the lesson now that ran successfully,
             // done when there are some and all of them have.
             let cells = Set(session.lesson.cells.map(\.id))
@@ -264,49 +240,56 @@ private func back(_ state: inout AppState) -> [Effect] {
 
 // MARK: - Lesson
 
+/// The key tables in force in a lesson: a question's own keys first when one has the focus.
+func lessonBindings(_ session: LessonSession?) -> [[Binding]] {
+    session?.focusedQuestion != nil ? [KeyBindings.question, KeyBindings.lesson] : [KeyBindings.lesson]
+}
+
 private func lessonKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     guard var session = state.session else { state.screen = .list; return [] }
     let page = max(1, state.geometry().content.height - 2)
-    switch key {
-    case .char("j"), .down: return scroll(&state, by: 1)
-    case .char("k"), .up: return scroll(&state, by: -1)
-    case .pageDown, .char(" "), .ctrl("d"), .ctrl("f"): return scroll(&state, by: page)
-    case .pageUp, .char("b"), .ctrl("b"): return scroll(&state, by: -page)
-    case .char("g"), .home:
+    switch KeyBindings.command(for: key, in: lessonBindings(session)) {
+    case .scrollDown: return scroll(&state, by: 1)
+    case .scrollUp: return scroll(&state, by: -1)
+    case .pageDown: return scroll(&state, by: page)
+    case .pageUp: return scroll(&state, by: -page)
+    case .top:
         session.scroll = 0
         state.session = session
         return followScroll(&state)
-    case .char("G"), .end:
+    case .bottom:
         session.scroll = Int.max / 2
         state.session = session
         clampSessionScroll(&state)
         return followScroll(&state)
-    case .char("n"), .tab: return focus(&state, session.focusedCell + 1)
-    case .char("p"), .backTab: return focus(&state, session.focusedCell - 1)
-    case .char("]"), .right: selectParameter(&state, by: 1)
-    case .char("["), .left: selectParameter(&state, by: -1)
-    case .char("J"):
+    case .nextStop: return moveFocus(&state, by: 1)
+    case .previousStop: return moveFocus(&state, by: -1)
+    case .answer: return openAnswer(&state)
+    case .showAnswer: return reveal(&state)
+    case .hint: showHint(&state)
+    case .nextParameter: selectParameter(&state, by: 1)
+    case .previousParameter: selectParameter(&state, by: -1)
+    case .panelDown:
         session.panelScroll += 3
         state.session = session
         clampPanelScroll(&state)
-    case .char("K"):
+    case .panelUp:
         session.panelScroll = max(0, session.panelScroll - 3)
         state.session = session
-    case .char("e"): openEditor(&state)
-    case .enter: return runFocused(&state)
-    case .char("u"): return resetFocused(&state)
-    case .char("R"): return runAll(&state)
-    case .char("/"):
-        state.search = LineEditor()
-    case .char("?"): state.showHelp = true
-    case .escape:
+    case .edit: openEditor(&state)
+    case .run: return runFocused(&state)
+    case .reset: return resetFocused(&state)
+    case .runAll: return runAll(&state)
+    case .search: state.search = LineEditor()
+    case .help: state.showHelp = true
+    case .cancelOrBack:
         if let job = state.job {
             state.job = nil
             state.status = StatusMessage("cancelled \(job.cellID)")
             return [.cancelJob(id: job.id)]
         }
         return back(&state)
-    case .char("q"): return back(&state)
+    case .back: return back(&state)
     default: break
     }
     return []
@@ -339,50 +322,56 @@ private func scroll(_ state: inout AppState, by delta: Int) -> [Effect] {
     return followScroll(&state)
 }
 
-/// After scrolling, keeps the focus on a cell in view, so the panel follows the reading.
+/// After scrolling, keeps the focus on a cell or question in view, so the panel follows the
+/// reading.
 private func followScroll(_ state: inout AppState) -> [Effect] {
-    guard var session = state.session, !session.lesson.cells.isEmpty, session.editor == nil else { return [] }
+    guard var session = state.session, session.editor == nil, session.questions.editor == nil else { return [] }
     let layout = state.documentLayout(session)
+    guard !layout.stops.isEmpty else { return [] }
     let top = session.scroll, bottom = session.scroll + state.geometry().content.height
-    let start = layout.cellStarts[session.focusedCell]
-    if start >= top && start < bottom { return [] }
-    // A cell whose header is in view, else the one whose body covers the top line, else the
-    // next one below: the one the reader is about to meet.
-    let candidate = layout.cellStarts.firstIndex { $0 >= top && $0 < bottom }
-        ?? layout.cell(atLine: top).flatMap { layout.cellEnds[$0] > top ? $0 : nil }
-        ?? layout.cellStarts.firstIndex { $0 >= bottom }
-    guard let next = candidate, next != session.focusedCell else { return [] }
-    session.focusedCell = next
-    session.selectedParameter = 0
-    session.panelScroll = 0
-    state.session = session
-    return [.record(.position(lessonID: session.lesson.id, cellID: session.lesson.cells[next].id))]
-}
-
-private func focus(_ state: inout AppState, _ index: Int) -> [Effect] {
-    guard var session = state.session, !session.lesson.cells.isEmpty else { return [] }
-    let target = min(session.lesson.cells.count - 1, max(0, index))
-    if target == session.focusedCell {
-        state.status = StatusMessage(index > target ? "last cell" : "first cell")
+    if let current = layout.stops.first(where: { $0.stop == session.stop }), current.start >= top && current.start < bottom {
         return []
     }
-    session.focusedCell = target
-    session.selectedParameter = 0
-    session.panelScroll = 0
+    // A stop whose header is in view, else the one whose body covers the top line, else the
+    // next one below: the one the reader is about to meet.
+    let candidate = layout.stops.first { $0.start >= top && $0.start < bottom }
+        ?? layout.stops.last { $0.start <= top && $0.end > top }
+        ?? layout.stops.first { $0.start >= bottom }
+    guard let next = candidate?.stop, next != session.stop else { return [] }
+    session.focus(on: next)
+    state.session = session
+    return [.record(.position(lessonID: session.lesson.id, cellID: session.lesson.cells[session.focusedCell].id))]
+}
+
+/// `n`/`p`: the next or previous cell or question.
+private func moveFocus(_ state: inout AppState, by step: Int) -> [Effect] {
+    guard var session = state.session else { return [] }
+    let stops = state.documentLayout(session).stops.map(\.stop)
+    guard !stops.isEmpty else { return [] }
+    let here = stops.firstIndex(of: session.stop) ?? 0
+    let target = min(stops.count - 1, max(0, here + step))
+    if target == here {
+        let what: String
+        if case .question = stops[here] { what = "question" } else { what = "cell" }
+        state.status = StatusMessage((step > 0 ? "last " : "first ") + what)
+        return []
+    }
+    session.focus(on: stops[target])
     state.session = session
     state.status = nil
     scrollToFocus(&state, top: false)
-    return [.record(.position(lessonID: session.lesson.id, cellID: session.lesson.cells[target].id))]
+    guard !session.lesson.cells.isEmpty else { return [] }
+    return [.record(.position(lessonID: session.lesson.id, cellID: session.lesson.cells[session.focusedCell].id))]
 }
 
-/// Scrolls so the focused cell is in view: its header near the top when it was out of view,
-/// and as much of its body as fits when the outputs are in the text.
+/// Scrolls so the focus is in view: its header near the top when it was out of view, and as
+/// much of its body as fits.
 func scrollToFocus(_ state: inout AppState, top: Bool) {
-    guard var session = state.session, !session.lesson.cells.isEmpty else { return }
+    guard var session = state.session else { return }
     let layout = state.documentLayout(session)
+    guard let current = layout.stops.first(where: { $0.stop == session.stop }) else { return }
     let view = max(1, state.geometry().content.height)
-    let start = layout.cellStarts[session.focusedCell]
-    let end = layout.cellEnds[session.focusedCell]
+    let (start, end) = (current.start, current.end)
     if top || start < session.scroll || start >= session.scroll + view {
         session.scroll = max(0, start - min(2, view / 4))
     } else if end > session.scroll + view {
@@ -463,16 +452,8 @@ private func editorKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         return []
     case .enter:
         return applyEdit(&state)
-    case .backspace: editor.line.backspace()
-    case .delete, .ctrl("d"): editor.line.deleteForward()
-    case .left, .ctrl("b"): editor.line.left()
-    case .right, .ctrl("f"): editor.line.right()
-    case .home, .ctrl("a"): editor.line.home()
-    case .end, .ctrl("e"): editor.line.end()
-    case .ctrl("u"): editor.line.clear()
-    case .ctrl("w"): editor.line.deleteWord()
-    case .char(let c): editor.line.insert(c)
-    default: return []
+    default:
+        guard editor.line.handle(key) else { return [] }
     }
     editor.error = nil
     session.editor = editor
@@ -615,6 +596,100 @@ private func finishJob(_ state: inout AppState, id: Int, result: CellResult) -> 
     return runs.isEmpty ? [] : [.record(.ran(lessonID: job.lessonID, trigger: .heavy, runs: runs))]
 }
 
+// MARK: - Questions
+
+/// `a` (or Enter) on a question: opens the answer editor, unless it is settled.
+private func openAnswer(_ state: inout AppState) -> [Effect] {
+    guard var session = state.session, let question = session.focusedQuestionSpec else { return [] }
+    if session.questions.answers[question.id]?.isSettled == true {
+        state.status = StatusMessage("answered: \(session.notebook.answerText(question))")
+        return []
+    }
+    session.questions.editor = AnswerEditor(questionID: question.id, line: LineEditor(), error: nil)
+    state.session = session
+    state.status = nil
+    if let line = state.documentLayout(session).answerLine { scrollToLine(&state, line) }
+    return []
+}
+
+private func answerKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard var session = state.session, var editor = session.questions.editor else { return [] }
+    switch key {
+    case .escape:
+        session.questions.editor = nil
+        state.session = session
+        return []
+    case .enter:
+        return submitAnswer(&state)
+    default:
+        guard editor.line.handle(key) else { return [] }
+        editor.error = nil
+        session.questions.editor = editor
+        state.session = session
+        return []
+    }
+}
+
+/// Enter in the answer editor: checks the answer; right, or wrong twice, settles the
+/// question and the cell's numbers appear.
+private func submitAnswer(_ state: inout AppState) -> [Effect] {
+    guard var session = state.session, var editor = session.questions.editor,
+          let question = session.lesson.question(editor.questionID) else { return [] }
+    guard case .success(let truth) = session.notebook.answer(to: question) else {
+        editor.error = "this question's cell has not run; Enter on the cell runs it"
+        session.questions.editor = editor
+        state.session = session
+        return []
+    }
+    let check = QuestionJudge.check(editor.line.text, against: truth, question: question)
+    if case .unreadable(let why) = check.outcome {
+        editor.error = why
+        session.questions.editor = editor
+        state.session = session
+        return []
+    }
+    var answer = session.questions.answers[question.id] ?? AnswerState()
+    answer.record(check)
+    session.questions.answers[question.id] = answer
+    session.questions.editor = nil
+    let feedback: String
+    switch check.outcome {
+    case .right: feedback = "✓ \(check.typed) is right"
+    case .wrong(let how) where answer.revealed: feedback = "✗ \(check.typed): \(how). The answer is shown."
+    case .wrong(let how): feedback = "✗ \(check.typed): \(how). One more try (a), or s to see the answer."
+    case .unreadable: feedback = ""
+    }
+    session.questions.feedback[question.id] = feedback
+    state.session = session
+    state.status = StatusMessage(feedback, isError: !check.isRight && !answer.revealed)
+    return [.record(.answered(lessonID: session.lesson.id, questionID: question.id, typed: check.typed,
+                              correct: check.isRight, attempt: answer.attempts, revealed: answer.revealed))]
+}
+
+/// `s`: shows the answer without answering (counted as revealed).
+private func reveal(_ state: inout AppState) -> [Effect] {
+    guard var session = state.session, let question = session.focusedQuestionSpec else { return [] }
+    var answer = session.questions.answers[question.id] ?? AnswerState()
+    guard !answer.isSettled else { return [] }
+    answer.revealed = true
+    session.questions.answers[question.id] = answer
+    session.questions.feedback[question.id] = "shown without an answer"
+    state.session = session
+    return [.record(.answered(lessonID: session.lesson.id, questionID: question.id, typed: "",
+                              correct: false, attempt: answer.attempts, revealed: true))]
+}
+
+/// `h`: the question's hint, when it has one.
+private func showHint(_ state: inout AppState) {
+    guard var session = state.session, let question = session.focusedQuestionSpec else { return }
+    guard question.hint != nil else {
+        state.status = StatusMessage("this question has no hint")
+        return
+    }
+    session.questions.hintsShown.insert(question.id)
+    state.session = session
+}
+
 // MARK: - Search
 
 private func searchKey(_ state: inout AppState, _ key: Key) -> [Effect] {
@@ -631,15 +706,8 @@ private func searchKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         state.lastSearch = query
         runSearch(&state, query)
         return []
-    case .backspace: editor.backspace()
-    case .left: editor.left()
-    case .right: editor.right()
-    case .home, .ctrl("a"): editor.home()
-    case .end, .ctrl("e"): editor.end()
-    case .ctrl("u"): editor.clear()
-    case .ctrl("w"): editor.deleteWord()
-    case .char(let c): editor.insert(c)
-    default: break
+    default:
+        _ = editor.handle(key)
     }
     state.search = editor
     return []

@@ -21,6 +21,9 @@ enum CellView {
     /// A one-symbol status with its style and a few words.
     static func status(_ state: AppState, _ session: LessonSession, _ cell: CellSpec) -> (symbol: String, text: String, style: Style) {
         let theme = state.theme
+        if let question = session.questions.mask(for: session.lesson).hidden[cell.id] {
+            return ("?", "answer “\(question)” first", theme.accent)
+        }
         if let job = state.job, job.cellID == cell.id, job.lessonID == session.lesson.id {
             return ("⟳", "running \(Int(job.fraction * 100))%", theme.warning)
         }
@@ -46,7 +49,7 @@ enum CellView {
     /// The cell's header line in the text: id, module, title, status.
     static func header(_ state: AppState, _ session: LessonSession, _ index: Int, width: Int) -> Line {
         let cell = session.lesson.cells[index]
-        let focused = index == session.focusedCell
+        let focused = index == session.focusedCell && session.focusedQuestion == nil
         let theme = state.theme
         let st = status(state, session, cell)
         let base = focused ? theme.focusHeader : theme.cellHeader
@@ -183,6 +186,14 @@ enum CellView {
                     }
                 }
             }
+        }
+
+        // A question asks about this cell: its numbers wait for the answer.
+        if let question = session.questions.mask(for: session.lesson).hidden[cell.id] {
+            lines.append([])
+            lines += Wrap.wrap([Span("The outputs appear once you answer question “\(question)” (p goes back to it; a answers, s shows the answer).", theme.dim)],
+                               width: width)
+            return Detail(lines: lines, editorLine: editorLine)
         }
 
         // Outputs.

@@ -1,8 +1,26 @@
 import Foundation
 import NotebookCore
 
+/// A place the focus can rest on, for `n`/`p`: a cell or a question.
+enum Stop: Sendable, Equatable {
+    case cell(Int)
+    case question(Int)
+
+    /// The stop a block of the lesson is, if any.
+    init?(_ block: LessonBlock) {
+        switch block {
+        case .cell(let i): self = .cell(i)
+        case .question(let i): self = .question(i)
+        case .prose: return nil
+        }
+    }
+}
+
 /// The lesson laid out as lines for a width: prose with its values filled in, and the cells.
 struct DocumentLayout {
+    /// The stops in document order, with their first line and one past their last.
+    var stops: [(stop: Stop, start: Int, end: Int)] = []
+
     var lines: [Line]
     /// First line of each cell (its header), by cell index.
     var cellStarts: [Int]
@@ -10,6 +28,10 @@ struct DocumentLayout {
     var cellEnds: [Int]
     /// The line holding the parameter editor, when it is in the text.
     var editorLine: Int?
+    /// First line of each question, by question index.
+    var questionStarts: [Int] = []
+    /// The line holding the answer editor, when one is open.
+    var answerLine: Int?
 
     /// The cell whose lines contain `line`, or the last cell starting before it.
     func cell(atLine line: Int) -> Int? {
@@ -33,10 +55,24 @@ enum Document {
             lines += Wrap.wrap([Span(session.lesson.summary, state.theme.dim)], width: w)
             lines.append([])
         }
+        let questionMask = session.questions.mask(for: session.lesson)
+        let mask: (Placeholder) -> String? = { questionMask.question(hiding: $0, in: session.notebook) }
+        var questionStarts = Array(repeating: 0, count: session.lesson.questions.count)
+        var answerLine: Int?
+        var stops: [(stop: Stop, start: Int, end: Int)] = []
         for block in session.lesson.blocks {
             switch block {
             case .prose(let proseLines):
-                lines += prose(proseLines, state: state, notebook: session.notebook, width: w)
+                lines += prose(proseLines, state: state, notebook: session.notebook, width: w, mask: mask)
+            case .question(let index):
+                guard session.lesson.questions.indices.contains(index) else { continue }
+                if lines.last.map({ !$0.isEmpty }) ?? false { lines.append([]) }
+                questionStarts[index] = lines.count
+                let view = QuestionView.lines(state, session, index, width: w, mask: mask)
+                if let e = view.editorLine { answerLine = lines.count + e }
+                lines += view.lines
+                stops.append((.question(index), questionStarts[index], lines.count))
+                lines.append([])
             case .cell(let index):
                 guard session.lesson.cells.indices.contains(index) else { continue }
                 if lines.last.map({ !$0.isEmpty }) ?? false { lines.append([]) }
@@ -53,18 +89,21 @@ enum Document {
                     if !summary.isEmpty { lines.append(summary) }
                 }
                 ends[index] = lines.count
+                stops.append((.cell(index), starts[index], ends[index]))
                 lines.append([])
             }
         }
         while lines.last?.isEmpty == true, lines.count > 1 { lines.removeLast() }
-        return DocumentLayout(lines: lines, cellStarts: starts, cellEnds: ends, editorLine: editorLine)
+        return DocumentLayout(stops: stops, lines: lines, cellStarts: starts, cellEnds: ends, editorLine: editorLine,
+                              questionStarts: questionStarts, answerLine: answerLine)
     }
 
     private enum Kind { case paragraph, heading(Int), item(indent: Int, bullet: String), quote }
 
     /// Markdown prose: headings, paragraphs, list items, quotes, code blocks, display math
     /// and tables (shown as written), with inline emphasis, code, math, links and values.
-    static func prose(_ proseLines: [ProseLine], state: AppState, notebook: Notebook, width: Int) -> [Line] {
+    static func prose(_ proseLines: [ProseLine], state: AppState, notebook: Notebook, width: Int,
+                      mask: (Placeholder) -> String? = { _ in nil }) -> [Line] {
         let theme = state.theme
         var out: [Line] = []
         var pending: [ProseSegment] = []
@@ -74,7 +113,7 @@ enum Document {
 
         func flush() {
             guard !pending.isEmpty else { return }
-            let spans = inline(pending, state: state, notebook: notebook, base: baseStyle(kind))
+            let spans = inline(pending, state: state, notebook: notebook, base: baseStyle(kind), mask: mask)
             switch kind {
             case .paragraph:
                 out += Wrap.wrap(spans, width: width)
@@ -262,7 +301,8 @@ enum Document {
     /// An inline `$` opens math only when followed by a non-space and closes only when
     /// preceded by a non-space and not followed by a digit, as ``MathText`` does, so prices
     /// such as "$5 or $10" stay prose.
-    static func inline(_ segments: [ProseSegment], state: AppState, notebook: Notebook, base: Style) -> Line {
+    static func inline(_ segments: [ProseSegment], state: AppState, notebook: Notebook, base: Style,
+                       mask: (Placeholder) -> String? = { _ in nil }) -> Line {
         let theme = state.theme
         var spans: Line = []
         var bold = false, italic = false, code = false
@@ -287,6 +327,10 @@ enum Document {
             switch segment {
             case .placeholder(let placeholder):
                 emit()
+                if let question = mask(placeholder) {
+                    spans.append(Span(QuestionMask.marker(question), theme.valueMissing))
+                    continue
+                }
                 let resolved = notebook.resolve(placeholder)
                 spans.append(Span(resolved.text, resolved.available ? theme.value : theme.valueMissing))
             case .text(let t):

@@ -394,7 +394,7 @@ public struct HelpOverlay {
     }
 
     public func draw(into buffer: inout ScreenBuffer, area: Rect, style: Style = .plain, keyStyle: Style = Style(fg: .yellow, bold: true)) {
-        let keyWidth = min(16, entries.map { TextWidth.of($0.keys) }.max() ?? 0)
+        let keyWidth = min(26, entries.map { TextWidth.of($0.keys) }.max() ?? 0)
         let actionWidth = entries.map { TextWidth.of($0.action) }.max() ?? 0
         let w = min(area.width, max(keyWidth + actionWidth + 7, TextWidth.of(title) + 8))
         let h = min(area.height, entries.count + 2)
@@ -465,6 +465,25 @@ public struct LineEditor: Sendable, Equatable {
         while i > 0 && characters[i - 1] != " " { i -= 1 }
         characters.removeSubrange(i..<cursor)
         cursor = i
+    }
+
+    /// Applies an editing key, as every text field in the notebook does (the parameter editor,
+    /// the answer editor, the search): returns `false` for a key it does not edit with, which
+    /// the caller then handles (Enter, Esc). The bindings are ``KeyBindings/textInput``.
+    public mutating func handle(_ key: Key) -> Bool {
+        switch key {
+        case .backspace: backspace()
+        case .delete, .ctrl("d"): deleteForward()
+        case .left, .ctrl("b"): left()
+        case .right, .ctrl("f"): right()
+        case .home, .ctrl("a"): home()
+        case .end, .ctrl("e"): end()
+        case .ctrl("u"): clear()
+        case .ctrl("w"): deleteWord()
+        case .char(let c): insert(c)
+        default: return false
+        }
+        return true
     }
 
     /// The visible part of the text in `width` columns, scrolled to keep the cursor in view,

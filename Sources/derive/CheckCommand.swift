@@ -73,6 +73,19 @@ struct CheckTally {
                 fail("\(cell.location): \(cell.id): \(result.status.summary)")
             }
         }
+        // Every question resolves on the lesson's values, and a choice answer is a choice.
+        for question in notebook.lesson.questions where !skipped.contains(question.cell) {
+            switch notebook.answer(to: question) {
+            case .success(let value):
+                if !question.choices.isEmpty, value != .text(value.displayText) || !question.choices.contains(value.displayText) {
+                    fail("\(question.location): question \(question.id): the answer \(value.displayText) is not one of the choices \(question.choices.joined(separator: ", "))")
+                } else {
+                    passed += 1
+                }
+            case .failure(let error):
+                fail("\(question.location): question \(question.id): the answer cannot be computed: \(error.message)")
+            }
+        }
         let lessonPassed = passed - before.0, lessonFailed = failed - before.1
         Terminal.print("\(notebook.lesson.id): \(lessonPassed) passed, \(lessonFailed) failed")
     }

@@ -15,7 +15,7 @@ struct Derive: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             TUICommand.self, ListCommand.self, RunCommand.self, CheckCommand.self,
-            ComputeCommand.self, ModulesCommand.self, ProgressCommand.self,
+            QuizCommand.self, ComputeCommand.self, ModulesCommand.self, ProgressCommand.self,
         ]
     )
 

@@ -38,7 +38,8 @@ struct TUIProgress {
                                progress: summary[lesson: lesson.id],
                                savedOverrides: saved,
                                lastCell: store.position(lesson: lesson.id)?.cell,
-                               ranCells: Set(history.values.filter(\.hasRunOK).map(\.cell)))
+                               ranCells: Set(history.values.filter(\.hasRunOK).map(\.cell)),
+                               answers: store.answerStates(lesson: lesson.id))
         }
     }
 
@@ -55,6 +56,9 @@ struct TUIProgress {
             _ = store.recordRuns(runs, lessonCells: library.lesson(lessonID)?.cells.map(\.id))
         case .overrides(let lessonID, let cellID, let sources):
             _ = store.replaceOverrides(lesson: lessonID, cell: cellID, sources: sources)
+        case .answered(let lessonID, let questionID, let typed, let correct, let attempt, let revealed):
+            _ = store.recordAnswer(AnswerRecord(lesson: lessonID, question: questionID, typed: typed, correct: correct,
+                                                attempt: attempt, revealed: revealed, answeredAt: Date()))
         }
         return store.drainWarnings().last
     }

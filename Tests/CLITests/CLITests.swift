@@ -232,6 +232,74 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThan(shown, 8, "the hostile text reaches the output, escaped")
     }
 
+    static let questionLesson = """
+        ---
+        id: quizzed
+        title: Quizzed
+        ---
+
+        The top probability is {{safe.softmax[3]:.4f}}.
+
+        ```question id=top cell=safe answer=softmax[3] rtol=0.01 hint="e^5 over the sum"
+        What probability does the score 5 get?
+        ```
+
+        ```question id=count cell=safe answer="len(x)"
+        How many scores are there?
+        ```
+
+        ```cell id=safe compute=softmax.safe
+        x = [2, 1, 3, 5, 4]
+        expect sum(softmax) ≈ 1 ± 1e-12
+        ```
+        """
+
+    func testQuestionsInCheckRunAndQuiz() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        try Self.questionLesson.write(to: dir.appendingPathComponent("quizzed.md"), atomically: true, encoding: .utf8)
+        let db = dir.appendingPathComponent("p.sqlite").path
+        let check = try DeriveProcess.run(["--lessons", dir.path, "check", "quizzed"])
+        XCTAssertEqual(check.lastLine, "3 passed, 0 failed", "every question resolves: \(check.stdout)")
+        XCTAssertEqual(check.status, 0)
+        let text = try DeriveProcess.run(["--lessons", dir.path, "run", "quizzed", "--no-record"])
+        XCTAssertTrue(text.stdout.contains("? Question top (about cell safe)\n  What probability does the score 5 get?"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("  answer: 0.6364086465588308"), text.stdout)
+        let json = try DeriveProcess.run(["--lessons", dir.path, "run", "quizzed", "--no-record", "--format", "json"]).json()
+        let questions = try XCTUnwrap(json["questions"] as? [[String: Any]])
+        XCTAssertEqual(questions.map { $0["id"] as? String }, ["top", "count"])
+        XCTAssertEqual(questions[1]["answer"] as? Int, 5)
+        XCTAssertEqual((questions[0]["tolerance"] as? [String: Any])?["kind"] as? String, "relative")
+        // Piped answers: wrong then right, then right first time; the answers are recorded.
+        let quiz = try DeriveProcess.run(["--lessons", dir.path, "--db", db, "quiz", "quizzed"], input: "0.5\nh\n0.64\n5\n")
+        XCTAssertEqual(quiz.status, 0, quiz.stderr)
+        XCTAssertTrue(quiz.stdout.contains("✗ too low by 21%. One more try."), quiz.stdout)
+        XCTAssertTrue(quiz.stdout.contains("hint: e^5 over the sum"), quiz.stdout)
+        XCTAssertTrue(quiz.stdout.contains("✓ right: 0.6364086465588308"), quiz.stdout)
+        XCTAssertFalse(quiz.stdout.contains("The top probability is"), "prose is not printed")
+        XCTAssertEqual(quiz.lastLine, "2 of 2 answered, 1 right first time.")
+        let progress = try DeriveProcess.run(["--lessons", dir.path, "--db", db, "progress", "--format", "json"]).json()
+        let lesson = try XCTUnwrap((progress["lessons"] as? [[String: Any]])?.first)
+        XCTAssertEqual(lesson["questions"] as? Int, 2)
+        XCTAssertEqual(lesson["answered"] as? Int, 2)
+        XCTAssertEqual(lesson["right_first_try"] as? Int, 1)
+        // A second quiz knows what was answered; end of input stops quietly.
+        let again = try DeriveProcess.run(["--lessons", dir.path, "--db", db, "quiz", "quizzed"], input: "")
+        XCTAssertTrue(again.stdout.contains("already answered: 5"), again.stdout)
+        let empty = try DeriveProcess.run(["--lessons", dir.path, "--db", dir.appendingPathComponent("q.sqlite").path,
+                                           "quiz", "quizzed"], input: "")
+        XCTAssertEqual(empty.status, 0)
+        XCTAssertEqual(empty.lastLine, "0 of 2 answered, 0 right first time.")
+    }
+
+    func testAFalseQuestionFailsCheck() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        let broken = Self.questionLesson.replacingOccurrences(of: "answer=\"len(x)\"", with: "answer=\"x[9]\"")
+        try broken.write(to: dir.appendingPathComponent("quizzed.md"), atomically: true, encoding: .utf8)
+        let check = try DeriveProcess.run(["--lessons", dir.path, "check", "quizzed"])
+        XCTAssertEqual(check.status, 1)
+        XCTAssertTrue(check.stdout.contains("question count: the answer cannot be computed: x[9] is out of range"), check.stdout)
+    }
+
     /// Claims across cells: a true one passes, a false one fails with both sides' values.
     func testCrossCellClaimsAreChecked() throws {
         let dir = try DeriveProcess.temporaryDirectory(self)

@@ -157,3 +157,90 @@ final class LessonParserTests: XCTestCase {
         }
     }
 }
+
+/// The `question` block: what loads, and every load error with its place.
+final class QuestionParsingTests: XCTestCase {
+    let cell = "```cell id=a compute=test.add\n```\n"
+
+    func question(_ options: String, _ text: String = "How much?") -> String {
+        "```question \(options)\n\(text)\n```\n"
+    }
+
+    func testAQuestionLoadsWithItsOptions() throws {
+        let lesson = try loadLesson(lessonText(question("id=q cell=a answer=total rtol=0.05 hint=\"add them\"") + cell))
+        let q = try XCTUnwrap(lesson.question("q"))
+        XCTAssertEqual(q.cell, "a")
+        XCTAssertEqual(q.answer.source, "total")
+        XCTAssertEqual(q.tolerance, .relative(0.05))
+        XCTAssertEqual(q.hint, "add them")
+        XCTAssertEqual(q.plainText, "How much?")
+        XCTAssertEqual(lesson.blocks.first, .question(0))
+        let choice = try loadLesson(lessonText(question("id=c cell=a answer=\"neg\" choices=\"pos|neg\"") + cell))
+        XCTAssertEqual(choice.questions[0].choices, ["pos", "neg"])
+        let spaced = try loadLesson(lessonText(question("id=s cell=a answer=\"total - y[0]\" tolerance=1e-9") + cell))
+        XCTAssertEqual(spaced.questions[0].tolerance, .absolute(1e-9))
+    }
+
+    func assertError(_ text: String, _ expected: String, line: Int, file: StaticString = #filePath, testLine: UInt = #line) {
+        let errors = loadErrors(text)
+        XCTAssertTrue(errors.contains { $0.contains(expected) && $0.hasPrefix("\(line):") },
+                      "expected '\(expected)' at line \(line), got \(errors)", file: file, line: testLine)
+    }
+
+    func testLoadErrors() {
+        assertError(lessonText(question("id=q cell=zz answer=total") + cell), "the lesson has no such cell", line: 7)
+        assertError(lessonText(cell + question("id=q cell=a answer=total")), "comes after cell 'a'", line: 9)
+        assertError(lessonText(question("id=q cell=a answer=total") + question("id=q cell=a answer=total") + cell),
+                    "duplicate question id 'q'", line: 10)
+        assertError(lessonText(question("id=q cell=a answer=totl") + cell), "has no output 'totl' (did you mean 'total'?)", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=zz.total") + cell), "the lesson has no cell 'zz'", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=maybe choices=\"yes|no\"") + cell), "not one of the choices", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=\"maybe\" choices=\"yes|no\"") + cell), "not one of the choices", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=total tolerance=1 rtol=2") + cell), "not both", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=total rtol=-1") + cell), "rtol must be a number ≥ 0", line: 7)
+        assertError(lessonText(question("id=q cell=a") + cell), "has no answer=", line: 7)
+        assertError(lessonText(question("cell=a answer=total") + cell), "question has no id", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=(total") + cell), "never closed", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=total", "") + cell), "has no text", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=total colour=red") + cell), "unknown question option 'colour=red'", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=total choices=\"only\"") + cell), "two or more different words", line: 7)
+        assertError(lessonText(question("id=q cell=a answer=total", "Sum is {{a.nope}}") + cell), "has no output 'nope'", line: 8)
+    }
+
+    func testJudgingTypedAnswers() throws {
+        let lesson = try loadLesson(lessonText(question("id=q cell=a answer=total") + question("id=c cell=a answer=\"neg\" choices=\"pos|neg\"")
+                                               + question("id=r cell=a answer=total rtol=0.1") + question("id=n cell=a answer=\"len(y)\"") + cell))
+        let q = lesson.questions[0], c = lesson.questions[1], r = lesson.questions[2], n = lesson.questions[3]
+        XCTAssertEqual(QuestionJudge.check("33", against: .number(33), question: q).outcome, .right)
+        XCTAssertEqual(QuestionJudge.check("66/2", against: .number(33), question: q).outcome, .right, "value rules: arithmetic")
+        XCTAssertEqual(QuestionJudge.check("33.0000001", against: .number(33), question: q).outcome, .wrong("too high by 3.0e-09 relative"),
+                       "the default for numbers is a relative 1e-9")
+        XCTAssertEqual(QuestionJudge.check("30", against: .number(33), question: r).outcome, .right)
+        XCTAssertEqual(QuestionJudge.check("29", against: .number(33), question: r).outcome, .wrong("too low by 12%"))
+        XCTAssertEqual(QuestionJudge.check("2.0000001", against: .integer(2), question: n).outcome, .wrong("too high by 5.0e-08 relative"),
+                       "integers are exact")
+        XCTAssertEqual(QuestionJudge.check("2", against: .integer(2), question: n).outcome, .right)
+        XCTAssertEqual(QuestionJudge.check("2", against: .text("neg"), question: c).outcome, .right, "a choice by its number")
+        XCTAssertEqual(QuestionJudge.check("NEG", against: .text("neg"), question: c).outcome, .right, "or its text")
+        XCTAssertEqual(QuestionJudge.check("pos", against: .text("neg"), question: c).outcome, .wrong("not pos"))
+        guard case .unreadable = QuestionJudge.check("3", against: .text("neg"), question: c).outcome else { return XCTFail() }
+        guard case .unreadable = QuestionJudge.check("a.b", against: .number(1), question: q).outcome else { return XCTFail() }
+        guard case .unreadable = QuestionJudge.check("", against: .number(1), question: q).outcome else { return XCTFail() }
+        guard case .unreadable = QuestionJudge.check("[1, 2]", against: .number(1), question: q).outcome else { return XCTFail() }
+        XCTAssertEqual(QuestionJudge.check("0.1\r\n", against: .number(0.1), question: q).outcome, .right, "a CRLF line")
+    }
+
+    func testTwoWrongTriesReveal() {
+        var state = AnswerState()
+        state.record(AnswerCheck(outcome: .unreadable("?"), typed: "x"))
+        XCTAssertEqual(state.attempts, 0)
+        state.record(AnswerCheck(outcome: .wrong("too low"), typed: "1"))
+        XCTAssertFalse(state.isSettled)
+        state.record(AnswerCheck(outcome: .wrong("too low"), typed: "2"))
+        XCTAssertTrue(state.revealed)
+        XCTAssertFalse(state.rightFirstTry)
+        var first = AnswerState()
+        first.record(AnswerCheck(outcome: .right, typed: "3"))
+        XCTAssertTrue(first.rightFirstTry && first.correct)
+    }
+}

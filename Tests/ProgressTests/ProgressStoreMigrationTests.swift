@@ -10,7 +10,7 @@ final class ProgressStoreMigrationTests: XCTestCase {
     let t0 = utc("2026-11-28T10:00:00Z")
 
     func testMigrationsInOrder() {
-        XCTAssertEqual(ProgressSchema.migrator.migrations, ["v1", "v2"])
+        XCTAssertEqual(ProgressSchema.migrator.migrations, ["v1", "v2", "v3"])
     }
 
     /// A database made by the first migration alone, with data in it, upgrades in place:
@@ -38,7 +38,7 @@ final class ProgressStoreMigrationTests: XCTestCase {
             XCTAssertEqual(try pool.read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1"])
         }
         let store = openQuietly(db)
-        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2"])
+        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2", "v3"])
         XCTAssertEqual(store.runs(lesson: "a").map(\.cell), ["c1", "c2", "c2"])
         XCTAssertEqual(store.position(lesson: "a")?.scroll, 7)
         XCTAssertEqual(store.overrides(lesson: "a").map(\.source), ["[1, 2]"])
@@ -77,7 +77,7 @@ final class ProgressStoreMigrationTests: XCTestCase {
         let opened = ProgressStore.open(at: db)
         XCTAssertEqual(opened.warnings.count, 1)
         XCTAssertTrue(opened.warnings.first?.contains("holds 3 records derive cannot read") ?? false, "\(opened.warnings)")
-        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2"])
+        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2", "v3"])
         // One sitting, from the one readable run: 2 s. The run at 10:01 has a readable time but no
         // readable duration, so it adds nothing.
         let progress = opened.store.summary(for: [LessonOutline(id: "a", title: "A", cellIDs: ["c1", "c2"])])[lesson: "a"]
@@ -108,6 +108,62 @@ final class ProgressStoreMigrationTests: XCTestCase {
         let db = try makeTemporaryFolder(self).appendingPathComponent("progress.sqlite")
         for _ in 0..<3 { _ = openQuietly(db) }
         XCTAssertEqual(try rawQueue(db).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") },
-                       ["v1", "v2"])
+                       ["v1", "v2", "v3"])
+    }
+}
+
+/// Answers to questions: v3 of the schema, per-lesson counts, reset, concurrency.
+final class ProgressAnswerTests: XCTestCase {
+    let t0 = utc("2026-11-28T10:00:00Z")
+
+    func answer(_ question: String, _ typed: String, correct: Bool, attempt: Int, revealed: Bool = false,
+                lesson: String = "a", at offset: Double = 0) -> AnswerRecord {
+        AnswerRecord(lesson: lesson, question: question, typed: typed, correct: correct, attempt: attempt,
+                     revealed: revealed, answeredAt: t0 + offset)
+    }
+
+    func testAV2DatabaseUpgradesAndKeepsAnswers() throws {
+        let db = try makeTemporaryFolder(self).appendingPathComponent("progress.sqlite")
+        do {
+            let pool = try DatabasePool(path: db.path)
+            try ProgressSchema.migrator.migrate(pool, upTo: "v2")
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO lesson (id, first_seen_at) VALUES ('a', ?)", arguments: [t0])
+            }
+        }
+        let store = openQuietly(db)
+        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2", "v3"])
+        XCTAssertTrue(store.recordAnswer(answer("q1", "0.5", correct: false, attempt: 1)))
+        XCTAssertTrue(store.recordAnswer(answer("q1", "0.6", correct: true, attempt: 2, at: 5)))
+        XCTAssertTrue(store.recordAnswer(answer("q2", "7", correct: true, attempt: 1, at: 9)))
+        XCTAssertTrue(store.recordAnswer(answer("q3", "", correct: false, attempt: 0, revealed: true, at: 12)))
+        XCTAssertTrue(store.recordAnswer(answer("gone", "1", correct: true, attempt: 1, at: 13)))
+        XCTAssertEqual(store.answers(lesson: "a").map(\.typed), ["0.5", "0.6", "7", "", "1"])
+        let states = store.answerStates(lesson: "a")
+        XCTAssertEqual(states["q1"], AnswerState(attempts: 2, correct: true, revealed: false, rightFirstTry: false))
+        XCTAssertEqual(states["q2"], AnswerState(attempts: 1, correct: true, revealed: false, rightFirstTry: true))
+        XCTAssertEqual(states["q3"]?.revealed, true)
+        // A question renamed or removed (`gone`) no longer counts.
+        let outline = LessonOutline(id: "a", title: "A", cellIDs: ["c"], questionIDs: ["q1", "q2", "q3", "q4"])
+        let progress = try XCTUnwrap(store.summary(for: [outline])[lesson: "a"])
+        XCTAssertEqual(progress.questions, 4)
+        XCTAssertEqual(progress.answered, 3)
+        XCTAssertEqual(progress.rightFirstTry, 1)
+        XCTAssertTrue(store.reset(lesson: "a"))
+        XCTAssertEqual(store.answers(lesson: "a"), [], "reset clears answers with the rest")
+    }
+
+    func testTwoStoresAnsweringAtOnceLoseNothing() throws {
+        let db = try makeTemporaryFolder(self).appendingPathComponent("progress.sqlite")
+        _ = openQuietly(db)
+        let stores = [openQuietly(db), openQuietly(db)]
+        let perStore = 200
+        let records = (0..<2).map { which in
+            (0..<perStore).map { i in answer("q\(which)-\(i)", "\(i)", correct: i % 2 == 0, attempt: 1, at: Double(i)) }
+        }
+        DispatchQueue.concurrentPerform(iterations: 2) { which in
+            for record in records[which] { _ = stores[which].recordAnswer(record) }
+        }
+        XCTAssertEqual(openQuietly(db).answers(lesson: "a").count, 2 * perStore)
     }
 }

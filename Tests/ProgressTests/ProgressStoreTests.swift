@@ -290,11 +290,14 @@ final class ProgressStoreTests: XCTestCase {
         XCTAssertEqual(summary.json.serialized(), """
             {"total_runs":6,"lessons_done":1,"streak_days":1,"longest_streak_days":1,"lessons":[\
             {"id":"a","title":"Lesson A","cells":3,"cells_run":3,"runs":6,"done":true,\
-            "last_visited":"2026-11-28T10:20:03Z","seconds_spent":183,"completed_at":"2026-11-28T10:20:03Z"}, \
+            "last_visited":"2026-11-28T10:20:03Z","seconds_spent":183,"completed_at":"2026-11-28T10:20:03Z",\
+            "questions":0,"answered":0,"right_first_try":0}, \
             {"id":"b","title":"Lesson B","cells":2,"cells_run":0,"runs":0,"done":false,\
-            "last_visited":"2026-11-28T10:34:00Z","seconds_spent":240,"completed_at":null}, \
+            "last_visited":"2026-11-28T10:34:00Z","seconds_spent":240,"completed_at":null,\
+            "questions":0,"answered":0,"right_first_try":0}, \
             {"id":"c","title":"Lesson C","cells":1,"cells_run":0,"runs":0,"done":false,\
-            "last_visited":null,"seconds_spent":0,"completed_at":null}]}
+            "last_visited":null,"seconds_spent":0,"completed_at":null,\
+            "questions":0,"answered":0,"right_first_try":0}]}
             """)
         XCTAssertEqual(summary.text(database: nil), """
             ✓ a  3/3 cells  ██████████  6 runs, 3m 03s, last 2026-11-28

@@ -222,6 +222,32 @@ if pgrep -f -- "--lessons $MARK" >/dev/null; then
 fi
 passed=$((passed + 1))
 
+# 8c. Questions: the value waits for the prediction; a wrong answer says how far; a right
+# one shows it; the second question is revealed with s; a restart keeps both.
+send "clear; $BIN tui --lessons Tests/e2e/lessons quiz; echo EXIT=\$?" Enter
+expect "probability ⟨answer “top” first⟩ of"
+expect "▶ ? Question · top"
+send a
+send 0.5 Enter
+expect "too low by 21%"
+expect "probability ⟨answer “top” first⟩ of"
+send a
+send 0.636 Enter
+expect "is right"
+expect "probability 0.6364 of the total"
+send n n
+expect "▶ ? Question · count"
+send s
+expect "shown without an answer"
+expect "answer: 3"
+send q q
+expect "EXIT=0"
+send "clear; $BIN tui --lessons Tests/e2e/lessons quiz; echo EXIT=\$?" Enter
+expect "probability 0.6364 of the total"
+expect "? 2/2 (0 first try)"
+send q q
+expect "EXIT=0"
+
 # 9. An 8-colour terminal, NO_COLOR and TERM=dumb.
 send "clear; TERM=xterm $BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
 expect "in blocks of 3 steps"
