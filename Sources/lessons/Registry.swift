@@ -63,6 +63,7 @@ public enum ModuleCatalog {
         RoIPoolModule(),
         RoIAlignModule(),
         RPNAnchorsModule(),
+        RPNProposalsModule(),
         // Deformable convolution
         DeformBilinearModule(),
         DeformConvModule(),
