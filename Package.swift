@@ -13,7 +13,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "NotebookCore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Lessons", dependencies: ["NotebookCore"], path: "Sources/lessons"),
+        // The CPU's float32 -> FP16 instruction, as an independent reference for fp.sweep.
+        .target(name: "CF16C"),
+        .target(name: "Lessons", dependencies: ["NotebookCore", "CF16C"], path: "Sources/lessons"),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CTerminalSignals"),
         .target(name: "TUI", dependencies: ["NotebookCore", "CNCurses", "CTerminalSignals"]),
@@ -28,7 +30,7 @@ let package = Package(
             name: "NotebookCoreTests",
             dependencies: ["NotebookCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore", "CF16C"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons"],
                     resources: [.copy("Fixtures")]),
