@@ -7,7 +7,7 @@ import Synchronization
 // Proof by exhaustion: every float32 bit pattern converted by the lesson's bit-level algorithm
 // and by an independent conversion, all cores working on chunks of the pattern space. The
 // lesson's side is `RoundingLanes` (FloatingPointRoundingLanes.swift), the SIMD form of
-// `FloatFormat.round`, sixteen patterns at a time; the reference converts a block of patterns
+// `FloatFormat.round`, eight patterns at a time; the reference converts a block of patterns
 // into a buffer small enough to stay in the L1 cache, and the lanes read it back.
 
 // MARK: - References
@@ -50,7 +50,7 @@ struct NativeFloat16Reference: SweepReference {
 }
 #endif
 
-/// BF16 by the integer trick ``bf16BitTrick(_:)`` on lanes, sixteen patterns at a time.
+/// BF16 by the integer trick ``bf16BitTrick(_:)`` on lanes, eight patterns at a time.
 struct BF16IntegerReference: SweepReference {
     var name: String { "integer round-to-nearest-even on the float32 bits" }
 
