@@ -56,8 +56,8 @@ func lanesMin(_ a: Lanes, _ b: Lanes) -> Lanes { choose(lanesBelow(a, b), a, b) 
 /// It runs in two stages, cut where `round` stops looking at the exponent: ``binade(of:)``
 /// works out what the sign and exponent field decide (the result's sign, the hidden bit, where
 /// the last kept bit falls, whether the input is ∞ or NaN) and ``round(_:in:)`` rounds the
-/// fraction there. ``round(_:)`` runs both on each lane; the sweep, whose chunks each lie in one
-/// binade, runs the first stage once per chunk.
+/// fraction there. ``round(_:)`` runs both on each lane; the sweep, whose blocks of patterns
+/// each lie in one binade, runs the first stage once per block.
 struct RoundingLanes: Sendable {
     let format: FloatFormat
     /// m, the stored mantissa bits.
@@ -95,9 +95,9 @@ struct RoundingLanes: Sendable {
         /// All ones for ∞ and NaN (the exponent field all ones).
         var special: Lanes
 
-        /// The same binade in every lane, rebuilt from lane 0. All lanes hold it already; built
-        /// from one value, it lets the compiler shift all lanes by one count (one instruction)
-        /// instead of lane by lane.
+        /// Lane 0's binade in every lane, for lanes that all hold the same one already: built from
+        /// one value, it lets the compiler shift all lanes by one count (one instruction) instead
+        /// of lane by lane.
         var uniform: Binade {
             Binade(sign: Lanes(repeating: sign[0]), hidden: Lanes(repeating: hidden[0]),
                    qt: Lanes(repeating: qt[0]), shift: Lanes(repeating: shift[0]),
@@ -130,11 +130,10 @@ struct RoundingLanes: Sendable {
         let qt = lanesMax(e &- fractionBits, Lanes(repeating: qmin))
         // let shift = qt - q
         //   `if shift <= 0` cannot happen: a float32 has 24 significant bits, FP16 keeps at most
-        //   11 and BF16 8, so shift ≥ 13. `else if shift > 53` (the whole significand below the
-        //   guard position: kept 0, guard 0, sticky 1) is here shift > 24, and capping the
-        //   shift at 25 gives the same three values by the general formulas of stage two
-        //   (sticky = 1 because only a zero has no bits, and a zero takes the early return in
-        //   `round`, which stage two reproduces).
+        //   11 and BF16 8, so shift ≥ 13. A float32 significand is below 2^24, so every shift
+        //   ≥ 25 (through `round`'s general branch or its `shift > 53` one) gives kept 0, guard
+        //   0 and sticky 1; capped at 25, the formulas of stage two give the same (and 0 for a
+        //   zero, which `round` returns early), with every shift count below 32.
         let shift = lanesMin(qt &- q, Lanes(repeating: 25))
         // if doubleField == 0x7ff: ∞ or NaN, settled at the end of stage two.
         let special = lanesZero(field ^ 0xff)
