@@ -159,6 +159,7 @@ final class EditedClaimsTests: XCTestCase {
         let screen = render(s).text
         XCTAssertTrue(screen.contains("✗ softmax[0] ≈ 0.6 ± 1e-9 — softmax[0] ="), screen)
         XCTAssertTrue(screen.contains("1 of 1 expectations fail") || screen.contains("expectations 0/1"), screen)
+    }
 }
 
 /// A heavy module that reports progress without pause (0.25, 0.75, 0.25, … so that every
