@@ -20,7 +20,8 @@ final class RPNProposalsTests: XCTestCase {
 
     func testMatchesTorchvisionDecodeClipFilterAndNMS() throws {
         // Reference: torchvision 0.29 BoxCoder((1, 1, 1, 1)).decode_single, clip_boxes_to_image,
-        // remove_small_boxes(·, 16) and nms(·, ·, 0.7), in float64.
+        // remove_small_boxes(·, 16) and nms(·, ·, 0.7), in float64; Fixtures/make_rpn_proposals.py
+        // computes and asserts every value typed here.
         let out = try evaluate(module, [
             "anchors": .matrix(anchors), "deltas": .matrix(deltas), "scores": .vector(scores),
             "min_size": .number(16), "post_nms_top_n": .integer(2),
