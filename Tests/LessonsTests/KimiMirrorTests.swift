@@ -10,23 +10,26 @@ import XCTest
 final class KimiMirrorFitTests: XCTestCase {
     let module = KimiMirrorFitModule()
 
-    /// Defaults: q = softmax(0.5, 1.5, −0.5, 0), r = (1, 0, 1, 0), τ = 0.5, b = E_q r. SciPy:
-    /// ρ = (r − b)/τ − W((κ/τ)e^{(r − b)/τ}), κ from Σ q e^ρ = 1 by brentq.
+    /// Defaults: q = softmax(0.5, 1.5, −0.5, 0), r = (1, 0, 1, 0), τ = 0.5, b = E_q r. The
+    /// fixture (make_kimi_mirror.py) solves ρ = (r − b)/τ − W((κ/τ)e^{(r − b)/τ}) with SciPy's
+    /// lambertw and brentq on κ, and checks it against BFGS on the softmax logits.
     func testMeanBaselineMatchesScipy() throws {
+        let fixture = try XCTUnwrap(loadFixture("kimi_mirror.json") as? [String: Any])
+        let cases = try XCTUnwrap(fixture["mirror_fit"] as? [String: Any])
+        let toy = try XCTUnwrap(cases["toy"] as? [String: Any])
         let out = try evaluate(module, [:])
-        assertClose(out.vector("fit"), [0.47788140637412296, 0.28313899876421605, 0.17580274472313526, 0.0631768501385256], tol: 1e-12)
-        assertClose(out.number("kappa"), 0.13587286541292484, tol: 1e-12)
-        assertClose(out.number("baseline"), 0.2914914215054635, tol: 1e-15)
-        // Six mirror iterations with the mean baseline (SciPy, the same way).
-        assertClose(out.vector("reward_path"), [0.2914914215054635, 0.6536841510972582, 0.9122300438066817,
-                                                0.986044369947619, 0.9980620571515345, 0.9997367879510154,
-                                                0.999964360807317], tol: 1e-11)
+        assertClose(out.vector("fit"), fixtureVector(toy["fit"]), tol: 1e-12)
+        assertClose(out.number("kappa"), try XCTUnwrap(fixtureNumber(toy["kappa"])), tol: 1e-12)
+        assertClose(out.number("baseline"), try XCTUnwrap(fixtureNumber(toy["baseline"])), tol: 1e-15)
+        // Six mirror iterations with the mean baseline.
+        assertClose(out.vector("reward_path"), fixtureVector(toy["mean_path"]), tol: 1e-11)
         // Rewards that are not 0/1, five responses.
-        let other = try evaluate(module, ["logits": .vector([0.3, -1.2, 2.0, 0.7, -0.4]),
-                                          "rewards": .vector([0.2, 1.5, -0.3, 0.9, 0.0]), "tau": .number(0.8)])
-        assertClose(other.vector("fit"), [0.12033162475009687, 0.09062243903005943, 0.3792594697384716,
-                                          0.3616645538268451, 0.04812191265452712], tol: 1e-12)
-        assertClose(other.number("kappa"), 0.13166283991965447, tol: 1e-12)
+        let c = try XCTUnwrap(cases["other"] as? [String: Any])
+        let other = try evaluate(module, ["logits": .vector(fixtureVector(c["logits"])),
+                                          "rewards": .vector(fixtureVector(c["rewards"])),
+                                          "tau": .number(try XCTUnwrap(fixtureNumber(c["tau"])))])
+        assertClose(other.vector("fit"), fixtureVector(c["fit"]), tol: 1e-12)
+        assertClose(other.number("kappa"), try XCTUnwrap(fixtureNumber(c["kappa"])), tol: 1e-12)
     }
 
     /// With b = τ·log Z the fit is π* itself, every residual is zero, and the mirror path is
@@ -37,9 +40,9 @@ final class KimiMirrorFitTests: XCTestCase {
         assertClose(out.vector("residuals"), [0, 0, 0, 0], tol: 1e-14)
         XCTAssertEqual(out.number("kappa"), 0)
         XCTAssertEqual(out.number("loss"), 0, accuracy: 1e-28)
-        assertClose(out.vector("reward_path"), [0.2914914215054635, 0.7524735514933018, 0.9573788431793,
-                                                0.9940111463846872, 0.9991852778830969, 0.9998896616224142,
-                                                0.9999850658996192], tol: 1e-12)
+        let fixture = try XCTUnwrap(loadFixture("kimi_mirror.json") as? [String: Any])
+        let toy = try XCTUnwrap((fixture["mirror_fit"] as? [String: Any])?["toy"] as? [String: Any])
+        assertClose(out.vector("reward_path"), fixtureVector(toy["exact_path"]), tol: 1e-12)
     }
 
     /// The residuals are κ·π/q, so the fit satisfies the optimality condition of
@@ -117,14 +120,15 @@ final class KimiMirrorFitTests: XCTestCase {
 final class KimiLogZEstimatesTests: XCTestCase {
     let module = KimiLogZEstimatesModule()
 
+    /// The fixture (make_kimi_mirror.py) sums over m ~ Binomial(k, p) with scipy.stats.binom.
     func testDefaultsMatchScipy() throws {
+        let fixture = try XCTUnwrap(loadFixture("kimi_mirror.json") as? [String: Any])
+        let want = try XCTUnwrap(fixture["log_z_estimates"] as? [String: Any])
         let out = try evaluate(module, [:])
-        assertClose(out.number("tau_log_z"), 0.5352293051503345, tol: 1e-15)
-        assertClose(out.vector("direct_bias"), [-0.14413533074889873, -0.07461902451711488, -0.03526106739360918, -0.016702541588517583], tol: 1e-13)
-        assertClose(out.vector("direct_sd"), [0.3910203159968189, 0.28978214740047453, 0.1963310974280407, 0.13231007896946562], tol: 1e-13)
-        assertClose(out.vector("mean_bias"), [Double](repeating: -0.23522930515033452, count: 4), tol: 1e-14)
-        assertClose(out.vector("mean_sd"), [0.324037034920393, 0.229128784747792, 0.1620185174601965, 0.114564392373896], tol: 1e-13)
-        assertClose(out.vector("no_contrast"), [0.58, 0.2482, 0.05771362, 0.0033232973616321966], tol: 1e-14)
+        assertClose(out.number("tau_log_z"), try XCTUnwrap(fixtureNumber(want["tau_log_z"])), tol: 1e-15)
+        for name in ["direct_bias", "direct_sd", "mean_bias", "mean_sd", "no_contrast"] {
+            assertClose(out.vector(name), fixtureVector(want[name]), tol: 1e-13, name)
+        }
     }
 
     /// k = 1: the direct estimate is the reward itself (0 or 1), so its mean is p, like r̄'s.
