@@ -51,6 +51,8 @@ public enum ModuleCatalog {
         // Kimi k1.5
         KimiPolicyLossModule(),
         KimiLengthPenaltyModule(),
+        KimiMirrorFitModule(),
+        KimiLogZEstimatesModule(),
         // Medusa
         MedusaTypicalModule(),
         MedusaTreeModule(),
