@@ -46,8 +46,9 @@ public enum ModuleCatalog {
         DDPGStepModule(),
         DPGEstimatorsModule(),
         TD3OverestimationModule(),
-        // TRPO
+        // TRPO and PPO
         TRPOStepModule(),
+        PPOOptimizeModule(),
         // Kimi k1.5
         KimiPolicyLossModule(),
         KimiLengthPenaltyModule(),
