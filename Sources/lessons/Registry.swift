@@ -41,7 +41,9 @@ public enum ModuleCatalog {
         FVSBNSampleModule(),
         // Self-supervised learning
         MaskedPredictionModule(),
+        StripPredictionModule(),
         RotationPretextModule(),
+        MAECostModule(),
         // DDPG
         DDPGStepModule(),
         DPGEstimatorsModule(),
