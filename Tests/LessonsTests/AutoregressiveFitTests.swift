@@ -59,7 +59,8 @@ final class FVSBNExactTests: XCTestCase {
     }
 
     func testStrokeModelAgainstNumpy() throws {
-        // numpy enumeration of the default 4×4 stroke model (bias −1.5, coupling 1.5).
+        // numpy enumeration of the default 4×4 stroke model (bias −1.5, coupling 1.5):
+        // Fixtures/make_autoregressive_exact.py.
         let out = try evaluate(module, [:])
         assertClose(out.number("entropy"), 7.2542208748828125, tol: 1e-10)
         assertClose(out.matrix("marginals")[3][3], 0.7712831944687351, tol: 1e-12)
@@ -136,6 +137,18 @@ final class AutoregressiveFitTests: XCTestCase {
                 for i in 0..<5 { for j in 0..<5 { XCTAssertEqual(wa[i][j], wb[4 - i][4 - j]) } }
             }
         }
+    }
+
+    func testNADEAgainstNumpy() throws {
+        // Values from Fixtures/make_autoregressive_exact.py (the NADE formula computed directly).
+        var model = AutoregressiveFit(family: .nade, pixels: 3, hidden: 2, scale: 0, seed: 0)
+        model.A = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
+        model.V = [[1.0, -2.0], [0.5, 1.5], [-1.25, 0.75]]
+        model.b = [0.1, -0.2, 0.3]
+        model.c = [-0.5, 0.4]
+        let e = model.evaluate([1, 0, 1])
+        assertClose(e.conditionals, [0.3274293948544826, 0.7949193405273135, 0.5811311609823293], tol: 1e-14)
+        assertClose(e.logLikelihood, -3.243613548974811, tol: 1e-13)
     }
 
     func testNADEIsNormalisedAndItsGradientMatchesFiniteDifferences() throws {
