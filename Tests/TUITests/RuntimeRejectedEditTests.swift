@@ -5,8 +5,8 @@ import NotebookCore
 import Lessons
 @testable import TUI
 
-/// A value that parses but that the module refuses when it runs (SPEC §5: an invalid value
-/// keeps the editor open with the error under it).
+/// A value that parses but that the module refuses when it runs (README.md, “The notebook”: an
+/// invalid value keeps the editor open with the error under it).
 final class RuntimeRejectedEditTests: XCTestCase {
     static let lesson = """
     ---
