@@ -13,7 +13,7 @@ public struct ExpressionParser {
     /// Open brackets, parentheses, calls and powers; bounded so hostile input cannot exhaust
     /// the stack.
     private var depth = 0
-    /// Inside the right side of `≈`, `+-` separates the tolerance instead of adding.
+    /// Inside the right side of a comparison, `+-` separates a tolerance instead of adding.
     private var plusMinusEnds = false
     public static let maxDepth = 64
     /// The tallest tree an expression may make (a chain of 200 additions is one level each).
@@ -81,11 +81,16 @@ public struct ExpressionParser {
         parser.skipSpace()
         guard !parser.atEnd else { throw parser.error("expected a value after '\(token)'") }
         let rightStart = parser.pos
-        parser.plusMinusEnds = comparison == .approximately
+        // `+-` ends the right side of every comparison, so that `expect x = 3 +- 1` is refused
+        // below rather than read as x = 2.
+        parser.plusMinusEnds = true
         let rightRoot = try parser.parseSum()
         let rightEnd = parser.pos
         parser.plusMinusEnds = false
         parser.skipSpace()
+        if comparison != .approximately, parser.lookingAt("±") || parser.lookingAt("+-") {
+            throw parser.error("a tolerance goes with ≈ only: expect LEFT ≈ RIGHT ± TOLERANCE")
+        }
         var tolerance: Expression?
         if comparison == .approximately {
             guard parser.lookingAt("±") || parser.lookingAt("+-") else {

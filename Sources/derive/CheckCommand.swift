@@ -86,6 +86,19 @@ struct CheckTally {
                 fail("\(question.location): question \(question.id): the answer cannot be computed: \(error.message)")
             }
         }
+        // Every placeholder the reader will see computes: an index out of range or a shape
+        // mismatch would otherwise show as ⟨…⟩ in the text while every claim passes. (A value
+        // not there yet — a skipped heavy cell, a failed one already reported — is not counted.)
+        let prose = notebook.lesson.blocks.flatMap { block -> [ProseLine] in
+            if case .prose(let lines) = block { lines } else { [] }
+        } + notebook.lesson.questions.flatMap(\.text)
+        for line in prose {
+            for case .placeholder(let placeholder) in line.segments {
+                if case .failure(let error) = notebook.evaluate(placeholder.expression), error.kind != .unavailable {
+                    fail("\(placeholder.location): {{\(placeholder.expression.source)}} cannot be computed: \(error.message)")
+                }
+            }
+        }
         let lessonPassed = passed - before.0, lessonFailed = failed - before.1
         Terminal.print("\(notebook.lesson.id): \(lessonPassed) passed, \(lessonFailed) failed")
     }

@@ -341,6 +341,16 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(out.lastLine, "0 passed, 1 failed")
     }
 
+    func testAPlaceholderThatCannotBeComputedFailsCheck() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        try "---\nid: gap\ntitle: Gap\n---\n\n```cell id=a compute=softmax.safe\nx = [0, 0]\nexpect softmax[0] ≈ 0.5 ± 1e-9\n```\n\nThe third is {{a.softmax[2]}}, the first {{a.softmax[0]}}.\n"
+            .write(to: dir.appendingPathComponent("gap.md"), atomically: true, encoding: .utf8)
+        let out = try DeriveProcess.run(["--lessons", dir.path, "check", "gap"])
+        XCTAssertEqual(out.status, 1)
+        XCTAssertTrue(out.stdout.contains("gap.md:11:14: {{a.softmax[2]}} cannot be computed: "), out.stdout)
+        XCTAssertEqual(out.lastLine, "1 passed, 1 failed")
+    }
+
     func testWithoutATerminalDeriveListsLessonsAndHints() throws {
         let out = try DeriveProcess.run([])
         XCTAssertEqual(out.status, 0, out.stderr)

@@ -223,6 +223,12 @@ final class ExpressionTests: XCTestCase {
         XCTAssertThrowsError(try ExpressionParser.parseExpectation("total ≈ 3")) { error in
             XCTAssertTrue("\(error)".contains("needs a tolerance"))
         }
+        for text in ["x = 3 +- 1", "x < 3 ± 1", "x >= 3 +- 1"] {
+            XCTAssertThrowsError(try ExpressionParser.parseExpectation(text), text) { error in
+                XCTAssertTrue("\(error)".contains("a tolerance goes with ≈ only"), "\(text): \(error)")
+            }
+        }
+        XCTAssertEqual(try ExpressionParser.parseExpectation("x = 3 + -1").right.source, "3 + -1")
         XCTAssertThrowsError(try ExpressionParser.parseExpectation("total"))
         XCTAssertThrowsError(try ExpressionParser.parseExpectation("total < 1 < 2"))
     }
