@@ -29,16 +29,56 @@ public struct LessonParser {
     public static let maxLineBytes = 512 << 10
 
     private mutating func parseLesson(_ text: String) -> Lesson {
+        let lines = splitLines(text)
+        var lesson = Lesson(id: "", title: "", file: file)
+        let bodyStart = parseFrontMatter(lines, into: &lesson)
+        parseBody(lines, from: bodyStart, into: &lesson)
+        return lesson
+    }
+
+    /// The file's lines, over-long ones emptied (and reported), without a byte-order mark.
+    private mutating func splitLines(_ text: String) -> [String] {
         var lines = LineEndings.lines(of: text)
         for (index, line) in lines.enumerated() where line.utf8.count > Self.maxLineBytes {
             fail(index + 1, 1, "line is \(line.utf8.count) bytes long; lines are limited to \(Self.maxLineBytes)")
             lines[index] = ""
         }
         if let first = lines.first, first.hasPrefix("\u{FEFF}") { lines[0] = String(first.dropFirst()) }
+        return lines
+    }
+
+    // MARK: Header only
+
+    /// Parses what the lesson list needs and no more: the front matter, and the ids of the
+    /// cells and questions as their fences give them. The errors are the front matter's; the
+    /// body's are found when the lesson is parsed in full, on opening.
+    public static func parseHeader(_ text: String, file: String) -> (header: LessonHeader, errors: [LessonError]) {
+        var parser = LessonParser(file: file)
+        let lines = parser.splitLines(text)
         var lesson = Lesson(id: "", title: "", file: file)
-        let bodyStart = parseFrontMatter(lines, into: &lesson)
-        parseBody(lines, from: bodyStart, into: &lesson)
-        return lesson
+        let bodyStart = parser.parseFrontMatter(lines, into: &lesson)
+        // Only the front matter was read (no front matter at all is an error on line 1).
+        let errors = parser.errors.filter { $0.location.line <= max(bodyStart, 1) }
+            .sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        var header = LessonHeader(id: lesson.id, title: lesson.title, order: lesson.order, summary: lesson.summary, file: file)
+        var index = bodyStart
+        while index < lines.count {
+            // Only a line starting with a space, ` or ~ can open a fence; most lines are prose.
+            guard let byte = lines[index].utf8.first, byte == 0x20 || byte == 0x60 || byte == 0x7E,
+                  let open = fence(lines[index]) else {
+                index += 1
+                continue
+            }
+            var close = index + 1
+            while close < lines.count, !closes(lines[close], open) { close += 1 }
+            for kind in ["cell", "question"] where open.info == kind || open.info.hasPrefix(kind + " ") {
+                let id = parser.options(open, line: index + 1, after: kind).first { $0.key == "id" }?.value
+                if let id, kind == "cell" { header.cellIDs.append(id) }
+                if let id, kind == "question" { header.questionIDs.append(id) }
+            }
+            index = close + 1
+        }
+        return (header, errors)
     }
 
     // MARK: Front matter
@@ -383,7 +423,7 @@ public struct LessonParser {
     // MARK: Prose
 
     private mutating func parseSegments(_ line: String, number: Int) -> [ProseSegment] {
-        guard line.contains("{{") else { return [.text(line)] }
+        guard Self.hasDoubleBrace(line) else { return [.text(line)] }
         var segments: [ProseSegment] = []
         var text = ""
         let chars = Array(line)
@@ -449,8 +489,29 @@ public struct LessonParser {
         }
     }
 
-    static func isNameStart(_ c: Character) -> Bool { c.isLetter || c == "_" }
-    static func isNameChar(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == "-" }
+    static func isNameStart(_ c: Character) -> Bool { isLetter(c) || c == "_" }
+    static func isNameChar(_ c: Character) -> Bool { isLetter(c) || c.isNumber || c == "_" || c == "-" }
+
+    /// `Character.isLetter`, with ASCII answered without the Unicode tables.
+    private static func isLetter(_ c: Character) -> Bool {
+        if let a = c.asciiValue { return (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A) }
+        return c.isLetter
+    }
+
+    /// Whether a prose line holds `{{`, by bytes (most lines do not, and `String.contains`
+    /// goes through Foundation).
+    private static func hasDoubleBrace(_ line: String) -> Bool {
+        var afterBrace = false
+        for byte in line.utf8 {
+            if byte == UInt8(ascii: "{") {
+                if afterBrace { return true }
+                afterBrace = true
+            } else {
+                afterBrace = false
+            }
+        }
+        return false
+    }
 
     /// Letters, digits, `_` and `-`, starting with a letter, a letter after every `-`.
     static func isValidCellID(_ id: String) -> Bool {
@@ -458,7 +519,7 @@ public struct LessonParser {
         guard let first = chars.first, isNameStart(first) else { return false }
         for (i, c) in chars.enumerated() {
             guard isNameChar(c) else { return false }
-            if c == "-" && !(i + 1 < chars.count && chars[i + 1].isLetter) { return false }
+            if c == "-" && !(i + 1 < chars.count && isLetter(chars[i + 1])) { return false }
         }
         return true
     }
