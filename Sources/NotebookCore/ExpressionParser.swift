@@ -149,7 +149,11 @@ public struct ExpressionParser {
         if depth > Self.maxDepth { throw error("nested more than \(Self.maxDepth) levels deep") }
     }
 
-    static func isLetter(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic }
+    static func isLetter(_ c: Unicode.Scalar) -> Bool {
+        // ASCII first: the Unicode property lookup is the parser's hottest call otherwise.
+        if c.isASCII { return ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
+        return c.properties.isAlphabetic
+    }
     static func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
     /// A name starts with a letter or `_`.
     public static func isNameStart(_ c: Unicode.Scalar) -> Bool { isLetter(c) || c == "_" }

@@ -172,10 +172,17 @@ final class CLITests: XCTestCase {
                                          to: dir.appendingPathComponent("online-softmax.md"))
         try "---\nid: broken\ntitle: Broken\n---\n\n```cell id=a compute=softmax.safe\nx = [1, 2\n```\n"
             .write(to: dir.appendingPathComponent("broken.md"), atomically: true, encoding: .utf8)
+        // The list reads front matter only: a broken body still lists, and its error waits
+        // for the lesson to be opened, run or checked.
         let list = try DeriveProcess.run(["--lessons", dir.path, "list"])
         XCTAssertEqual(list.status, 0)
         XCTAssertTrue(list.stdout.contains("online-softmax"))
-        XCTAssertTrue(list.stderr.contains("broken.md:7:5: '[' is never closed"), list.stderr)
+        XCTAssertTrue(list.stdout.contains("Broken  (0/1 cells run)"), list.stdout)
+        XCTAssertEqual(list.stderr, "")
+        try "---\ntitle: No id\n---\n".write(to: dir.appendingPathComponent("no-id.md"), atomically: true, encoding: .utf8)
+        let badHeader = try DeriveProcess.run(["--lessons", dir.path, "list"])
+        XCTAssertTrue(badHeader.stderr.contains("no-id.md:1:1: front matter has no 'id'"), badHeader.stderr)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("no-id.md"))
         let check = try DeriveProcess.run(["--lessons", dir.path, "check"])
         XCTAssertEqual(check.status, 1)
         XCTAssertTrue(check.stdout.contains("broken.md:7:5"), check.stdout)
