@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads the expression language of ``Expression`` (SPEC §2), and `expect` lines built of two
+/// Reads the expression language of ``Expression`` (docs/lesson-format.md), and `expect` lines built of two
 /// expressions and a comparison.
 ///
 /// Lesson files, `--set`, saved overrides and the notebook's editor all parse through here, so

@@ -1,4 +1,4 @@
-/// Reads the lesson file format of SPEC §2 into a ``Lesson``, collecting every syntax error
+/// Reads the lesson file format of docs/lesson-format.md into a ``Lesson``, collecting every syntax error
 /// with its `file:line:column`. Checks that need the compute modules live in ``LessonLoader``.
 public struct LessonParser {
     public let file: String
