@@ -183,6 +183,9 @@ public struct AppState: Sendable {
         didSet { layoutCache = LayoutCache() }
     }
     public var lessons: [LessonEntry]
+    /// The folder the lessons came from; while the list shows, the runtime watches it for
+    /// lessons added, removed or renamed.
+    public var lessonsDirectory: URL?
     /// Files that did not load, shown under the list.
     public var loadErrors: [String]
     public var screen: Screen = .list

@@ -107,6 +107,24 @@ func show(_ state: inout AppState, _ lesson: Lesson, entryAt index: Int) -> [Eff
     return effects
 }
 
+/// The list after the lessons folder changed: lessons added appear, removed ones go, and the
+/// ones still there keep the learner's progress; the selection stays on the same lesson.
+func refreshList(_ state: inout AppState, _ catalog: LessonCatalog) {
+    let selected = state.lessons.indices.contains(state.listSelection) ? state.lessons[state.listSelection].header.id : nil
+    let known = Dictionary(state.lessons.map { ($0.header.id, $0) }, uniquingKeysWith: { first, _ in first })
+    state.lessons = catalog.headers.map { header in
+        guard var entry = known[header.id] else { return LessonEntry(header: header) }
+        entry.header = header
+        entry.parsed = nil
+        entry.progress.cells = header.cellIDs.count
+        entry.progress.cellsRun = entry.ranCells.intersection(header.cellIDs).count
+        return entry
+    }
+    state.loadErrors = catalog.errors.map(\.description)
+    state.listSelection = selected.flatMap { id in state.lessons.firstIndex { $0.header.id == id } }
+        ?? min(state.listSelection, max(0, state.lessons.count - 1))
+}
+
 /// The open lesson, read again after its file changed: the new text runs with the learner's
 /// values that still apply (the others are dropped, with a note), the focus stays on the same
 /// cell or question, and the view near where it was. A file that no longer loads leaves the

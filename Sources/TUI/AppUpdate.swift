@@ -35,6 +35,9 @@ func dispatch(_ state: inout AppState, _ event: Event) -> [Effect] {
     case .lessonLoaded(let id, let result):
         if let session = state.session, session.lesson.id == id { return reloaded(&state, result) }
         return lessonLoaded(&state, id: id, result)
+    case .catalogChanged(let catalog):
+        refreshList(&state, catalog)
+        return []
     case .lessonFileChanged(let id):
         guard state.session?.lesson.id == id, let entry = state.lessons.first(where: { $0.header.id == id }),
               entry.header.url != nil else { return [] }

@@ -28,6 +28,8 @@ public enum Event: Sendable {
     case lessonLoaded(id: String, Result<Lesson, LessonLoadFailure>)
     /// The open lesson's file changed on disk (the runtime watches it).
     case lessonFileChanged(id: String)
+    /// The lessons folder changed while the list showed: its headers, read again.
+    case catalogChanged(LessonCatalog)
     /// A signal arrived or the terminal went away: leave now.
     case terminate(Termination)
 }

@@ -109,6 +109,7 @@ public enum Runtime {
         let jobs = JobRunner(wake: backend.waker)
         defer { jobs.cancelAll() }
         var watch = LessonFileWatch()
+        var folder = LessonFolderWatch(state.lessonsDirectory)
 
         while true {
             var events = pending + jobs.drain()
@@ -122,7 +123,7 @@ public enum Runtime {
             if events.isEmpty {
                 // Jobs wake the wait when they report; the limit is only a safety net, and the
                 // poll of the open lesson's file when there is one.
-                if let event = backend.readEvent(timeoutMilliseconds: watch.isWatching ? 250 : 1000) {
+                if let event = backend.readEvent(timeoutMilliseconds: watch.isWatching || folder.isWatching ? 250 : 1000) {
                     events.append(event)
                     // Take everything already waiting (a burst of wheel notches or pasted text)
                     // before drawing, so input never lags behind the screen.
@@ -131,6 +132,7 @@ public enum Runtime {
                 events += jobs.drain()
             }
             if let changed = watch.poll() { events.append(changed) }
+            if let changed = folder.poll(state) { events.append(changed) }
             if events.isEmpty { continue }
             // The clock is read here, once per batch: `update` takes the time from the state.
             state.now = Date()
@@ -200,5 +202,25 @@ struct LessonFileWatch {
         return Signature(size: (attributes[.size] as? Int) ?? -1,
                          modified: (attributes[.modificationDate] as? Date) ?? .distantPast,
                          inode: (attributes[.systemFileNumber] as? Int) ?? -1)
+    }
+}
+
+/// Watches the lessons folder while the list shows, so that lessons added, removed or renamed
+/// appear without a restart.
+struct LessonFolderWatch {
+    private let directory: URL?
+    private var signature: LessonFolderSignature?
+
+    init(_ directory: URL?) {
+        self.directory = directory
+        signature = directory.map(LessonFolderSignature.init)
+    }
+
+    var isWatching: Bool { directory != nil }
+
+    /// The folder's headers read again, when a file changed; only on the list.
+    mutating func poll(_ state: AppState) -> Event? {
+        guard let directory, state.screen == .list, signature?.changed() == true else { return nil }
+        return .catalogChanged(LessonLoader(registry: state.registry).loadHeaders(directory))
     }
 }

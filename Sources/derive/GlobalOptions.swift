@@ -42,10 +42,11 @@ struct GlobalOptions: ParsableArguments {
         return catalog
     }
 
-    /// Loads the lessons, reporting files that did not load on stderr.
-    func loadLibrary() throws -> LessonLibrary {
+    /// Loads the lessons, reporting files that did not load on stderr (unless `quiet`: the
+    /// caller reports them itself).
+    func loadLibrary(quiet: Bool = false) throws -> LessonLibrary {
         let library = LessonLoader(registry: ModuleCatalog.registry).loadDirectory(try lessonsDirectory())
-        for error in library.errors { Terminal.warn("\(error)") }
+        if !quiet { for error in library.errors { Terminal.warn("\(error)") } }
         return library
     }
 }

@@ -23,6 +23,7 @@ struct TUICommand: ParsableCommand {
     /// Opens the notebook. With `resume` (bare `derive`), it opens the lesson the learner was
     /// last in, or the list when there is none.
     func open(resume: Bool) throws {
+        let directory = try global.lessonsDirectory()
         let catalog = try global.loadCatalog()
         if let lesson, catalog.header(lesson) == nil {
             throw LessonSelection.unknownLesson(lesson, known: catalog.headers.map(\.id))
@@ -39,6 +40,7 @@ struct TUICommand: ParsableCommand {
         var state = AppState(registry: ModuleCatalog.registry, lessons: entries,
                              loadErrors: catalog.errors.map(\.description),
                              color: !noColor, resumeLessonID: resumeID)
+        state.lessonsDirectory = directory
         if let note = progress.notes.last {
             let more = progress.notes.count > 1 ? " (+\(progress.notes.count - 1) more)" : ""
             state.status = StatusMessage(note + more, isError: true)

@@ -381,6 +381,33 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("my-topic.md"), encoding: .utf8), text, "nothing overwritten")
     }
 
+    func testCheckWatchReportsWhatChangesOnEachSave() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        let file = dir.appendingPathComponent("live.md")
+        func write(_ claim: String) throws {
+            try "---\nid: live\ntitle: Live\n---\n\n```cell id=a compute=softmax.safe\nx = [0, 0]\nexpect \(claim)\n```\n"
+                .write(to: file, atomically: true, encoding: .utf8)
+        }
+        try write("softmax[0] ≈ 0.5 ± 1e-9")
+        let process = Process()
+        process.executableURL = try XCTUnwrap(DeriveProcess.binary)
+        process.arguments = ["--lessons", dir.path, "check", "live", "--watch"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        let seen = OutputCollector()
+        out.fileHandleForReading.readabilityHandler = { seen.append($0.availableData) }
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        XCTAssertTrue(seen.wait(for: "1 passed, 0 failed"), seen.text)
+        try write("softmax[0] ≈ 0.6 ± 1e-9")
+        XCTAssertTrue(seen.wait(for: "0 passed, 1 failed"), seen.text)
+        XCTAssertTrue(seen.text.contains("FAIL \(file.path):8:8: a: expect softmax[0] ≈ 0.6 ± 1e-9"), seen.text)
+        try write("softmax[0] ≈ 0.5 ± 1e-9")
+        XCTAssertTrue(seen.wait(for: "fixed FAIL"), seen.text)
+        XCTAssertTrue(process.isRunning, "it keeps watching")
+    }
+
     func testWithoutATerminalDeriveListsLessonsAndHints() throws {
         let out = try DeriveProcess.run([])
         XCTAssertEqual(out.status, 0, out.stderr)
@@ -401,5 +428,35 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(out.status, 0)
         XCTAssertTrue(out.stdout.contains("block: int = 1"))
         XCTAssertTrue(out.stdout.contains("max_abs_diff_vs_safe: num"))
+    }
+}
+
+/// Output of a running process, read as it arrives.
+private final class OutputCollector: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var data = Data()
+
+    func append(_ chunk: Data) {
+        lock.lock()
+        data.append(chunk)
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Waits up to ten seconds for `needle` to appear in the output.
+    func wait(for needle: String) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        lock.lock()
+        defer { lock.unlock() }
+        while !String(decoding: data, as: UTF8.self).contains(needle) {
+            if !lock.wait(until: deadline) { return false }
+        }
+        return true
     }
 }

@@ -134,4 +134,38 @@ final class ReloadTests: XCTestCase {
         watch.follow(onList)
         XCTAssertFalse(watch.isWatching, "nothing is watched on the list")
     }
+
+    func testTheListPicksUpLessonsAddedRemovedAndRenamed() throws {
+        var state = try openedState()
+        _ = handle(&state, .key(.char("q")))
+        XCTAssertEqual(state.screen, .list)
+        state.lessons[0].ranCells = ["first"]
+        state.lessonsDirectory = folder
+        var watch = LessonFolderWatch(folder)
+        XCTAssertNil(watch.poll(state), "nothing changed")
+        let other = lesson(scores: "[1, 2]").replacingOccurrences(of: "id: edited", with: "id: another")
+        try other.write(to: folder.appendingPathComponent("another.md"), atomically: true, encoding: .utf8)
+        let added = try XCTUnwrap(watch.poll(state))
+        _ = handle(&state, added)
+        XCTAssertEqual(state.lessons.map(\.header.id).sorted(), ["another", "edited"])
+        XCTAssertEqual(state.lessons.first { $0.header.id == "edited" }?.progress.cellsRun, 1, "progress is kept")
+        XCTAssertEqual(state.lessons[state.listSelection].header.id, "edited", "the selection stays on its lesson")
+
+        // A rename (a new id in the same file) and a removal.
+        try lesson(scores: "[1, 2, 3]").replacingOccurrences(of: "id: edited", with: "id: renamed")
+            .write(to: file, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("another.md"))
+        _ = handle(&state, try XCTUnwrap(watch.poll(state)))
+        XCTAssertEqual(state.lessons.map(\.header.id), ["renamed"])
+        XCTAssertEqual(state.lessons[0].progress.cellsRun, 0)
+        XCTAssertEqual(state.listSelection, 0)
+
+        // In a lesson, the folder waits: the change is read on the way back to the list.
+        _ = handle(&state, .open(lessonID: "renamed"))
+        try other.write(to: folder.appendingPathComponent("another.md"), atomically: true, encoding: .utf8)
+        XCTAssertNil(watch.poll(state))
+        _ = handle(&state, .key(.char("q")))
+        _ = handle(&state, try XCTUnwrap(watch.poll(state)))
+        XCTAssertEqual(state.lessons.count, 2)
+    }
 }
