@@ -559,7 +559,9 @@ extension StringProtocol {
         String(drop { $0 == " " || $0 == "\t" }).trimmingTrailingSpace
     }
 
-    var trimmingTrailingSpace: String {
+    /// Without the spaces and tabs at the end: the one trailing trim, for lesson lines and
+    /// screen rows alike.
+    public var trimmingTrailingSpace: String {
         var s = String(self)
         while let last = s.last, last == " " || last == "\t" { s.removeLast() }
         return s

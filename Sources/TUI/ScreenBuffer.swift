@@ -1,3 +1,5 @@
+import NotebookCore
+
 /// The eight colours every colour terminal has. Widgets use only these, so an 8-colour
 /// terminal shows everything; `nil` in a ``Style`` means the terminal's default.
 public enum Color: Int, Sendable, Hashable, CaseIterable {
@@ -227,7 +229,7 @@ public struct ScreenBuffer: Sendable, Equatable {
 
     /// Every row with trailing spaces removed, joined by newlines (for tests and snapshots).
     public var text: String {
-        (0..<height).map { rowText($0).trimmingTrailingSpaces() }.joined(separator: "\n")
+        (0..<height).map { rowText($0).trimmingTrailingSpace }.joined(separator: "\n")
     }
 
     /// The positions whose cells differ from `previous` (all of them when sizes differ).
@@ -240,13 +242,5 @@ public struct ScreenBuffer: Sendable, Equatable {
             changed.append((x: i % width, y: i / width))
         }
         return changed
-    }
-}
-
-extension String {
-    func trimmingTrailingSpaces() -> String {
-        var s = Substring(self)
-        while s.last == " " { s.removeLast() }
-        return String(s)
     }
 }

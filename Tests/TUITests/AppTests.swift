@@ -506,7 +506,7 @@ final class LayoutTests: XCTestCase {
             let b = render(s)
             assertNoRowOverflows(b)
             XCTAssertTrue(b.rowText(0).hasPrefix(" Online softmax"), "title row")
-            XCTAssertFalse(b.rowText(11).trimmingTrailingSpaces().isEmpty, "status row")
+            XCTAssertFalse(b.rowText(11).trimmingTrailingSpace.isEmpty, "status row")
             // Title and status rows are bars of their own: no text line is drawn over them.
             XCTAssertEqual(b[0, 0].style.bg, s.theme.statusBar.bg)
             XCTAssertEqual(b[b.width - 1, 11].style.bg, nil)

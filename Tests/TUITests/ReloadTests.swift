@@ -104,7 +104,8 @@ final class ReloadTests: XCTestCase {
         let error = try XCTUnwrap(state.session?.reloadError)
         XCTAssertTrue(error.contains("edited.md:18:4: unknown compute module 'no.such'"), error)
         let screen = render(state)
-        XCTAssertTrue(screen.rowText(screen.height - 1).contains("not reloaded: "), screen.rowText(screen.height - 1))
+        let status = row(screen, screen.height - 1)
+        XCTAssertTrue(status.hasPrefix(" not reloaded: "), status)
 
         try lesson(scores: "[0, 0, 0]").write(to: file, atomically: true, encoding: .utf8)
         _ = handle(&state, .lessonFileChanged(id: "edited"))

@@ -103,3 +103,21 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     try body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
+
+/// Row `y` of a frame. Reading outside the frame fails the test (the buffer itself answers a
+/// blank, which would let a wrong row number pass).
+func row(_ buffer: ScreenBuffer, _ y: Int, file: StaticString = #filePath, line: UInt = #line) -> String {
+    guard y >= 0, y < buffer.height else {
+        XCTFail("row \(y) is outside the \(buffer.height)-row frame", file: file, line: line)
+        return ""
+    }
+    return buffer.rowText(y).trimmingTrailingSpace
+}
+
+/// Compares whole rows from `top`, trailing spaces ignored; failures point at the caller.
+func assertRows(_ buffer: ScreenBuffer, from top: Int = 0, _ expected: [String],
+                file: StaticString = #filePath, line: UInt = #line) {
+    for (offset, want) in expected.enumerated() {
+        XCTAssertEqual(row(buffer, top + offset, file: file, line: line), want, "row \(top + offset)", file: file, line: line)
+    }
+}

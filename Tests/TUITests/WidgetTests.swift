@@ -74,7 +74,7 @@ final class ScreenBufferTests: XCTestCase {
     func testControlCharactersNeverReachCells() {
         var b = ScreenBuffer(width: 20, height: 1)
         b.put("\u{1B}[2J\u{07}", x: 0, y: 0)
-        XCTAssertEqual(b.rowText(0).trimmingTrailingSpaces(), "␛[2J␇")
+        XCTAssertEqual(b.rowText(0).trimmingTrailingSpace, "␛[2J␇")
     }
 
     func testDiffFindsOnlyChangedCells() {
