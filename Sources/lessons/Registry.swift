@@ -46,6 +46,8 @@ public enum ModuleCatalog {
         DDPGStepModule(),
         DPGEstimatorsModule(),
         TD3OverestimationModule(),
+        TD3LearnModule(),
+        OUNoiseModule(),
         // TRPO
         TRPOStepModule(),
         // Kimi k1.5
