@@ -60,7 +60,7 @@ final class TD3LearningTests: XCTestCase {
     }
 
     func testClippedNoiseSecondMomentMatchesQuadrature() {
-        // scipy.integrate.quad of clip(x, −k, k)² against N(0, s²).
+        // scipy.integrate.quad of clip(x, −k, k)² against N(0, s²) (Fixtures/make_td3_learning.py).
         assertClose(clippedNormalSecondMoment(sd: 0.2, clip: 0.5), 0.03910239933811228, tol: 1e-14)
         assertClose(clippedNormalSecondMoment(sd: 1, clip: 1), 0.5160585509617133, tol: 1e-14)
         assertClose(clippedNormalSecondMoment(sd: 0.3, clip: .infinity), 0.09, tol: 1e-15)

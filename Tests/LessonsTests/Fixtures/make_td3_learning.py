@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Reference values for td3.learn (TD3LearningTests) and an independent check of the ddpg lesson.
+
+Run:  python3 make_td3_learning.py
+
+Independent of the Swift code:
+- E[clip(nu, -k, k)^2] for nu ~ N(0, s^2) by scipy.integrate.quad (the values typed into
+  testClippedNoiseSecondMomentMatchesQuadrature);
+- a numpy re-implementation of td3.learn's update (numpy's own generator, so it agrees with the
+  module statistically, not bit for bit), run for the lesson's td3.learn cells: the bias of
+  critic 1's estimate at the actor's action over the last tenth of 3,000 updates.
+"""
+import numpy as np
+from scipy import integrate, stats
+
+
+def clipped_second_moment(s, k):
+    f = lambda x: min(max(x, -k), k) ** 2 * stats.norm.pdf(x, 0, s)
+    return integrate.quad(f, -np.inf, np.inf, epsabs=1e-15, epsrel=1e-14, limit=200)[0]
+
+
+def run(updates=3000, runs=4000, gamma=0.9, lrc=0.1, lra=0.1, tau=0.05, explore=0.3, rn=1.0, c=1.0,
+        twin=False, delay=1, tn=0.0, clip=0.5, seed=0):
+    rng = np.random.default_rng(seed)
+    th = np.zeros(runs); tht = np.zeros(runs)
+    w = np.zeros((2, runs, 3)); w[:, :, 2] = -c
+    wt = w.copy()
+    tail = 9*updates//10; acc = np.zeros(runs)
+    q = lambda W, a: W[..., 0] + W[..., 1]*a + W[..., 2]*a*a
+    for t in range(updates):
+        for k in range(2 if twin else 1):
+            a = th + explore*rng.standard_normal(runs)
+            r = -c*a*a + rn*rng.standard_normal(runs)
+            na = tht + (np.clip(tn*rng.standard_normal(runs), -clip, clip) if tn > 0 else 0)
+            nxt = q(wt[0], na)
+            if twin: nxt = np.minimum(nxt, q(wt[1], na))
+            d = r + gamma*nxt - q(w[k], a)
+            w[k] += lrc*d[:, None]*np.stack([np.ones(runs), a, a*a], 1)
+        if (t+1) % delay == 0:
+            th = th + lra*(w[0][:, 1] + 2*w[0][:, 2]*th)
+            tht = tau*th + (1-tau)*tht
+            wt = tau*w + (1-tau)*wt
+        if t >= tail:
+            acc += (q(w[0], th) - (-c*th*th/(1-gamma)))/(updates-tail)
+    return acc.mean(), acc.std(ddof=1)/np.sqrt(runs)
+
+
+if __name__ == "__main__":
+    for s, k in [(0.2, 0.5), (1, 1)]:
+        print(f"E[clip(nu)^2], sd {s}, clip {k}: {clipped_second_moment(s, k)!r}")
+    for name, kw in [("learn_frozen", dict(lra=0)), ("learn_ddpg", {}), ("learn_ddpg_quiet", dict(rn=0.5)),
+                     ("learn_twin", dict(twin=True)), ("learn_twin_quiet", dict(twin=True, rn=0.5)),
+                     ("learn_twin_delay", dict(twin=True, delay=2)),
+                     ("learn_twin_slow_actor", dict(twin=True, lra=0.05)),
+                     ("learn_twin_slow_targets", dict(twin=True, tau=0.025)),
+                     ("learn_td3", dict(twin=True, delay=2, tn=0.2))]:
+        print(name, "bias %.4f  se %.4f" % run(**kw))
