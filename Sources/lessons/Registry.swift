@@ -41,18 +41,23 @@ public enum ModuleCatalog {
         FVSBNSampleModule(),
         // Self-supervised learning
         MaskedPredictionModule(),
+        StripPredictionModule(),
         RotationPretextModule(),
+        MAECostModule(),
         // DDPG
         DDPGStepModule(),
         DPGEstimatorsModule(),
         TD3OverestimationModule(),
         TD3LearnModule(),
         OUNoiseModule(),
-        // TRPO
+        // TRPO and PPO
         TRPOStepModule(),
+        PPOOptimizeModule(),
         // Kimi k1.5
         KimiPolicyLossModule(),
         KimiLengthPenaltyModule(),
+        KimiMirrorFitModule(),
+        KimiLogZEstimatesModule(),
         // Medusa
         MedusaTypicalModule(),
         MedusaTreeModule(),
@@ -65,6 +70,7 @@ public enum ModuleCatalog {
         RoIPoolModule(),
         RoIAlignModule(),
         RPNAnchorsModule(),
+        RPNProposalsModule(),
         // Deformable convolution
         DeformBilinearModule(),
         DeformConvModule(),
