@@ -22,6 +22,11 @@ import NotebookCore
 // Draws per transition, in order: z, ξ, then ν when target_noise > 0; critic 1's minibatch
 // before critic 2's. Run k uses the seed seed + k.
 //
+// The critics' correlation ρ (`correlation`): critic 2's j-th transition uses, for each of its
+// draws d₂ (z, ξ, ν), ρ·d₁ + √(1 − ρ²)·d₂, with d₁ critic 1's matching draw. Every pair of draws
+// then has correlation ρ; ρ = 0 is independent minibatches (the same stream as before the
+// parameter existed), ρ = 1 identical ones, which with identical starting critics is DDPG.
+//
 // Recorded after every update: the critic's estimate Q_{w₁}(θ) of the current policy and its
 // true value −c·θ²/(1 − γ). Their difference is what Fujimoto et al.'s Figure 1 plots for DDPG
 // on MuJoCo tasks (value estimate against true discounted return).
@@ -37,6 +42,7 @@ struct TD3Learner {
     let gamma: Double, lrCritic: Double, lrActor: Double, tau: Double
     let batch: Int, explore: Double, rewardNoise: Double, curvature: Double
     let twin: Bool, policyDelay: Int, targetNoise: Double, noiseClip: Double
+    var correlation = 0.0
 
     /// Largest magnitude of a weight or action before a run counts as diverged.
     static let divergenceBound = 1e100
@@ -59,15 +65,29 @@ struct TD3Learner {
         var record = TD3Run(biasTenths: [])
         let tailStart = 9 * updates / 10
         let n = Double(batch)
+        let rho = correlation, own = (1 - correlation * correlation).squareRoot()
+        // Critic 1's draws (z, ξ, ν) per transition, for critic 2 to correlate with.
+        var first = [(Double, Double, Double)](repeating: (0, 0, 0), count: twin ? batch : 0)
         for t in 0..<updates {
             for c in 0..<critics {
                 var g0 = 0.0, g1 = 0.0, g2 = 0.0
-                for _ in 0..<batch {
-                    let a = theta + explore * normal.next()
-                    let r = -curvature * a * a + rewardNoise * normal.next()
+                for j in 0..<batch {
+                    var z = normal.next(), xi = normal.next()
+                    var nu = targetNoise > 0 ? normal.next() : 0
+                    if twin {
+                        if c == 0 {
+                            first[j] = (z, xi, nu)
+                        } else if rho != 0 {
+                            z = rho * first[j].0 + own * z
+                            xi = rho * first[j].1 + own * xi
+                            nu = rho * first[j].2 + own * nu
+                        }
+                    }
+                    let a = theta + explore * z
+                    let r = -curvature * a * a + rewardNoise * xi
                     var nextAction = thetaTarget
                     if targetNoise > 0 {
-                        nextAction += min(max(targetNoise * normal.next(), -noiseClip), noiseClip)
+                        nextAction += min(max(targetNoise * nu, -noiseClip), noiseClip)
                     }
                     var next = Self.q(wTarget[0], nextAction)
                     if twin { next = min(next, Self.q(wTarget[1], nextAction)) }
@@ -143,6 +163,7 @@ public struct TD3LearnModule: ComputeModule {
         .integer("policy_delay", 1, range: .closed(1, 1_000), doc: "actor and target updates once every this many critic updates (TD3: 2)"),
         .number("target_noise", 0, range: .closed(0, 1e3), doc: "standard deviation of the noise ν on the target action (TD3: 0.2; 0 for none)"),
         .number("noise_clip", 0.5, range: .closed(0, 1e3), doc: "ν is clipped to [−noise_clip, noise_clip] (TD3: 0.5)"),
+        .number("correlation", 0, range: .unit, doc: "twin only: correlation ρ of the two critics' transitions, each of critic 2's draws ρ·(critic 1's) + √(1 − ρ²)·(its own); 0 independent, 1 identical (DDPG)"),
     ]
     public let outputs: [OutputSpec] = [
         .init("bias", .number, doc: "mean over runs of Q₁(μ) − Q^μ(μ), averaged over each run's last tenth of updates"),
@@ -168,12 +189,13 @@ public struct TD3LearnModule: ComputeModule {
             throw .invalid("runs", "uses seeds up to seed + runs − 1, past the largest integer; lower seed or runs")
         }
         let targetNoise = try inputs.number("target_noise"), noiseClip = try inputs.number("noise_clip")
-        let learner = TD3Learner(
+        var learner = TD3Learner(
             gamma: try inputs.number("gamma"), lrCritic: try inputs.number("lr_critic"),
             lrActor: try inputs.number("lr_actor"), tau: try inputs.number("tau"), batch: batch,
             explore: try inputs.number("explore"), rewardNoise: try inputs.number("reward_noise"),
             curvature: try inputs.number("curvature"), twin: twin,
             policyDelay: try inputs.integer("policy_delay"), targetNoise: targetNoise, noiseClip: noiseClip)
+        learner.correlation = try inputs.number("correlation")
         let start = try inputs.number("start")
         var kept: [TD3Run] = []
         for k in 0..<runs {

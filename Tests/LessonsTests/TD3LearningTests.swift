@@ -59,6 +59,68 @@ final class TD3LearningTests: XCTestCase {
         assertClose(run.lastActionSquare, theta * theta, tol: 1e-15)
     }
 
+    /// Two updates of twin critics whose transitions are correlated (ρ = 0.6), replayed from the
+    /// stream: critic 2's draws are ρ·(critic 1's) + √(1 − ρ²)·(its own), and by the second
+    /// update critic 2 reaches critic 1 through the shared minimum of the targets.
+    func testCorrelatedTwinUpdatesByHand() throws {
+        let rho = 0.6, own = (1 - rho * rho).squareRoot()
+        var learner = TD3Learner(gamma: 0.9, lrCritic: 0.1, lrActor: 0.2, tau: 0.5, batch: 1, explore: 0.3,
+                                 rewardNoise: 1, curvature: 1, twin: true, policyDelay: 1,
+                                 targetNoise: 0.2, noiseClip: 0.1)
+        learner.correlation = rho
+        let run = learner.run(start: 0.4, updates: 2, seed: 11)
+        var normal = GaussianSampler(Xoshiro256StarStar(parameterSeed: 11))
+        func q(_ w: [Double], _ a: Double) -> Double { w[0] + w[1] * a + w[2] * a * a }
+        let w0 = [0.9 * -0.16 / 0.1, 0, -1]
+        var w = [w0, w0], wt = [w0, w0]
+        var theta = 0.4, thetaTarget = 0.4
+        for _ in 0..<2 {
+            var first = (0.0, 0.0, 0.0)
+            for c in 0..<2 {
+                var z = normal.next(), xi = normal.next(), nu = normal.next()
+                if c == 0 { first = (z, xi, nu) } else {
+                    z = rho * first.0 + own * z; xi = rho * first.1 + own * xi; nu = rho * first.2 + own * nu
+                }
+                let a = theta + 0.3 * z
+                let r = -a * a + xi
+                let next = thetaTarget + min(max(0.2 * nu, -0.1), 0.1)
+                let delta = r + 0.9 * min(q(wt[0], next), q(wt[1], next)) - q(w[c], a)
+                w[c] = [w[c][0] + 0.1 * delta, w[c][1] + 0.1 * delta * a, w[c][2] + 0.1 * delta * a * a]
+            }
+            theta += 0.2 * (w[0][1] + 2 * w[0][2] * theta)
+            thetaTarget = 0.5 * theta + 0.5 * thetaTarget
+            for c in 0..<2 { for i in 0..<3 { wt[c][i] = 0.5 * w[c][i] + 0.5 * wt[c][i] } }
+        }
+        XCTAssertNotEqual(w[0][0], w[1][0])
+        assertClose(run.lastEstimate, q(w[0], theta), tol: 1e-12)
+        assertClose(run.lastCurvature, w[0][2], tol: 1e-15)
+    }
+
+    /// ρ = 0 is the default stream exactly; raising ρ takes the clipped target's under-estimate
+    /// through zero, and at ρ = 1 the twin critics are DDPG's single one.
+    func testCorrelationMovesTheClippedBiasTowardTheSingleCritic() throws {
+        let common: [String: Value] = ["updates": .integer(3000), "runs": .integer(400), "twin": .bool(true)]
+        func bias(_ rho: Double) throws -> (Double, Double) {
+            var values = common
+            values["correlation"] = .number(rho)
+            let out = try evaluate(module, values)
+            return (out.number("bias"), out.number("bias_se"))
+        }
+        let plain = try evaluate(module, common)
+        let (b0, _) = try bias(0)
+        XCTAssertEqual(b0, plain.number("bias"))
+        let (b99, se99) = try bias(0.99)
+        let (b1, se1) = try bias(1)
+        var singleValues = common
+        singleValues["twin"] = .bool(false)
+        let single = try evaluate(module, singleValues)
+        XCTAssertLessThan(b0, -4 * plain.number("bias_se"))
+        XCTAssertGreaterThan(b99, 4 * se99)
+        XCTAssertLessThan(b99, b1)
+        let seSingle = single.number("bias_se")
+        XCTAssertLessThan(abs(b1 - single.number("bias")), 4 * (se1 * se1 + seSingle * seSingle).squareRoot())
+    }
+
     func testClippedNoiseSecondMomentMatchesQuadrature() {
         // scipy.integrate.quad of clip(x, −k, k)² against N(0, s²) (Fixtures/make_td3_learning.py).
         assertClose(clippedNormalSecondMoment(sd: 0.2, clip: 0.5), 0.03910239933811228, tol: 1e-14)

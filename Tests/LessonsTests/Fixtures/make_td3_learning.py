@@ -8,7 +8,8 @@ Independent of the Swift code:
   testClippedNoiseSecondMomentMatchesQuadrature);
 - a numpy re-implementation of td3.learn's update (numpy's own generator, so it agrees with the
   module statistically, not bit for bit), run for the lesson's td3.learn cells: the bias of
-  critic 1's estimate at the actor's action over the last tenth of 3,000 updates.
+  critic 1's estimate at the actor's action over the last tenth of 3,000 updates, including the
+  twin cells whose critics' transitions are correlated (corr, td3.learn's `correlation`).
 """
 import numpy as np
 from scipy import integrate, stats
@@ -20,7 +21,7 @@ def clipped_second_moment(s, k):
 
 
 def run(updates=3000, runs=4000, gamma=0.9, lrc=0.1, lra=0.1, tau=0.05, explore=0.3, rn=1.0, c=1.0,
-        twin=False, delay=1, tn=0.0, clip=0.5, seed=0):
+        twin=False, delay=1, tn=0.0, clip=0.5, corr=0.0, seed=0):
     rng = np.random.default_rng(seed)
     th = np.zeros(runs); tht = np.zeros(runs)
     w = np.zeros((2, runs, 3)); w[:, :, 2] = -c
@@ -29,9 +30,14 @@ def run(updates=3000, runs=4000, gamma=0.9, lrc=0.1, lra=0.1, tau=0.05, explore=
     q = lambda W, a: W[..., 0] + W[..., 1]*a + W[..., 2]*a*a
     for t in range(updates):
         for k in range(2 if twin else 1):
-            a = th + explore*rng.standard_normal(runs)
-            r = -c*a*a + rn*rng.standard_normal(runs)
-            na = tht + (np.clip(tn*rng.standard_normal(runs), -clip, clip) if tn > 0 else 0)
+            z, xi, nu = rng.standard_normal((3, runs))
+            if k == 0:
+                first = (z, xi, nu)
+            else:  # critic 2's draws correlated with critic 1's (td3.learn's `correlation`)
+                z, xi, nu = (corr*f + np.sqrt(1 - corr**2)*d for f, d in zip(first, (z, xi, nu)))
+            a = th + explore*z
+            r = -c*a*a + rn*xi
+            na = tht + (np.clip(tn*nu, -clip, clip) if tn > 0 else 0)
             nxt = q(wt[0], na)
             if twin: nxt = np.minimum(nxt, q(wt[1], na))
             d = r + gamma*nxt - q(w[k], a)
@@ -53,5 +59,7 @@ if __name__ == "__main__":
                      ("learn_twin_delay", dict(twin=True, delay=2)),
                      ("learn_twin_slow_actor", dict(twin=True, lra=0.05)),
                      ("learn_twin_slow_targets", dict(twin=True, tau=0.025)),
-                     ("learn_td3", dict(twin=True, delay=2, tn=0.2))]:
+                     ("learn_td3", dict(twin=True, delay=2, tn=0.2)),
+                     ("learn_twin_corr9", dict(twin=True, corr=0.9)),
+                     ("learn_twin_corr99", dict(twin=True, corr=0.99))]:
         print(name, "bias %.4f  se %.4f" % run(**kw))
