@@ -28,13 +28,15 @@ import NotebookCore
 // parameter existed), ρ = 1 identical ones, which with identical starting critics is DDPG.
 //
 // Recorded after every update: the critic's estimate Q_{w₁}(θ) of the current policy and its
-// true value −c·θ²/(1 − γ). Their difference is what Fujimoto et al.'s Figure 1 plots for DDPG
+// true value −c·θ²/(1 − γ), and (twin) the pull min(Q'₁, Q'₂)(ã) − Q'₁(ã) of critic 1's targets. Their difference is what Fujimoto et al.'s Figure 1 plots for DDPG
 // on MuJoCo tasks (value estimate against true discounted return).
 
 /// What one run of updates records.
 struct TD3Run {
     var biasTenths: [Double]
     var lastBias = 0.0, lastEstimate = 0.0, lastTrue = 0.0, lastActionSquare = 0.0, lastCurvature = 0.0
+    /// Mean over the last tenth of min(Q'₁, Q'₂)(ã) − Q'₁(ã) on critic 1's targets (0 for one critic).
+    var lastPull = 0.0
     var diverged = false
 }
 
@@ -69,6 +71,7 @@ struct TD3Learner {
         // Critic 1's draws (z, ξ, ν) per transition, for critic 2 to correlate with.
         var first = [(Double, Double, Double)](repeating: (0, 0, 0), count: twin ? batch : 0)
         for t in 0..<updates {
+            var pull = 0.0
             for c in 0..<critics {
                 var g0 = 0.0, g1 = 0.0, g2 = 0.0
                 for j in 0..<batch {
@@ -89,8 +92,10 @@ struct TD3Learner {
                     if targetNoise > 0 {
                         nextAction += min(max(targetNoise * nu, -noiseClip), noiseClip)
                     }
-                    var next = Self.q(wTarget[0], nextAction)
+                    let single = Self.q(wTarget[0], nextAction)
+                    var next = single
                     if twin { next = min(next, Self.q(wTarget[1], nextAction)) }
+                    if c == 0 { pull += next - single }
                     let delta = r + gamma * next - Self.q(w[c], a)
                     g0 += delta
                     g1 += delta * a
@@ -121,6 +126,7 @@ struct TD3Learner {
                 record.lastTrue += truth / m
                 record.lastActionSquare += theta * theta / m
                 record.lastCurvature += w[0].2 / m
+                record.lastPull += pull / n / m
             }
         }
         record.biasTenths = ReinforceModule.tenths(bias)
@@ -173,6 +179,7 @@ public struct TD3LearnModule: ComputeModule {
         .init("true_value", .number, doc: "mean of the true value −c·μ²/(1 − γ) over the last tenth"),
         .init("action_rms", .number, doc: "root mean square of the actor's action μ over the last tenth (0 is optimal)"),
         .init("curvature_learned", .number, doc: "mean of critic 1's a² weight w₂ over the last tenth (the truth is −c)"),
+        .init("clip_pull", .number, doc: "mean over runs and the last tenth of min(Q'₁, Q'₂)(ã) − Q'₁(ã) on critic 1's targets: how far the minimum pulls each target below the single one (0 for one critic)"),
         .init("target_noise_var", .number, doc: "E[clip(ν)²], the mean square of the clipped target noise"),
         .init("diverged", .number, hint: .percent, doc: "share of runs stopped because a weight overflowed (left out of every mean)"),
     ]
@@ -218,6 +225,7 @@ public struct TD3LearnModule: ComputeModule {
             "true_value": .number(mean(\.lastTrue)),
             "action_rms": .number(mean(\.lastActionSquare).squareRoot()),
             "curvature_learned": .number(mean(\.lastCurvature)),
+            "clip_pull": .number(mean(\.lastPull)),
             "target_noise_var": .number(clippedNormalSecondMoment(sd: targetNoise, clip: noiseClip)),
             "diverged": .number(Double(runs - kept.count) / Double(runs)),
         ]

@@ -74,6 +74,7 @@ final class TD3LearningTests: XCTestCase {
         let w0 = [0.9 * -0.16 / 0.1, 0, -1]
         var w = [w0, w0], wt = [w0, w0]
         var theta = 0.4, thetaTarget = 0.4
+        var pull = 0.0
         for _ in 0..<2 {
             var first = (0.0, 0.0, 0.0)
             for c in 0..<2 {
@@ -84,6 +85,7 @@ final class TD3LearningTests: XCTestCase {
                 let a = theta + 0.3 * z
                 let r = -a * a + xi
                 let next = thetaTarget + min(max(0.2 * nu, -0.1), 0.1)
+                if c == 0 { pull = min(q(wt[0], next), q(wt[1], next)) - q(wt[0], next) }
                 let delta = r + 0.9 * min(q(wt[0], next), q(wt[1], next)) - q(w[c], a)
                 w[c] = [w[c][0] + 0.1 * delta, w[c][1] + 0.1 * delta * a, w[c][2] + 0.1 * delta * a * a]
             }
@@ -94,6 +96,9 @@ final class TD3LearningTests: XCTestCase {
         XCTAssertNotEqual(w[0][0], w[1][0])
         assertClose(run.lastEstimate, q(w[0], theta), tol: 1e-12)
         assertClose(run.lastCurvature, w[0][2], tol: 1e-15)
+        // The last tenth of two updates is the second; its pull is critic 1's target's.
+        XCTAssertLessThan(pull, 0)
+        assertClose(run.lastPull, pull, tol: 1e-15)
     }
 
     /// ρ = 0 is the default stream exactly; raising ρ takes the clipped target's under-estimate
@@ -111,12 +116,17 @@ final class TD3LearningTests: XCTestCase {
         XCTAssertEqual(b0, plain.number("bias"))
         let (b99, se99) = try bias(0.99)
         let (b1, se1) = try bias(1)
+        var oneValues = common
+        oneValues["correlation"] = .number(1)
+        XCTAssertEqual(try evaluate(module, oneValues).number("clip_pull"), 0)
+        XCTAssertLessThan(plain.number("clip_pull"), 0)
         var singleValues = common
         singleValues["twin"] = .bool(false)
         let single = try evaluate(module, singleValues)
         XCTAssertLessThan(b0, -4 * plain.number("bias_se"))
         XCTAssertGreaterThan(b99, 4 * se99)
         XCTAssertLessThan(b99, b1)
+        XCTAssertEqual(single.number("clip_pull"), 0)
         let seSingle = single.number("bias_se")
         XCTAssertLessThan(abs(b1 - single.number("bias")), 4 * (se1 * se1 + seSingle * seSingle).squareRoot())
     }
