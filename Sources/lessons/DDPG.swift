@@ -150,6 +150,11 @@ public struct DDPGStepModule: ComputeModule {
         .init("critic_grad", .vector, doc: "∂(½δ²)/∂w with y held fixed: −δ·[s, a, a²]; w' = w − lr_critic·critic_grad"),
         .init("q_new", .number, doc: "Q'(s, a) with the updated critic: moved from q toward y"),
         .init("mu_new", .number, doc: "μ'(s) = θ'·s, the updated actor's action in s"),
+        .init("features", .vector, doc: "[s, a, a²], the critic's features of the taken pair (so a is features[ds])"),
+        .init("mu_terms", .vector, doc: "θᵢ·sᵢ, the terms of μ(s) = θ·s"),
+        .init("q_terms", .vector, doc: "wⱼ·[s, a, a²]ⱼ, the terms of Q(s, a)"),
+        .init("target_action_terms", .vector, doc: "θ_targetᵢ·s'ᵢ, the terms of μ_target(s')"),
+        .init("target_next_q_terms", .vector, doc: "w_targetⱼ·[s', μ_target(s'), μ_target(s')²]ⱼ, the terms of Q_target(s', μ_target(s'))"),
     ]
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
@@ -200,6 +205,11 @@ public struct DDPGStepModule: ComputeModule {
             "critic_grad": .vector(step.features.map { -step.tdError * $0 + 0 }),
             "q_new": .number(QuadraticActionCritic(weights: step.wNew).value(s, a)),
             "mu_new": .number(innerProduct(step.thetaNew, s)),
+            "features": .vector(step.features),
+            "mu_terms": .vector(zip(theta, s).map { $0 * $1 }),
+            "q_terms": .vector(zip(w, step.features).map { $0 * $1 }),
+            "target_action_terms": .vector(zip(thetaTarget, sNext).map { $0 * $1 }),
+            "target_next_q_terms": .vector(zip(wTarget, QuadraticActionCritic.features(sNext, step.targetAction)).map { $0 * $1 }),
         ]
     }
 }

@@ -50,6 +50,8 @@ public enum ModuleCatalog {
         DDPGStepModule(),
         DPGEstimatorsModule(),
         TD3OverestimationModule(),
+        TD3LearnModule(),
+        OUNoiseModule(),
         // TRPO and PPO
         TRPOStepModule(),
         PPOOptimizeModule(),

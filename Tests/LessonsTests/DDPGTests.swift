@@ -76,6 +76,30 @@ final class DDPGTests: XCTestCase {
         assertClose(out.number("q_new"), 1.77, tol: 1e-14)
         assertClose(out.number("mu_new"), 0.754, tol: 1e-15)
         assertClose(out.vector("critic_grad"), [4.1, 2.05, 2.05], tol: 1e-14)
+        XCTAssertEqual(out.vector("features"), [2, 1, 1])
+        XCTAssertEqual(out.vector("mu_terms"), [1])
+        XCTAssertEqual(out.vector("q_terms"), [2, 2, -1])
+        XCTAssertEqual(out.vector("target_action_terms"), [1])
+        XCTAssertEqual(out.vector("target_next_q_terms"), [0, 1, -0.5])
+    }
+
+    /// The term outputs add up to the values they break down, for random shapes and inputs.
+    func testTermsSumToTheirValues() throws {
+        var random = TestRandom(seed: 43)
+        for ds in [1, 2, 5] {
+            let s = random.vector(ds, in: -2...2), sNext = random.vector(ds, in: -2...2)
+            let out = try evaluate(module, [
+                "s": .vector(s), "a": .number(Double.random(in: -1...1, using: &random)), "s_next": .vector(sNext),
+                "theta": .vector(random.vector(ds, in: -1...1)), "w": .vector(random.vector(ds + 2, in: -1...1)),
+                "theta_target": .vector(random.vector(ds, in: -1...1)),
+                "w_target": .vector(random.vector(ds + 2, in: -1...1)),
+            ])
+            assertClose(out.vector("mu_terms").reduce(0, +), out.number("mu"), tol: 1e-12)
+            assertClose(out.vector("q_terms").reduce(0, +), out.number("q"), tol: 1e-12)
+            assertClose(out.vector("target_action_terms").reduce(0, +), out.number("target_action"), tol: 1e-12)
+            assertClose(out.vector("target_next_q_terms").reduce(0, +), out.number("target_next_q"), tol: 1e-12)
+            XCTAssertEqual(Array(out.vector("features").prefix(ds)), s)
+        }
     }
 
     func testGradientsMatchFiniteDifferences() throws {
