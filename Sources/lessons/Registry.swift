@@ -64,5 +64,6 @@ public enum ModuleCatalog {
         // Deformable convolution
         DeformBilinearModule(),
         DeformConvModule(),
+        DeformRoIPoolModule(),
     ])
 }
