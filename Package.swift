@@ -16,7 +16,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "NotebookCore"),
-        .target(name: "Lessons", dependencies: ["NotebookCore"], path: "Sources/lessons"),
+        // The CPU's float32 -> FP16 instruction, as an independent reference for fp.sweep.
+        .target(name: "CF16C"),
+        .target(name: "Lessons", dependencies: ["NotebookCore", "CF16C"], path: "Sources/lessons"),
         .target(name: "Progress", dependencies: ["NotebookCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CTerminalSignals"),
@@ -33,7 +35,7 @@ let package = Package(
         .testTarget(name: "NotebookCoreTests", dependencies: ["NotebookCore", "TestSupport"]),
         .testTarget(name: "ProgressTests",
                     dependencies: ["Progress", "NotebookCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore", "CF16C", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore", "TestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons", "Progress", "TestSupport"],
                     resources: [.copy("Fixtures")]),

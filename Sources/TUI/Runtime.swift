@@ -112,6 +112,11 @@ public enum Runtime {
         while true {
             var events = pending + jobs.drain()
             pending = []
+            if !events.isEmpty {
+                // Keys too, not only the jobs' reports: a job reporting faster than frames are
+                // drawn must not keep Esc waiting.
+                while events.count < 256, let key = backend.readEvent(timeoutMilliseconds: 0) { events.append(key) }
+            }
             if events.isEmpty {
                 // Jobs wake the wait when they report; the limit is only a safety net.
                 if let event = backend.readEvent(timeoutMilliseconds: 1000) {

@@ -44,6 +44,8 @@ public enum ModuleCatalog {
         RotationPretextModule(),
         // DDPG
         DDPGStepModule(),
+        DPGEstimatorsModule(),
+        TD3OverestimationModule(),
         // TRPO
         TRPOStepModule(),
         // Kimi k1.5

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NotebookCore
 import Lessons
 import XCTest
@@ -72,6 +73,36 @@ final class RuntimeTests: XCTestCase {
         XCTAssertTrue(recorded.contains { if case .ran(_, .heavy, let runs) = $0 { runs.map(\.cell) == ["slow"] } else { false } })
     }
 
+    /// A job that reports faster than frames are drawn (the FP16 sweep finishes a chunk every
+    /// millisecond) always has a report waiting when the loop comes round; Esc must still be
+    /// read on the next round, not whenever the reports happen to pause.
+    func testEscCancelsAJobThatNeverStopsReporting() throws {
+        let registry = ModuleRegistry(ModuleCatalog.registry.modules + [FloodingHeavy()])
+        let text = """
+        ---
+        id: flood
+        title: Flood
+        ---
+
+        ```cell id=flood compute=test.flood heavy
+        ```
+        """
+        let lesson = try LessonLoader(registry: registry).load(text, file: "flood.md").get()
+        let state = AppState(registry: registry, lessons: [LessonEntry(lesson: lesson)], width: 100, height: 30)
+        let backend = EscAfterFirstReport()
+        let begin = ContinuousClock.now
+        let outcome = Runtime.run(state, on: backend, startingWith: [.open(lessonID: "flood")])
+        XCTAssertNil(outcome.termination)
+        // At most the frame that started the job and the one of its first report: the loop
+        // that read keys only between reports drew dozens (2.7 s) before it saw the Esc.
+        let running = backend.frames.filter { $0.text.contains("running flood") }.count
+        XCTAssertLessThanOrEqual(running, 2, "frames drawn while Esc waited")
+        XCTAssertLessThan(ContinuousClock.now - begin, .seconds(2))
+        XCTAssertTrue(backend.frames.contains { $0.text.contains("cancelled flood") }, backend.frames.map { $0.rows.last ?? "" }.joined(separator: "\n"))
+        for _ in 0..<100 where FloodingHeavy.cancelled.load(ordering: .relaxed) == 0 { usleep(10_000) }
+        XCTAssertGreaterThan(FloodingHeavy.cancelled.load(ordering: .relaxed), 0, "the job itself saw the cancellation")
+    }
+
     /// Closing the search with Esc used to swallow the next Enter.
     func testEnterAfterAnAbandonedSearchRunsTheFocusedCell() {
         var state = openedState()
@@ -128,5 +159,82 @@ final class EditedClaimsTests: XCTestCase {
         let screen = render(s).text
         XCTAssertTrue(screen.contains("✗ softmax[0] ≈ 0.6 ± 1e-9 — softmax[0] ="), screen)
         XCTAssertTrue(screen.contains("1 of 1 expectations fail") || screen.contains("expectations 0/1"), screen)
+    }
+}
+
+/// A heavy module that reports progress without pause (0.25, 0.75, 0.25, … so that every
+/// report is new) until it is cancelled, or for ten seconds.
+private struct FloodingHeavy: ComputeModule {
+    static let cancelled = Atomic<Int>(0)
+    let name = "test.flood"
+    let summary = "reports progress without pause"
+    let isHeavy = true
+    let parameters: [ParameterSpec] = []
+    let outputs: [OutputSpec] = [OutputSpec("reports", .integer, doc: "reports made")]
+
+    func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        let end = ContinuousClock.now + .seconds(10)
+        var reports = 0
+        while ContinuousClock.now < end {
+            if context.isCancelled() {
+                Self.cancelled.add(1, ordering: .relaxed)
+                throw .cancelled
+            }
+            context.reportProgress(reports % 2 == 0 ? 0.25 : 0.75)
+            reports += 1
+        }
+        return ["reports": .integer(reports)]
+    }
+}
+
+/// A terminal whose input is Enter (run the focused cell); then, once the job has reported,
+/// Esc to any read (a look without waiting too); then q, q to reads that wait, each on a frame
+/// of its own. Drawing a frame takes 5 ms, far longer than the job takes to report again.
+private final class EscAfterFirstReport: TerminalBackend, @unchecked Sendable {
+    let size = (width: 100, height: 30)
+    let colorEnabled = false
+    private(set) var frames: [ScreenBuffer] = []
+    private let lock = NSCondition()
+    private var woken = false
+    private var started = false
+    private var escaped = false
+    private var script: [Event] = [.key(.char("q")), .key(.char("q"))]
+
+    func draw(_ buffer: ScreenBuffer) {
+        frames.append(buffer)
+        Thread.sleep(forTimeInterval: 0.005)
+    }
+
+    func invalidate() {}
+    func restore() {}
+
+    func readEvent(timeoutMilliseconds: Int32) -> Event? {
+        lock.lock()
+        defer { lock.unlock() }
+        if !started {
+            started = true
+            return .key(.enter)
+        }
+        if !escaped {
+            if woken {
+                escaped = true
+                return .key(.escape)
+            }
+            guard timeoutMilliseconds != 0 else { return nil }
+            let deadline = Date().addingTimeInterval(10)
+            while !woken, lock.wait(until: deadline) {}
+            return nil
+        }
+        guard timeoutMilliseconds != 0 else { return nil }
+        return script.popLast() ?? .terminate(.hangup)
+    }
+
+    var waker: @Sendable () -> Void {
+        { [self] in
+            lock.lock()
+            woken = true
+            lock.signal()
+            lock.unlock()
+        }
     }
 }

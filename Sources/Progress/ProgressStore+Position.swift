@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import NotebookCore
+
+extension ProgressStore {
+    // MARK: Position
+
+    /// Remembers where the learner is in a lesson (the focused cell and the scroll offset).
+    /// Each call also counts as activity for time spent.
+    @discardableResult
+    public func setPosition(lesson: String, cell: String?, scroll: Int) -> Bool {
+        let now = clock()
+        return write("the position in \(lesson)") { db -> Void in
+            try Self.ensureLesson(db, lesson, at: now)
+            try db.execute(sql: """
+                INSERT INTO position (lesson, cell, scroll, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (lesson) DO UPDATE SET cell = excluded.cell, scroll = excluded.scroll,
+                    updated_at = excluded.updated_at
+                """, arguments: [lesson, cell, scroll, now])
+            try Sittings.note(db, lesson: lesson, from: now, to: now)
+        } != nil
+    }
+
+    /// The last position in a lesson.
+    public func position(lesson: String) -> LessonPosition? {
+        read(nil) { db in
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM position WHERE lesson = ? AND \(StoredValue.readable("position"))
+                """, arguments: [lesson])
+                .flatMap { row in try skippingUnreadable { try Self.position(row) } }
+        }
+    }
+
+    /// The most recent position, among `lessons` when given (lessons that still exist), so
+    /// `derive` can resume where the learner left off.
+    public func lastPosition(among lessons: Set<String>? = nil) -> LessonPosition? {
+        read(nil) { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT * FROM position WHERE \(StoredValue.readable("position")) ORDER BY updated_at DESC, rowid DESC
+                """)
+            while let row = try rows.next() {
+                guard let position = try skippingUnreadable({ try Self.position(row) }) else { continue }
+                if lessons?.contains(position.lesson) ?? true { return position }
+            }
+            return nil
+        }
+    }
+
+    /// The lesson of ``lastPosition(among:)``.
+    public func lastLesson(among lessons: Set<String>? = nil) -> String? {
+        lastPosition(among: lessons)?.lesson
+    }
+
+    private static func position(_ row: Row) throws -> LessonPosition {
+        LessonPosition(lesson: try row.decode(forColumn: "lesson"), cell: try row.decode(forColumn: "cell"),
+                       scroll: try row.decode(forColumn: "scroll"), updatedAt: try row.decode(forColumn: "updated_at"))
+    }
+}
