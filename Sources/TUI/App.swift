@@ -99,6 +99,9 @@ public struct LessonSession: Sendable {
     /// is the cell it asks about).
     public var focusedQuestion: Int?
     public var questions = QuestionsState()
+    /// Why the lesson's file, changed on disk, did not reload; shown until a save fixes it.
+    /// The last version that loaded stays on screen meanwhile.
+    public var reloadError: String?
 
     public init(notebook: Notebook) {
         self.notebook = notebook

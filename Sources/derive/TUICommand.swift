@@ -25,8 +25,7 @@ struct TUICommand: ParsableCommand {
     func open(resume: Bool) throws {
         let catalog = try global.loadCatalog()
         if let lesson, catalog.header(lesson) == nil {
-            let ids = catalog.headers.map(\.id).joined(separator: ", ")
-            throw ValidationError("no lesson '\(lesson)'; the lessons are \(ids.isEmpty ? "(none)" : ids)")
+            throw LessonSelection.unknownLesson(lesson, known: catalog.headers.map(\.id))
         }
         guard Terminal.isInteractive else {
             throw ValidationError("the notebook needs a terminal; use `derive run LESSON` for batch output")

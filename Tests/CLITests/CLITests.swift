@@ -358,6 +358,29 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(out.lastLine, "1 passed, 1 failed")
     }
 
+    func testNewWritesALessonThatPassesCheckAndRefusesTakenOrBadIds() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        let made = try DeriveProcess.run(["--lessons", dir.path, "new", "my-topic"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let text = try String(contentsOf: dir.appendingPathComponent("my-topic.md"), encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("---\nid: my-topic\ntitle: My topic\n"), text)
+        for part in ["```question ", "```cell ", "expect ", "{{scores."] { XCTAssertTrue(text.contains(part), part) }
+        let check = try DeriveProcess.run(["--lessons", dir.path, "check", "my-topic"])
+        XCTAssertEqual(check.status, 0, check.stdout)
+        XCTAssertEqual(check.lastLine, "3 passed, 0 failed")
+        let titled = try DeriveProcess.run(["--lessons", dir.path, "new", "other", "--title", "Trust regions"])
+        XCTAssertEqual(titled.status, 0, titled.stderr)
+        XCTAssertTrue(try String(contentsOf: dir.appendingPathComponent("other.md"), encoding: .utf8).contains("title: Trust regions\n"))
+        for (arguments, message) in [(["new", "my-topic"], "lesson 'my-topic' already exists"),
+                                     (["new", "Bad_Id"], "must match [a-z0-9-]+"),
+                                     (["new", "x", "--title", "two\nlines"], "the title must be one line")] {
+            let out = try DeriveProcess.run(["--lessons", dir.path] + arguments)
+            XCTAssertNotEqual(out.status, 0, "\(arguments)")
+            XCTAssertTrue(out.stderr.contains(message), "\(arguments): \(out.stderr)")
+        }
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("my-topic.md"), encoding: .utf8), text, "nothing overwritten")
+    }
+
     func testWithoutATerminalDeriveListsLessonsAndHints() throws {
         let out = try DeriveProcess.run([])
         XCTAssertEqual(out.status, 0, out.stderr)
@@ -366,7 +389,7 @@ final class CLITests: XCTestCase {
     }
 
     func testEveryCommandHasHelp() throws {
-        for command in ["", "list", "run", "check", "compute", "modules", "tui"] {
+        for command in ["", "list", "run", "check", "compute", "modules", "tui", "new"] {
             let out = try DeriveProcess.run(command.isEmpty ? ["--help"] : [command, "--help"])
             XCTAssertEqual(out.status, 0, command)
             XCTAssertTrue(out.stdout.contains("USAGE"), command)
