@@ -76,5 +76,6 @@ public enum ModuleCatalog {
         // Deformable convolution
         DeformBilinearModule(),
         DeformConvModule(),
+        DeformRoIPoolModule(),
     ])
 }

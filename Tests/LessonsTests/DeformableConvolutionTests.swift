@@ -251,3 +251,317 @@ final class DeformConvTests: XCTestCase {
         XCTAssertEqual(evaluationError(module, ["weight": .matrix(tooManyTaps)])?.parameter, "weight")
     }
 }
+
+final class DeformConvPerPositionTests: XCTestCase {
+    let module = DeformConvModule()
+
+    func fixture() throws -> [String: Any] {
+        try XCTUnwrap(loadFixture("deformable_conv.json") as? [String: Any])
+    }
+
+    func testOffsetAndMaskMapsAgainstTorchvisionAutograd() throws {
+        let f = try fixture()
+        let maps = try XCTUnwrap(f["maps"] as? [String: Any]).mapValues(fixtureMatrix)
+        let cases = try XCTUnwrap(f["conv_maps"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 10)
+        for c in cases {
+            let label = c["label"] as? String ?? ""
+            var values: [String: Value] = [
+                "input": .matrix(try XCTUnwrap(maps[try XCTUnwrap(c["map"] as? String)])),
+                "weight": .matrix(fixtureMatrix(c["weight"])),
+                "stride": .integer(try XCTUnwrap(fixtureInt(c["stride"]))),
+                "padding": .integer(try XCTUnwrap(fixtureInt(c["padding"]))),
+                "dilation": .integer(try XCTUnwrap(fixtureInt(c["dilation"]))),
+            ]
+            if c["offset_map"] is [Any] { values["offset_map"] = .matrix(fixtureMatrix(c["offset_map"])) }
+            if c["offset_weight"] is [Any] {
+                values["offset_weight"] = .matrix(fixtureMatrix(c["offset_weight"]))
+                values["offset_bias"] = .vector(fixtureVector(c["offset_bias"]))
+            }
+            let withMask = c["mask_map"] is [Any]
+            if withMask { values["mask_map"] = .matrix(fixtureMatrix(c["mask_map"])) }
+            let out = try evaluate(module, values)
+            let expected = fixtureMatrix(c["output"])
+            assertClose(out.matrix("output"), expected, tol: 1e-12, label)
+            // Every output position: its offset and mask derivatives, and (predicted) its offsets.
+            let gradOffset = fixtureMatrix(c["grad_offset"]), gradMask = fixtureMatrix(c["grad_mask"])
+            let predicted = fixtureMatrix(c["predicted_offsets"])
+            let width = expected[0].count
+            for r in 0..<gradOffset.count {
+                values["at"] = .vector([Double(r / width), Double(r % width)])
+                let here = try evaluate(module, values)
+                assertClose(here.matrix("offset_grad").flatMap { $0 }, gradOffset[r], tol: 1e-12, "\(label) at \(r)")
+                if withMask { assertClose(here.vector("mask_grad"), gradMask[r], tol: 1e-12, "\(label) at \(r)") }
+                if !predicted.isEmpty {
+                    assertClose(here.matrix("tap_offsets").flatMap { $0 }, predicted[r], tol: 1e-12, "\(label) at \(r)")
+                }
+                assertClose(here.vector("contributions").reduce(0, +), expected[r / width][r % width], tol: 1e-12)
+            }
+        }
+    }
+
+    func testUniformOffsetGradientsAgainstTorchvisionAutograd() throws {
+        let f = try fixture()
+        let maps = try XCTUnwrap(f["maps"] as? [String: Any]).mapValues(fixtureMatrix)
+        let cases = try XCTUnwrap(f["conv_uniform_grads"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 3)
+        for c in cases {
+            var values: [String: Value] = [
+                "input": .matrix(try XCTUnwrap(maps[try XCTUnwrap(c["map"] as? String)])),
+                "weight": .matrix(fixtureMatrix(c["weight"])),
+                "offsets": .matrix(fixtureMatrix(c["offsets"])),
+                "mask": .vector(fixtureVector(c["mask"])),
+                "stride": .integer(try XCTUnwrap(fixtureInt(c["stride"]))),
+                "padding": .integer(try XCTUnwrap(fixtureInt(c["padding"]))),
+                "dilation": .integer(try XCTUnwrap(fixtureInt(c["dilation"]))),
+            ]
+            let expected = fixtureMatrix(c["output"])
+            assertClose(try evaluate(module, values).matrix("output"), expected, tol: 1e-12)
+            let gradOffset = fixtureMatrix(c["grad_offset"]), gradMask = fixtureMatrix(c["grad_mask"])
+            let width = expected[0].count
+            for r in 0..<gradOffset.count {
+                values["at"] = .vector([Double(r / width), Double(r % width)])
+                let here = try evaluate(module, values)
+                assertClose(here.matrix("offset_grad").flatMap { $0 }, gradOffset[r], tol: 1e-12, "at \(r)")
+                assertClose(here.vector("mask_grad"), gradMask[r], tol: 1e-12, "at \(r)")
+            }
+        }
+    }
+
+    func testGradientsMatchFiniteDifferencesAwayFromWholeNumbers() throws {
+        // Offsets whose fractional parts stay in [0.2, 0.8]: the sample is bilinear there, so a
+        // central difference of ±1e-6 is exact to rounding, and linear in the mask.
+        var random = TestRandom(seed: 53)
+        let input = (0..<6).map { _ in random.vector(7, in: -2...2) }
+        let weight = (0..<3).map { _ in random.vector(3, in: -1...1) }
+        let positions = 6 * 7  // padding 1 keeps the 6×7 grid
+        var offsets = (0..<positions).map { _ in
+            (0..<18).map { _ in Double(Int.random(in: -2...2, using: &random)) + Double.random(in: 0.2...0.8, using: &random) }
+        }
+        let mask = (0..<positions).map { _ in random.vector(9, in: 0...1) }
+        func run(_ offsets: [[Double]], _ mask: [[Double]], at r: Int = 0) throws -> Outputs {
+            try evaluate(module, ["input": .matrix(input), "weight": .matrix(weight), "offset_map": .matrix(offsets),
+                                  "mask_map": .matrix(mask), "padding": .integer(1), "at": .vector([Double(r / 7), Double(r % 7)])])
+        }
+        let h = 1e-6
+        for r in [0, 8, 17, 41] {
+            let base = try run(offsets, mask, at: r)
+            let grad = base.matrix("offset_grad").flatMap { $0 }
+            for c in 0..<18 {
+                offsets[r][c] += h
+                let up = try run(offsets, mask).matrix("output")[r / 7][r % 7]
+                offsets[r][c] -= 2 * h
+                let down = try run(offsets, mask).matrix("output")[r / 7][r % 7]
+                offsets[r][c] += h
+                assertClose(grad[c], (up - down) / (2 * h), tol: 1e-8, "position \(r), channel \(c)")
+            }
+            // The output is linear in each mask: o(m = 1) − o(m = 0) is the derivative.
+            let maskGrad = base.vector("mask_grad")
+            for t in 0..<9 {
+                var one = mask, zero = mask
+                one[r][t] = 1
+                zero[r][t] = 0
+                let difference = try run(offsets, one).matrix("output")[r / 7][r % 7] - run(offsets, zero).matrix("output")[r / 7][r % 7]
+                assertClose(maskGrad[t], difference, tol: 1e-12, "position \(r), tap \(t)")
+            }
+        }
+    }
+
+    func testOneSidedSlopesAtWholeNumbersAndAtTheEdges() throws {
+        // One row [1, 4, 2, 7, 3, 0, 5, 1, 6], a 1×1 kernel of weight 1, every tap moved by dx:
+        // output j reads x = j + dx, and ∂o/∂dx is the slope of the piece to the right of x.
+        let row: [[Double]] = [[1, 4, 2, 7, 3, 0, 5, 1, 6]]
+        func slope(at x: Double) throws -> Double {
+            // Read with output 0 and an offset x, so every coordinate is reachable.
+            try evaluate(module, ["input": .matrix(row), "weight": .matrix([[1]]), "offsets": .matrix([[0, x]])])
+                .matrix("offset_grad")[0][1]
+        }
+        XCTAssertEqual(try slope(at: 1), 2 - 4, "right-hand at a cell")
+        XCTAssertEqual(try slope(at: 1.25), 2 - 4)
+        XCTAssertEqual(try slope(at: 0.75), 4 - 1)
+        XCTAssertEqual(try slope(at: -1), 1, "at −1 the right-hand slope reaches into the map")
+        XCTAssertEqual(try slope(at: -0.5), 1)
+        XCTAssertEqual(try slope(at: -1.5), 0, "beyond one cell off the map")
+        XCTAssertEqual(try slope(at: 8), -6, "at the last cell the right-hand slope points into the padding")
+        XCTAssertEqual(try slope(at: 8.5), -6)
+        XCTAssertEqual(try slope(at: 9), 0)
+        XCTAssertEqual(try slope(at: -1e300), 0)
+        // Along y on a one-row map every piece reaches padding: from y = 0 down to y = 1 it falls
+        // to 0, so ∂o/∂dy = −f at y = 0, and +f just above the map.
+        let down = try evaluate(module, ["input": .matrix(row), "weight": .matrix([[1]]), "offsets": .matrix([[0, 3]])])
+        XCTAssertEqual(down.matrix("offset_grad")[0][0], -7)
+        let above = try evaluate(module, ["input": .matrix(row), "weight": .matrix([[1]]), "offsets": .matrix([[-0.5, 3]])])
+        XCTAssertEqual(above.matrix("offset_grad")[0][0], 7)
+    }
+
+    func testTheUniformFormIsTheMapWithEqualRows() throws {
+        var random = TestRandom(seed: 61)
+        let input = (0..<6).map { _ in random.vector(6, in: -2...2) }
+        let weight = (0..<2).map { _ in random.vector(3, in: -1...1) }
+        let offsets = (0..<6).map { _ in random.vector(2, in: -2...2) }
+        let mask = random.vector(6, in: 0...1)
+        let uniform = try evaluate(module, ["input": .matrix(input), "weight": .matrix(weight), "offsets": .matrix(offsets),
+                                            "mask": .vector(mask), "stride": .integer(2), "padding": .integer(1), "at": .vector([1, 2])])
+        // 6×6 padded by 1 is 8×8; a 2×3 kernel with stride 2 gives a 4×3 grid of outputs.
+        let rows = [[Double]](repeating: offsets.flatMap { $0 }, count: 12)
+        let masks = [[Double]](repeating: mask, count: 12)
+        let map = try evaluate(module, ["input": .matrix(input), "weight": .matrix(weight), "offset_map": .matrix(rows),
+                                        "mask_map": .matrix(masks), "stride": .integer(2), "padding": .integer(1), "at": .vector([1, 2])])
+        for name in ["output", "positions", "tap_offsets", "offset_grad"] {
+            XCTAssertEqual(uniform.matrix(name), map.matrix(name), name)
+        }
+        XCTAssertEqual(uniform.vector("mask_grad"), map.vector("mask_grad"))
+        XCTAssertEqual(uniform.matrix("tap_offsets"), offsets)
+    }
+
+    func testAZeroOffsetBranchGivesTheRegularConvolution() throws {
+        let zeros = [[Double]](repeating: [Double](repeating: 0, count: 9), count: 18)
+        let out = try evaluate(module, ["offset_weight": .matrix(zeros), "padding": .integer(1)])
+        XCTAssertEqual(out.matrix("output"), out.matrix("regular"))
+        // A bias alone gives every position the same offsets: the uniform form.
+        let bias = (0..<18).map { Double($0 % 5) * 0.25 - 0.5 }
+        let biased = try evaluate(module, ["offset_weight": .matrix(zeros), "offset_bias": .vector(bias), "padding": .integer(1)])
+        let offsets = (0..<9).map { [bias[2 * $0], bias[2 * $0 + 1]] }
+        let uniform = try evaluate(module, ["offsets": .matrix(offsets), "padding": .integer(1)])
+        XCTAssertEqual(biased.matrix("output"), uniform.matrix("output"))
+    }
+
+    func testAPredictedStretchByHand() throws {
+        // A 1×3 kernel [1, −2, 1] on one row; the branch predicts s = 0.1·(right − left) of each
+        // window and moves the outer taps by −s and +s. Output 0 reads the window [2, 6, 1]:
+        // s = 0.1·(1 − 2) = −0.1, so the outer taps read at 0.1 and 1.9, giving 2.4 and 1.5, and
+        // the output is 2.4 − 12 + 1.5 = −8.1 where the plain layer gives 2 − 12 + 1 = −9.
+        let branch: [[Double]] = [[0, 0, 0], [0.1, 0, -0.1], [0, 0, 0], [0, 0, 0], [0, 0, 0], [-0.1, 0, 0.1]]
+        let out = try evaluate(module, ["input": .matrix([[2, 6, 1, 0, 3]]), "weight": .matrix([[1, -2, 1]]),
+                                        "offset_weight": .matrix(branch)])
+        assertClose(out.matrix("tap_offsets").flatMap { $0 }, [0, 0.1, 0, 0, 0, -0.1], tol: 1e-15)
+        assertClose(out.matrix("output")[0][0], -8.1, tol: 1e-12)
+        XCTAssertEqual(out.matrix("regular")[0], [-9, 4, 4])
+        // Output 2 reads [1, 0, 3]: s = 0.2, another shape at another position.
+        let last = try evaluate(module, ["input": .matrix([[2, 6, 1, 0, 3]]), "weight": .matrix([[1, -2, 1]]),
+                                         "offset_weight": .matrix(branch), "at": .vector([0, 2])])
+        assertClose(last.matrix("tap_offsets").flatMap { $0 }, [0, -0.2, 0, 0, 0, 0.2], tol: 1e-15)
+    }
+
+    func testAUniformOffsetUnderStrideTwoIsASubStridePhase() throws {
+        // The referee's counterexample: the Laplacian with stride 2, padding 1, every tap moved one
+        // row down, reads the stride-1 layer's rows 1 and 3 (at columns 0, 2, 4), which the plain
+        // stride-2 layer (rows 0, 2, 4) never computes.
+        let dense = try evaluate(module, ["padding": .integer(1)]).matrix("regular")
+        let down = [[Double]](repeating: [1, 0], count: 9)
+        let strided = try evaluate(module, ["padding": .integer(1), "stride": .integer(2), "offsets": .matrix(down)])
+        XCTAssertEqual(strided.matrix("output")[0], [dense[1][0], dense[1][2], dense[1][4]])
+        XCTAssertEqual(strided.matrix("output")[1], [dense[3][0], dense[3][2], dense[3][4]])
+        XCTAssertEqual(strided.matrix("regular")[1], [dense[2][0], dense[2][2], dense[2][4]])
+        XCTAssertEqual(strided.matrix("output")[0], [-13, -18, -3])
+    }
+
+    func testConflictingAndMisshapenPerPositionInputsNameTheParameter() {
+        let zeros18 = [[Double]](repeating: [Double](repeating: 0, count: 9), count: 18)
+        let map = [[Double]](repeating: [Double](repeating: 0, count: 18), count: 9)
+        XCTAssertEqual(evaluationError(module, ["offsets": .matrix([[Double]](repeating: [0, 0], count: 9)), "offset_map": .matrix(map)])?.parameter, "offset_map")
+        XCTAssertEqual(evaluationError(module, ["offset_map": .matrix(map), "offset_weight": .matrix(zeros18)])?.parameter, "offset_weight")
+        XCTAssertEqual(evaluationError(module, ["offset_bias": .vector([Double](repeating: 0, count: 18))])?.parameter, "offset_bias")
+        XCTAssertEqual(evaluationError(module, ["offset_weight": .matrix(zeros18), "offset_bias": .vector([0, 0])])?.parameter, "offset_bias")
+        XCTAssertEqual(evaluationError(module, ["offset_weight": .matrix([[Double]](repeating: [0, 0, 0], count: 18))])?.parameter, "offset_weight")
+        // 5×5 with a 3×3 kernel and no padding: a 3×3 grid, so 9 rows; padding 1 needs 25.
+        let wrongRows = evaluationError(module, ["offset_map": .matrix(map), "padding": .integer(1)])
+        XCTAssertEqual(wrongRows?.parameter, "offset_map")
+        XCTAssertTrue(wrongRows?.message.contains("25×18") == true, "\(String(describing: wrongRows))")
+        XCTAssertEqual(evaluationError(module, ["mask_map": .matrix([[Double]](repeating: [1, 1], count: 9))])?.parameter, "mask_map")
+        XCTAssertEqual(evaluationError(module, ["mask": .vector([Double](repeating: 1, count: 9)), "mask_map": .matrix([[Double]](repeating: [Double](repeating: 1, count: 9), count: 9))])?.parameter, "mask_map")
+        XCTAssertEqual(evaluationError(module, ["at": .vector([3, 0])])?.parameter, "at")
+        XCTAssertEqual(evaluationError(module, ["at": .vector([0, 0.5])])?.parameter, "at")
+        XCTAssertEqual(evaluationError(module, ["at": .vector([0])])?.parameter, "at")
+        XCTAssertEqual(evaluationError(module, ["offset_map": .matrix([[Double]](repeating: [Double](repeating: .nan, count: 18), count: 9))])?.parameter, "offset_map")
+    }
+}
+
+final class DeformRoIPoolTests: XCTestCase {
+    let module = DeformRoIPoolModule()
+
+    func testAgainstTheOperatorTransliterationAndTorch() throws {
+        let f = try XCTUnwrap(loadFixture("deformable_conv.json") as? [String: Any])
+        let features = try XCTUnwrap(f["roi_features"] as? [String: Any]).mapValues(fixtureMatrix)
+        let cases = try XCTUnwrap(f["roi_deform"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 8)
+        var torchChecked = 0
+        for c in cases {
+            let label = c["label"] as? String ?? ""
+            let out = try evaluate(module, [
+                "feature": .matrix(try XCTUnwrap(features[try XCTUnwrap(c["feature"] as? String)])),
+                "box": .vector(fixtureVector(c["box"])),
+                "scale": .number(try XCTUnwrap(fixtureNumber(c["scale"]))),
+                "size": .integer(try XCTUnwrap(fixtureInt(c["size"]))),
+                "offsets": .matrix(fixtureMatrix(c["offsets"])),
+                "gamma": .number(try XCTUnwrap(fixtureNumber(c["gamma"]))),
+                "sample_per_part": .integer(try XCTUnwrap(fixtureInt(c["sample_per_part"]))),
+            ])
+            assertClose(out.matrix("pooled"), fixtureMatrix(c["pooled"]), tol: 1e-12, label)
+            XCTAssertEqual(out.matrix("count"), fixtureMatrix(c["count"]), label)
+            assertClose(out.matrix("offset_grad"), fixtureMatrix(c["offset_grad"]), tol: 1e-12, label)
+            assertClose(out.vector("roi"), fixtureVector(c["roi"]), tol: 1e-12, label)
+            assertClose(out.number("roi_width"), try XCTUnwrap(fixtureNumber(c["roi_width"])), tol: 1e-12, label)
+            assertClose(out.number("roi_height"), try XCTUnwrap(fixtureNumber(c["roi_height"])), tol: 1e-12, label)
+            if c["torch_pooled"] is [Any] {
+                torchChecked += 1
+                assertClose(out.matrix("pooled"), fixtureMatrix(c["torch_pooled"]), tol: 1e-12, label)
+                assertClose(out.matrix("offset_grad"), fixtureMatrix(c["torch_offset_grad"]), tol: 1e-12, label)
+            }
+        }
+        XCTAssertEqual(torchChecked, 3)
+    }
+
+    func testARampShowsTheShiftAsAFractionOfTheBox() throws {
+        // On f(y, x) = x a kept, unclamped sample reads its own x, so pooled − pooled_plain is the
+        // bin's horizontal shift, γ·dx̂·roi_width, and the same dx̂ moves a box twice as wide twice
+        // as far: the same fraction of either box.
+        let ramp: [[Double]] = (0..<12).map { _ in (0..<12).map(Double.init) }
+        func pool(_ box: [Double]) throws -> Outputs {
+            try evaluate(module, ["feature": .matrix(ramp), "box": .vector(box), "size": .integer(1),
+                                  "sample_per_part": .integer(2), "offsets": .matrix([[0, 1]])])
+        }
+        let small = try pool([2, 2, 5, 5]), big = try pool([2, 2, 9, 9])
+        XCTAssertEqual(small.number("roi_width"), 4)
+        XCTAssertEqual(big.number("roi_width"), 8)
+        // Samples of the small box at 1.5 and 3.5 before the shift: mean 2.5, then 2.5 + 0.4.
+        assertClose(small.matrix("pooled_plain")[0][0], 2.5, tol: 1e-12)
+        assertClose(small.matrix("pooled")[0][0] - small.matrix("pooled_plain")[0][0], 0.1 * 4, tol: 1e-12)
+        assertClose(big.matrix("pooled")[0][0] - big.matrix("pooled_plain")[0][0], 0.1 * 8, tol: 1e-12)
+        assertClose(small.matrix("shifts")[0], [0, 0.4], tol: 1e-15)
+        // The gradient is γ·roi_width times the slope 1, and 0 along y on this map.
+        assertClose(small.matrix("offset_grad")[0], [0, 0.4], tol: 1e-12)
+        assertClose(big.matrix("offset_grad")[0], [0, 0.8], tol: 1e-12)
+    }
+
+    func testSkippedSamplesLeaveTheAverage() throws {
+        // A 2×2 box at the top-left corner of a 4×4 map of ones pushed up by one box height·γ·dŷ:
+        // samples more than half a cell above the map are skipped, the rest clamped, so the bin
+        // averages only what it kept: still 1, where a zero-padded mean would be smaller.
+        let ones = [[Double]](repeating: [1, 1, 1, 1], count: 4)
+        let out = try evaluate(module, ["feature": .matrix(ones), "box": .vector([0, 0, 1, 1]), "size": .integer(1),
+                                        "sample_per_part": .integer(2), "gamma": .number(0.5), "offsets": .matrix([[-0.5, 0]])])
+        // roi starts at −0.5, height 2, shift −0.5: samples at y = −1 (skipped) and y = 0 (kept).
+        XCTAssertEqual(out.matrix("count"), [[2]])
+        XCTAssertEqual(out.matrix("pooled"), [[1]])
+        XCTAssertEqual(out.matrix("samples").map { $0[2] }, [0, 0, 1, 1])
+        // Nothing kept: 0.
+        let gone = try evaluate(module, ["feature": .matrix(ones), "box": .vector([0, 0, 1, 1]), "size": .integer(1),
+                                         "gamma": .number(1), "offsets": .matrix([[-5, 0]])])
+        XCTAssertEqual(gone.matrix("count"), [[0]])
+        XCTAssertEqual(gone.matrix("pooled"), [[0]])
+        XCTAssertEqual(gone.matrix("offset_grad"), [[0, 0]])
+    }
+
+    func testZeroOffsetsGiveThePlainPoolingAndBadInputNamesTheParameter() throws {
+        let out = try evaluate(module, [:])
+        XCTAssertEqual(out.matrix("pooled"), out.matrix("pooled_plain"))
+        XCTAssertEqual(out.vector("roi"), [0.5, 0.5, 4.5, 4.5])
+        XCTAssertEqual(out.matrix("samples").count, 16)
+        XCTAssertEqual(evaluationError(module, ["offsets": .matrix([[0, 0]])])?.parameter, "offsets")
+        XCTAssertEqual(evaluationError(module, ["offsets": .matrix([[Double]](repeating: [0, 0, 0], count: 4))])?.parameter, "offsets")
+        XCTAssertEqual(evaluationError(module, ["box": .vector([3, 0, 1, 2])])?.parameter, "box")
+        XCTAssertEqual(evaluationError(module, ["size": .integer(17)])?.parameter, "size")
+        XCTAssertEqual(evaluationError(module, ["gamma": .number(-1)])?.parameter, "gamma")
+    }
+}
