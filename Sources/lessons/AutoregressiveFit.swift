@@ -357,8 +357,9 @@ public struct AutoregressiveFitModule: ComputeModule {
         var model = AutoregressiveFit(family: family, pixels: n, hidden: hidden, scale: scale, seed: seed)
         var curve: [Double] = []
         curve.reserveCapacity(steps + 1)
-        for _ in 0..<steps {
+        for step in 0..<steps {
             try context.checkCancelled()
+            if step % 8 == 0 { context.reportProgress(Double(step) / Double(steps)) }
             curve.append(model.step(rows: rows, weights: weights, lr: lr))
         }
         var trainTotal = 0.0
