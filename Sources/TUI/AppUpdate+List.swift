@@ -164,15 +164,24 @@ func reloaded(_ state: inout AppState, _ result: Result<Lesson, LessonLoadFailur
     }
     notebook.runAll(includeHeavy: false)
     var session = LessonSession(notebook: notebook)
-    session.questions.answers = old.questions.answers
+    session.questions = old.questions
     if let question = old.focusedQuestion.map({ old.lesson.questions[$0].id }), let i = lesson.questionIndex(question) {
         session.focus(on: .question(i))
     } else if let cell = old.focusedCellSpec?.id, let i = lesson.cellIndex(cell) {
         session.focus(on: .cell(i))
+        session.selectedParameter = old.selectedParameter
     } else if let first = lesson.blocks.lazy.compactMap(Stop.init).first {
         session.focus(on: first)
     }
     session.scroll = old.scroll
+    // Text being typed survives the save when what it edits still exists.
+    if let editor = old.editor, let cell = lesson.cell(editor.cellID),
+       state.registry.module(named: cell.compute)?.parameter(named: editor.parameter) != nil {
+        session.editor = editor
+    }
+    if let editor = old.questions.editor, lesson.question(editor.questionID) == nil {
+        session.questions.editor = nil
+    }
     state.session = session
     state.status = dropped.isEmpty ? StatusMessage("reloaded \(lesson.file)")
         : StatusMessage("reloaded \(lesson.file); dropped \(dropped.count) value(s) that no longer apply: \(dropped.joined(separator: ", "))", isError: true)

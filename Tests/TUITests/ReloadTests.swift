@@ -95,6 +95,19 @@ final class ReloadTests: XCTestCase {
         XCTAssertTrue(dropped, "\(effects)")
     }
 
+    func testTextBeingTypedSurvivesASave() throws {
+        var state = try openedState()
+        state.session?.focus(on: .cell(0))
+        press(&state, .char("e"))
+        XCTAssertNotNil(state.session?.editor)
+        type(&state, "[7, 8")
+        let typed = state.session?.editor?.line
+        try lesson(scores: "[1, 2, 5]").write(to: file, atomically: true, encoding: .utf8)
+        _ = handle(&state, .lessonFileChanged(id: "edited"))
+        XCTAssertEqual(state.session?.editor?.line, typed, "the editor and its text are kept")
+        XCTAssertEqual(state.session?.editor?.cellID, "first")
+    }
+
     func testABrokenSaveKeepsTheLastGoodVersionUntilAFixedOne() throws {
         var state = try openedState()
         try lesson(scores: "[1, 2, 3]", broken: true).write(to: file, atomically: true, encoding: .utf8)
