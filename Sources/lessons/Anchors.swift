@@ -144,6 +144,7 @@ public struct RPNAnchorsModule: ComputeModule {
         .number("positive_fraction", 0.5, range: .unit, doc: "largest share of positives in the minibatch"),
     ]
     public let outputs: [OutputSpec] = [
+        .init("gt", .matrix, hint: .table, doc: "the ground-truth boxes as given, so that later cells can read them"),
         .init("feature", .vector, doc: "[columns, rows] of the feature map: ceil(width / stride), ceil(height / stride)"),
         .init("positions", .integer, doc: "columns · rows"),
         .init("per_position", .integer, doc: "k = |sizes| · |ratios| anchors at each position"),
@@ -185,6 +186,7 @@ public struct RPNAnchorsModule: ComputeModule {
         let sampledPositive = min(labels.positive, wanted)
         let sampledNegative = min(labels.negative, batch - sampledPositive)
         return [
+            "gt": .matrix(gt.map(\.coordinates)),
             "feature": .vector([columns, rows]),
             "positions": .integer(labels.gridWidth * labels.gridHeight),
             "per_position": .integer(labels.base.count),

@@ -41,16 +41,21 @@ public enum ModuleCatalog {
         FVSBNSampleModule(),
         // Self-supervised learning
         MaskedPredictionModule(),
+        StripPredictionModule(),
         RotationPretextModule(),
+        MAECostModule(),
         // DDPG
         DDPGStepModule(),
         DPGEstimatorsModule(),
         TD3OverestimationModule(),
-        // TRPO
+        // TRPO and PPO
         TRPOStepModule(),
+        PPOOptimizeModule(),
         // Kimi k1.5
         KimiPolicyLossModule(),
         KimiLengthPenaltyModule(),
+        KimiMirrorFitModule(),
+        KimiLogZEstimatesModule(),
         // Medusa
         MedusaTypicalModule(),
         MedusaTreeModule(),
@@ -63,6 +68,7 @@ public enum ModuleCatalog {
         RoIPoolModule(),
         RoIAlignModule(),
         RPNAnchorsModule(),
+        RPNProposalsModule(),
         // Deformable convolution
         DeformBilinearModule(),
         DeformConvModule(),

@@ -12,8 +12,14 @@ import NotebookCore
 // was fitted to; `holdout` keeps the last rows out of the fit and scores the fitted weights on them
 // against the training means, the only baseline a predictor fitted to the other rows could know.
 //
+// `ssl.strip` generates the table instead: rows of a strip of pixels, each a random polynomial
+// of degree dof − 1 in the pixel's position (dof = 2: a brightness and a gradient) plus noise,
+// and runs the same fit on it.
+//
 // Rotation prediction (Gidaris, Singh & Komodakis, 2018): rotate an image by 0°, 90°, 180° and
-// 270° counter-clockwise; the rotation index is a free label for a classifier.
+// 270° counter-clockwise; the rotation index is a free label for a classifier. The module also
+// reports the four copies' edge sums and, from how many copies are the same picture, the best
+// accuracy and cross-entropy any classifier can reach on them.
 
 enum MaskedRegressionLimits {
     /// Entries of `data` (N·d): the normal equations cost about N·(d_obs + 1)² multiply-adds.
@@ -182,7 +188,8 @@ public struct MaskedPredictionModule: ComputeModule {
     public let name = "ssl.masked"
     public let summary = "Masked prediction: ridge regression (with intercept) from the observed columns to the hidden ones."
 
-    /// Eight rows; column 3 is column 0 + 2·column 1 − column 2 plus noise of about ±0.1.
+    /// Eight rows; column 3 is column 0 + 2·column 1 − column 2 exactly in rows 0, 3, 4 and 7, and
+    /// off by 0.1, 0.3, 0.2 and −0.1 in rows 1, 2, 5 and 6.
     static let table: [[Double]] = [
         [-1.7, -1.1, 1.2, -5.1],
         [0.3, -1.6, -0.3, -2.5],
@@ -205,8 +212,10 @@ public struct MaskedPredictionModule: ComputeModule {
                 doc: "λ added to the diagonal of XᵀX, the intercept's entry included"),
         .integer("holdout", 0, range: .closed(0, Double(MaskedRegressionLimits.entries)),
                  doc: "rows kept out of the fit, the last ones, and scored with its weights (0: fit and score every row); at least 2 rows stay in the fit"),
+        .integer("shift", 0, range: .closed(0, Double(MaskedRegressionLimits.entries)),
+                 doc: "move the hidden columns up this many rows, wrapping around (row i gets row (i + shift) mod N's values), before fitting: shift > 0 breaks the rows' pairing"),
     ]
-    public let outputs: [OutputSpec] = [
+    public static let outputSpecs: [OutputSpec] = [
         .init("weights", .matrix, hint: .table, doc: "(d_obs + 1)×d_hidden: one row per observed column, the intercept last"),
         .init("predictions", .matrix, hint: .table, doc: "N×d_hidden: X·weights for every row (held-out rows last), columns in the order of hidden"),
         .init("mse", .number, doc: "mean squared error over all hidden entries of the fitted rows"),
@@ -221,15 +230,29 @@ public struct MaskedPredictionModule: ComputeModule {
         .init("heldout_baseline_mse", .number, doc: "the same when each hidden column is predicted by its mean over the fitted rows (nan when holdout = 0)"),
         .init("heldout_r2", .number, doc: "1 − heldout_mse/heldout_baseline_mse: negative when the fit does worse on fresh rows than the training mean (nan when holdout = 0)"),
     ]
+    public var outputs: [OutputSpec] { Self.outputSpecs }
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
-        let data = try inputs.matrix("data")
+        var data = try inputs.matrix("data")
+        let shift = try inputs.integer("shift")
+        if shift > 0 {
+            let hidden = Set(try inputs.indices("hidden", below: data[0].count))
+            let original = data
+            for i in data.indices {
+                for c in hidden { data[i][c] = original[(i + shift) % data.count][c] }
+            }
+        }
+        return try Self.fitAndScore(data: data, hidden: try inputs.indices("hidden", below: data[0].count),
+                                    ridge: try inputs.number("ridge"), holdout: try inputs.integer("holdout"))
+    }
+
+    /// Validates the hidden columns and holdout against `data`, fits, and scores.
+    static func fitAndScore(data: [[Double]], hidden: [Int], ridge: Double, holdout: Int) throws(ComputeError) -> Outputs {
         let n = data.count, d = data[0].count
         guard n >= 2 else { throw .invalid("data", "has one row; fitting and the mean baseline need at least 2") }
         guard d <= MaskedRegressionLimits.columns else {
             throw .invalid("data", "has \(d) columns; the limit is \(MaskedRegressionLimits.columns)")
         }
-        let hidden = try inputs.indices("hidden", below: d)
         var seen = Set<Int>()
         for c in hidden {
             guard seen.insert(c).inserted else {
@@ -239,8 +262,6 @@ public struct MaskedPredictionModule: ComputeModule {
         guard hidden.count < d else {
             throw .invalid("hidden", "hides all \(d) columns; leave at least one column observed to predict from")
         }
-        let ridge = try inputs.number("ridge")
-        let holdout = try inputs.integer("holdout")
         guard holdout >= 0, n - holdout >= 2 else {
             throw .invalid("holdout", "is \(holdout) but data has \(n) rows; at least 2 must stay in the fit, so holdout ≤ \(n - 2)")
         }
@@ -309,6 +330,63 @@ public struct MaskedPredictionModule: ComputeModule {
     }
 }
 
+/// `ssl.strip`: a generated strip table with a known number of degrees of freedom, and the masked fit on it.
+public struct StripPredictionModule: ComputeModule {
+    public init() {}
+    public let name = "ssl.strip"
+    public let summary = "Masked prediction on generated strips: each row a random polynomial in the pixel position (dof numbers) plus noise; hide pixels and predict them from the rest."
+
+    public let parameters: [ParameterSpec] = [
+        .integer("rows", 24, range: .closed(2, 10_000), doc: "N, rows (strips), 2 to 10,000"),
+        .integer("pixels", 8, range: .closed(2, 100), doc: "pixels per strip, 2 to 100 (rows·pixels ≤ 100,000)"),
+        .integer("dof", 2, range: .closed(1, 100), doc: "degrees of freedom per row, at most pixels: pixel j is Σ_k c_k t_jᵏ for k < dof, t_j = −1 + 2j/(pixels − 1), c_k ~ N(0, 1)"),
+        .number("noise", 0.05, range: .closed(0, 100), doc: "σ of the independent N(0, σ²) noise added to every pixel"),
+        .integer("seed", 1, range: .nonNegative, doc: "seed of the generator: per row the dof coefficients, then the pixels' noise (drawn even when noise = 0, so the coefficients do not depend on it)"),
+        ParameterSpec(name: "hidden", kind: .vector, defaultValue: .computed("every pixel but the two ends"),
+                      doc: "pixel indices to hide and predict, distinct, at least one left observed",
+                      maxElements: MaskedRegressionLimits.columns),
+        .number("ridge", 1e-6, range: .closed(0, MaskedRegressionLimits.ridge),
+                doc: "λ added to the diagonal of XᵀX, the intercept's entry included"),
+        .integer("holdout", 16, range: .closed(0, 10_000),
+                 doc: "rows kept out of the fit, the last ones, and scored with its weights; at least 2 rows stay in the fit"),
+    ]
+    public var outputs: [OutputSpec] {
+        MaskedPredictionModule.outputSpecs + [
+            .init("data", .matrix, hint: .table, doc: "the generated table, rows × pixels (noise = 0 gives the same rows without their noise)"),
+        ]
+    }
+
+    public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        let rows = try inputs.integer("rows"), pixels = try inputs.integer("pixels")
+        let dof = try inputs.integer("dof"), noise = try inputs.number("noise")
+        guard rows * pixels <= MaskedRegressionLimits.entries else {
+            throw .invalid("rows", "times pixels is \(rows * pixels); the limit is \(MaskedRegressionLimits.entries)")
+        }
+        guard dof <= pixels else { throw .invalid("dof", "is \(dof) but a strip has \(pixels) pixels; dof ≤ pixels") }
+        let hidden = inputs["hidden"] == nil ? Array(1..<(pixels - 1)) : try inputs.indices("hidden", below: pixels)
+        guard !hidden.isEmpty else { throw .invalid("pixels", "is 2, so no pixel lies between the ends; give hidden explicitly") }
+        var normal = GaussianSampler(Xoshiro256StarStar(parameterSeed: try inputs.integer("seed")))
+        let positions = (0..<pixels).map { -1 + 2 * Double($0) / Double(pixels - 1) }
+        var data: [[Double]] = []
+        for _ in 0..<rows {
+            let c = (0..<dof).map { _ in normal.next() }
+            let row = positions.map { t in
+                var value = 0.0, power = 1.0
+                for k in 0..<dof {
+                    value += c[k] * power
+                    power *= t
+                }
+                return value
+            }
+            data.append(row.map { $0 + noise * normal.next() })
+        }
+        var out = try MaskedPredictionModule.fitAndScore(data: data, hidden: hidden, ridge: try inputs.number("ridge"),
+                                                         holdout: try inputs.integer("holdout"))
+        out["data"] = .matrix(data)
+        return out
+    }
+}
+
 /// The four counter-clockwise rotations of a square image, as numpy's `rot90(image, k)`.
 struct SquareRotation {
     /// `image` turned k quarter turns counter-clockwise: out[i][j] = in[j][n−1−i] for k = 1.
@@ -342,6 +420,10 @@ public struct RotationPretextModule: ComputeModule {
         .init("rot180", .matrix, hint: .heatmap, doc: "image turned 180° (k = 2)"),
         .init("rot270", .matrix, hint: .heatmap, doc: "image turned 270° counter-clockwise, i.e. 90° clockwise (k = 3)"),
         .init("labels", .vector, doc: "[0, 1, 2, 3]: the label of the image and of each rotation, k quarter turns"),
+        .init("edges", .matrix, hint: .table, doc: "4×4: row k is the sums along the top, left, bottom and right edges of the copy turned k quarter turns (row 0 the image itself)"),
+        .init("distinct", .integer, doc: "how many different pictures the four copies are (1, 2 or 4)"),
+        .init("best_accuracy", .number, hint: .percent, doc: "the best accuracy any classifier reaches on the four copies: distinct/4 (identical copies get the same answer)"),
+        .init("best_loss", .number, doc: "the least mean cross-entropy on the four copies, nats: ¼ Σ m log m over groups of m identical copies (uniform over each group's labels)"),
     ]
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
@@ -349,11 +431,30 @@ public struct RotationPretextModule: ComputeModule {
         guard image.count == image[0].count else {
             throw .invalid("image", "is \(image.count)×\(image[0].count); rotating by 90° needs a square image (h = w)")
         }
+        let copies = (0..<4).map { SquareRotation.rotate(image, quarterTurns: $0) }
+        let n = image.count
+        let edges = copies.map { c -> [Double] in
+            [c[0].reduce(0, +), c.reduce(0) { $0 + $1[0] }, c[n - 1].reduce(0, +), c.reduce(0) { $0 + $1[n - 1] }]
+        }
+        // Group identical copies: copy k joins the first earlier copy equal to it.
+        var groupSizes: [Int] = []
+        var representatives: [[[Double]]] = []
+        for c in copies {
+            if let g = representatives.firstIndex(of: c) { groupSizes[g] += 1 } else {
+                representatives.append(c)
+                groupSizes.append(1)
+            }
+        }
+        let bestLoss = groupSizes.reduce(0.0) { $0 + Double($1) * log(Double($1)) } / 4
         return [
-            "rot90": .matrix(SquareRotation.rotate(image, quarterTurns: 1)),
-            "rot180": .matrix(SquareRotation.rotate(image, quarterTurns: 2)),
-            "rot270": .matrix(SquareRotation.rotate(image, quarterTurns: 3)),
+            "rot90": .matrix(copies[1]),
+            "rot180": .matrix(copies[2]),
+            "rot270": .matrix(copies[3]),
             "labels": .vector([0, 1, 2, 3]),
+            "edges": .matrix(edges),
+            "distinct": .integer(groupSizes.count),
+            "best_accuracy": .number(Double(groupSizes.count) / 4),
+            "best_loss": .number(bestLoss),
         ]
     }
 }

@@ -546,6 +546,77 @@ final class InfoNCETrainTests: XCTestCase {
         XCTAssertEqual(task.encoderInformation([[1, 0], [0, 1], [1, 1]], [[1, 0], [0, 1], [2, 3]]), log(4.0 / 3), accuracy: 1e-14)
     }
 
+    /// Noise of different size per coordinate, by hand: σ = (1, 2) gives a = (2, 5), so coordinate 0
+    /// carries ½ log(4/3) and coordinate 1 ½ log(1 + 1/24) = ½ log(25/24).
+    func testPerCoordinateNoiseByHand() throws {
+        let task = TwoViewGaussianTask(dims: 2, noise: [1, 2])
+        let i0 = 0.5 * log(4.0 / 3), i1 = 0.5 * log(25.0 / 24)
+        XCTAssertEqual(task.mutualInformation, i0 + i1, accuracy: 1e-15)
+        XCTAssertEqual(task.maxEncoderInformation(width: 1), i0, accuracy: 1e-15)
+        XCTAssertEqual(task.maxEncoderInformation(width: 5), i0 + i1, accuracy: 1e-15)
+        XCTAssertEqual(task.encoderInformation([[1, 0]], [[2, 0]]), i0, accuracy: 1e-15)
+        XCTAssertEqual(task.encoderInformation([[0, 1]], [[0, -3]]), i1, accuracy: 1e-15)
+        XCTAssertEqual(task.encoderInformation([[1, 1], [1, -1]], [[2, 0], [0, 1]]), i0 + i1, accuracy: 1e-14)
+        // One feature each, against the correlation of the two Gaussians: ρ = w₁·w₂/√(w₁ᵀAw₁ · w₂ᵀAw₂).
+        var random = TestRandom(seed: 9)
+        for _ in 0..<10 {
+            let w1 = random.vector(2, in: -2...2), w2 = random.vector(2, in: -2...2)
+            let rho = (w1[0] * w2[0] + w1[1] * w2[1])
+                / ((2 * w1[0] * w1[0] + 5 * w1[1] * w1[1]) * (2 * w2[0] * w2[0] + 5 * w2[1] * w2[1])).squareRoot()
+            XCTAssertEqual(task.encoderInformation([w1], [w2]), -0.5 * log(1 - rho * rho), accuracy: 1e-13)
+            XCTAssertLessThanOrEqual(task.encoderInformation([w1], [w2]), i0 + 1e-15)
+        }
+        // The probe: g = v₀ reads x₀ with R² = 1/a₀ = 1/2; g = v₀ + v₁ has variance 7 and covariance 1
+        // with each coordinate of x, so R² = 1/7 for both. The feature scale is √(w A wᵀ).
+        assertClose(task.probeR2([[1, 0]]), [0.5, 0], tol: 1e-15)
+        assertClose(task.probeR2([[3, 3]]), [1.0 / 7, 1.0 / 7], tol: 1e-15)
+        assertClose(task.probeR2([[1, 0], [0, 1], [1, 1]]), [0.5, 0.2], tol: 1e-15)
+        XCTAssertEqual(task.featureScale([[1, 1]]), 7.0.squareRoot(), accuracy: 1e-15)
+    }
+
+    /// One noise number is the same as that number repeated per coordinate.
+    func testScalarNoiseIsEveryCoordinate() throws {
+        let scalar = try evaluate(module, ["steps": .integer(50), "points": .integer(5)])
+        let vector = try evaluate(module, ["steps": .integer(50), "points": .integer(5), "noise": .vector([0.5, 0.5])])
+        for name in scalar.names { XCTAssertEqual(scalar[name], vector[name], name) }
+        // Isotropic noise: every direction carries the same share, so the probe's R² sums to rank/a.
+        let one = try evaluate(module, ["width": .integer(1), "steps": .integer(50), "points": .integer(5)])
+        XCTAssertEqual(one.vector("probe_r2").reduce(0, +), 1 / 1.25, accuracy: 1e-14)
+        XCTAssertEqual(one.vector("probe_r2_initial").reduce(0, +), 1 / 1.25, accuracy: 1e-14)
+    }
+
+    /// With a quiet and a loud coordinate and one feature per side, training keeps the quiet one:
+    /// the feature reads x₀ almost as well as the whole view can and x₁ not at all.
+    func testUnequalNoiseTeachesTheQuietCoordinate() throws {
+        for seed in 1...5 {
+            let out = try evaluate(module, ["width": .integer(1), "noise": .vector([0.2, 2]), "seed": .integer(seed)])
+            let label = "seed \(seed)"
+            let w1 = out.matrix("w1")[0], w2 = out.matrix("w2")[0], probe = out.vector("probe_r2")
+            XCTAssertGreaterThan(abs(w1[0]), 5 * abs(w1[1]), label)
+            XCTAssertGreaterThan(abs(w2[0]), 5 * abs(w2[1]), label)
+            XCTAssertGreaterThan(probe[0], 0.9, label)
+            XCTAssertLessThanOrEqual(probe[0], 1 / 1.04 + 1e-15, label)
+            assertClose(out.vector("view_r2"), [1 / 1.04, 1 / 5.0], tol: 1e-15, label)
+            XCTAssertLessThan(probe[1], 0.02, label)
+            XCTAssertEqual(out.number("mi_encoder_max"), 0.5 * log1p(1 / (0.04 * 2.04)), accuracy: 1e-15)
+            XCTAssertLessThanOrEqual(out.number("mi_encoder"), out.number("mi_encoder_max"))
+        }
+    }
+
+    /// Without negatives the distance loss is minimised by W = 0: the features shrink to nothing and
+    /// the InfoNCE bound on the evaluation batches falls to 0.
+    func testPositivesAloneCollapse() throws {
+        let out = try evaluate(module, ["width": .integer(1), "negatives": .bool(false)])
+        XCTAssertLessThan(out.number("feature_rms"), 1e-6 * out.number("feature_rms_initial"))
+        XCTAssertEqual(out.number("final_bound"), 0, accuracy: 1e-9)
+        let curve = out.vector("loss_curve")
+        XCTAssertLessThan(curve[curve.count - 1], 1e-12 * curve[0], "the positive term heads to 0")
+        XCTAssertLessThanOrEqual(out.number("max_batch_bound"), out.number("log_b"))
+        // The same run with negatives keeps its features.
+        let kept = try evaluate(module, ["width": .integer(1)])
+        XCTAssertGreaterThan(kept.number("feature_rms"), kept.number("feature_rms_initial"))
+    }
+
     /// Data processing: narrower encoders cap what the bound can reach, below mi_true.
     func testNarrowEncodersCapTheInformation() throws {
         let out = try evaluate(module, ["dims": .integer(4), "width": .integer(1), "steps": .integer(200)])
@@ -583,6 +654,9 @@ final class InfoNCETrainTests: XCTestCase {
             ("lr", ["lr": .number(-1)]),
             ("tau", ["tau": .number(0)]),
             ("noise", ["noise": .number(0)]),
+            ("noise", ["noise": .vector([0.5, 0.5, 0.5])]),
+            ("noise", ["dims": .integer(3), "noise": .vector([0.5, 0.5])]),
+            ("noise", ["noise": .vector([0.5, 0])]),
             ("batch", ["batch": .integer(1)]),
             ("dims", ["dims": .integer(17)]),
             ("critic", ["critic": .text("dot")]),

@@ -78,6 +78,7 @@ final class RPNAnchorsTests: XCTestCase {
         XCTAssertEqual(out["positive"], .integer(0))
         XCTAssertEqual(out["negative"], out["inside"])
         XCTAssertEqual(out["sampled_negative"], .integer(256))
+        XCTAssertEqual(out.matrix("gt"), [[5000, 5000, 5100, 5100]], "gt is echoed for later cells")
     }
 
     func testMinibatchCounts() throws {

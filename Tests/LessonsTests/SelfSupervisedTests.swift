@@ -245,6 +245,27 @@ final class MaskedPredictionTests: XCTestCase {
         XCTAssertTrue(short?.message.contains("3 rows") == true, "\(String(describing: short))")
     }
 
+    func testShiftMovesTheHiddenColumnUp() throws {
+        // shift = 3 on the default table: row i's column 3 becomes row (i + 3) mod 8's, the lesson's
+        // shuffled table, and the fit is the fit of that table.
+        let table = MaskedPredictionModule.table
+        let shuffled = table.indices.map { i in Array(table[i].prefix(3)) + [table[(i + 3) % 8][3]] }
+        XCTAssertEqual(shuffled[0][3], -2.4)
+        XCTAssertEqual(shuffled[5][3], -5.1)
+        for holdout in [0, 4] {
+            let shifted = try evaluate(module, ["shift": .integer(3), "holdout": .integer(holdout)])
+            let typed = try evaluate(module, ["data": .matrix(shuffled), "holdout": .integer(holdout)])
+            for name in ["weights", "predictions", "targets"] { XCTAssertEqual(shifted.matrix(name), typed.matrix(name), name) }
+            XCTAssertEqual(shifted.number("r2"), typed.number("r2"))
+        }
+        // A shift of N is no shift; only hidden columns move.
+        XCTAssertEqual(try evaluate(module, ["shift": .integer(8)]).matrix("weights"), try evaluate(module, [:]).matrix("weights"))
+        let two = try evaluate(module, ["hidden": .vector([2, 3]), "shift": .integer(1)])
+        XCTAssertEqual(two.matrix("targets")[0], [table[1][2], table[1][3]])
+        XCTAssertEqual(evaluationError(module, ["shift": .integer(-1)])?.parameter, "shift")
+        XCTAssertEqual(evaluationError(module, ["shift": .integer(1), "hidden": .vector([4])])?.parameter, "hidden")
+    }
+
     func testOtherBadDataNamesData() {
         XCTAssertEqual(evaluationError(module, ["data": .matrix([[1, 2, 3]]), "hidden": .vector([0])])?.parameter, "data")
         XCTAssertEqual(evaluationError(module, ["data": .matrix([[1, .nan], [2, 3]]), "hidden": .vector([0])])?.parameter, "data")
@@ -252,6 +273,68 @@ final class MaskedPredictionTests: XCTestCase {
         XCTAssertEqual(evaluationError(module, ["data": .matrix([[Double]](repeating: [Double](repeating: 1, count: 101), count: 2)),
                                                 "hidden": .vector([0])])?.parameter, "data")
         XCTAssertEqual(evaluationError(module, ["ridge": .number(-1)])?.parameter, "ridge")
+    }
+}
+
+final class StripPredictionTests: XCTestCase {
+    let module = StripPredictionModule()
+
+    func testGeneratedRowsArePolynomialsPlusNoise() throws {
+        let out = try evaluate(module, [:])
+        let data = out.matrix("data"), clean = try evaluate(module, ["noise": .number(0)]).matrix("data")
+        XCTAssertEqual(data.count, 24)
+        XCTAssertTrue(data.allSatisfy { $0.count == 8 })
+        // dof = 2: every clean row is a straight line in the position, so its second differences vanish.
+        for row in clean {
+            for j in 1..<7 { XCTAssertEqual(row[j - 1] - 2 * row[j] + row[j + 1], 0, accuracy: 1e-12) }
+        }
+        // The noise has about the requested size (192 draws of N(0, 0.05²)).
+        let residuals = zip(data, clean).flatMap { zip($0, $1).map { $0 - $1 } }
+        let rms = (residuals.map { $0 * $0 }.reduce(0, +) / Double(residuals.count)).squareRoot()
+        XCTAssertEqual(rms, 0.05, accuracy: 0.01)
+        // The default hides every pixel but the two ends and holds out 16 rows.
+        XCTAssertEqual(out.vector("observed"), [0, 7])
+        XCTAssertEqual(out.matrix("targets"), data.map { Array($0[1..<7]) })
+        XCTAssertFalse(out.number("heldout_r2").isNaN)
+        // dof = 3: the third differences vanish instead.
+        let curved = try evaluate(module, ["dof": .integer(3), "noise": .number(0)]).matrix("data")
+        for row in curved {
+            for j in 1..<6 { XCTAssertEqual(row[j + 2] - 3 * row[j + 1] + 3 * row[j] - row[j - 1], 0, accuracy: 1e-12) }
+        }
+    }
+
+    func testNoiseFreeLinesAreInterpolatedExactly() throws {
+        // Without noise, pixel j of a line is (1 − s)·pixel 0 + s·pixel 7 with s = j/7: the fit finds
+        // those weights and a zero intercept, in sample and on the held-out rows.
+        let out = try evaluate(module, ["noise": .number(0), "ridge": .number(0)])
+        let w = out.matrix("weights")
+        for j in 1...6 {
+            let s = Double(j) / 7
+            XCTAssertEqual(w[0][j - 1], 1 - s, accuracy: 1e-9, "pixel \(j)")
+            XCTAssertEqual(w[1][j - 1], s, accuracy: 1e-9, "pixel \(j)")
+            XCTAssertEqual(w[2][j - 1], 0, accuracy: 1e-9, "pixel \(j)")
+        }
+        XCTAssertEqual(out.number("r2"), 1, accuracy: 1e-12)
+        XCTAssertEqual(out.number("heldout_r2"), 1, accuracy: 1e-12)
+    }
+
+    func testAgreesWithMaskedOnTheSameTable() throws {
+        let strip = try evaluate(module, ["seed": .integer(4), "hidden": .vector([1, 2, 3, 4, 5, 6, 7])])
+        let masked = try evaluate(MaskedPredictionModule(), ["data": .matrix(strip.matrix("data")),
+                                                             "hidden": .vector([1, 2, 3, 4, 5, 6, 7]), "holdout": .integer(16)])
+        for name in ["mse", "r2", "heldout_r2"] { XCTAssertEqual(strip.number(name), masked.number(name), name) }
+        XCTAssertEqual(strip.matrix("weights"), masked.matrix("weights"))
+    }
+
+    func testSeededAndBadInputNamesTheParameter() throws {
+        let a = try evaluate(module, ["seed": .integer(3)]), b = try evaluate(module, ["seed": .integer(3)])
+        XCTAssertEqual(a.matrix("data"), b.matrix("data"))
+        XCTAssertNotEqual(try evaluate(module, ["seed": .integer(4)]).matrix("data"), a.matrix("data"))
+        XCTAssertEqual(evaluationError(module, ["dof": .integer(9)])?.parameter, "dof")
+        XCTAssertEqual(evaluationError(module, ["pixels": .integer(2)])?.parameter, "pixels")
+        XCTAssertEqual(evaluationError(module, ["hidden": .vector([8])])?.parameter, "hidden")
+        XCTAssertEqual(evaluationError(module, ["rows": .integer(5)])?.parameter, "holdout")
+        XCTAssertEqual(evaluationError(module, ["rows": .integer(10_000), "pixels": .integer(100)])?.parameter, "rows")
     }
 }
 
@@ -292,11 +375,81 @@ final class RotationPretextTests: XCTestCase {
         }
     }
 
+    func testEdgesOfTheSevenByHand() throws {
+        // The 7: top row 4 lit; left column 1 (the corner); bottom row 1; right column 2 (corner, row 1).
+        // A counter-clockwise quarter turn carries top → left → bottom → right → top.
+        let out = try evaluate(module, [:])
+        XCTAssertEqual(out.matrix("edges"), [[4, 1, 1, 2], [2, 4, 1, 1], [1, 2, 4, 1], [1, 1, 2, 4]])
+        XCTAssertEqual(out["distinct"], .integer(4))
+        XCTAssertEqual(out.number("best_accuracy"), 1)
+        XCTAssertEqual(out.number("best_loss"), 0)
+        var random = TestRandom(seed: 6)
+        let image = (0..<4).map { _ in random.vector(4, in: 0...1) }
+        let e = try evaluate(module, ["image": .matrix(image)]).matrix("edges")
+        for k in 1..<4 {
+            assertClose(e[k], [e[k - 1][3], e[k - 1][0], e[k - 1][1], e[k - 1][2]], tol: 1e-12, "turn \(k)")
+        }
+    }
+
+    func testSymmetricImagesCapAccuracyAndLoss() throws {
+        // A ring: one picture under four labels, best accuracy 1/4 and loss log 4 (uniform answer).
+        let ring = try evaluate(module, ["image": .matrix([[1, 1, 1, 1], [1, 0, 0, 1], [1, 0, 0, 1], [1, 1, 1, 1]])])
+        XCTAssertEqual(ring["distinct"], .integer(1))
+        XCTAssertEqual(ring.number("best_accuracy"), 0.25)
+        XCTAssertEqual(ring.number("best_loss"), log(4), accuracy: 1e-15)
+        // A Z: two pictures, each under two labels: 1/2 and log 2.
+        let zed = try evaluate(module, ["image": .matrix([[1, 1, 1, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 1, 1, 1]])])
+        XCTAssertEqual(zed["distinct"], .integer(2))
+        XCTAssertEqual(zed.number("best_accuracy"), 0.5)
+        XCTAssertEqual(zed.number("best_loss"), log(2), accuracy: 1e-15)
+        // A 1×1 image is its own rotation.
+        XCTAssertEqual(try evaluate(module, ["image": .matrix([[3]])])["distinct"], .integer(1))
+    }
+
     func testNonSquareImageNamesImage() {
         let error = evaluationError(module, ["image": .matrix([[1, 2, 3], [4, 5, 6]])])
         XCTAssertEqual(error?.parameter, "image")
         XCTAssertTrue(error?.message.contains("2×3") == true, "\(String(describing: error))")
         XCTAssertEqual(evaluationError(module, ["image": .vector([1, 2])])?.parameter, "image")
         XCTAssertEqual(evaluationError(module, ["image": .matrix([[1, .infinity], [0, 0]])])?.parameter, "image")
+    }
+}
+
+final class MAECostTests: XCTestCase {
+    let module = MAECostModule()
+
+    /// ViT-L with MAE's 8 × 512 decoder at m = 0.75, term by term.
+    func testDefaultsByHand() throws {
+        let out = try evaluate(module, [:])
+        XCTAssertEqual(out["tokens"], .integer(196))
+        XCTAssertEqual(out["visible"], .integer(49))
+        // r = 8·12·512² / (24·12·1024²) = 1/12, and (1 + 1/12)/(1/4 + 1/12) = 13/4.
+        XCTAssertEqual(out.number("decoder_fraction"), 1.0 / 12, accuracy: 1e-15)
+        XCTAssertEqual(out.number("speedup_linear"), 3.25, accuracy: 1e-14)
+        let n = 196.0, v = 49.0, we = 1024.0, wd = 512.0, p = 768.0
+        func enc(_ t: Double) -> Double { 24 * t * (12 * we * we + 2 * t * we) }
+        let dec = 8 * n * (12 * wd * wd + 2 * n * wd)
+        XCTAssertEqual(out.number("speedup_attention"), (enc(n) + dec) / (enc(v) + dec), accuracy: 1e-12)
+        let mae = enc(v) + dec + v * p * we + v * we * wd + n * wd * p
+        let full = enc(n) + dec + v * p * we + n * we * wd + n * wd * p
+        XCTAssertEqual(out.number("cost"), mae, accuracy: 1)
+        XCTAssertEqual(out.number("cost_mask_tokens"), full, accuracy: 1)
+        XCTAssertEqual(out.number("speedup"), full / mae, accuracy: 1e-12)
+        XCTAssertEqual(out.number("encoder_share"), enc(v) / mae, accuracy: 1e-12)
+        // Attention favours the short sequence; the per-token layers outside the blocks dilute the saving.
+        XCTAssertGreaterThan(out.number("speedup_attention"), out.number("speedup"))
+        XCTAssertGreaterThan(out.number("speedup"), out.number("speedup_linear"))
+    }
+
+    func testLimits() throws {
+        // No masking saves nothing; no decoder and linear layers only save exactly n/n_vis.
+        XCTAssertEqual(try evaluate(module, ["mask_ratio": .number(0)]).number("speedup"), 1, accuracy: 1e-15)
+        let bare = try evaluate(module, ["decoder_depth": .integer(0)])
+        XCTAssertEqual(bare.number("speedup_linear"), 4, accuracy: 1e-15)
+        // ⌊n(1 − m)⌋ as in the reference code: 196·0.3 = 58.8 keeps 58.
+        XCTAssertEqual(try evaluate(module, ["mask_ratio": .number(0.7)])["visible"], .integer(58))
+        XCTAssertEqual(evaluationError(module, ["patch": .integer(15)])?.parameter, "patch")
+        XCTAssertEqual(evaluationError(module, ["mask_ratio": .number(1)])?.parameter, "mask_ratio")
+        XCTAssertEqual(evaluationError(module, ["mask_ratio": .number(0.999)])?.parameter, "mask_ratio")
     }
 }
