@@ -60,6 +60,7 @@ public enum ModuleCatalog {
         MedusaTypicalModule(),
         MedusaTreeModule(),
         MedusaSpeedupModule(),
+        MedusaSparseModule(),
         // Faster R-CNN
         BoxIoUModule(),
         BoxEncodeModule(),
