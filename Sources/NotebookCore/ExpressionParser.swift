@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads the expression language of ``Expression`` (SPEC §2), and `expect` lines built of two
+/// Reads the expression language of ``Expression`` (docs/lesson-format.md), and `expect` lines built of two
 /// expressions and a comparison.
 ///
 /// Lesson files, `--set`, saved overrides and the notebook's editor all parse through here, so
@@ -13,7 +13,7 @@ public struct ExpressionParser {
     /// Open brackets, parentheses, calls and powers; bounded so hostile input cannot exhaust
     /// the stack.
     private var depth = 0
-    /// Inside the right side of `≈`, `+-` separates the tolerance instead of adding.
+    /// Inside the right side of a comparison, `+-` separates a tolerance instead of adding.
     private var plusMinusEnds = false
     public static let maxDepth = 64
     /// The tallest tree an expression may make (a chain of 200 additions is one level each).
@@ -81,11 +81,16 @@ public struct ExpressionParser {
         parser.skipSpace()
         guard !parser.atEnd else { throw parser.error("expected a value after '\(token)'") }
         let rightStart = parser.pos
-        parser.plusMinusEnds = comparison == .approximately
+        // `+-` ends the right side of every comparison, so that `expect x = 3 +- 1` is refused
+        // below rather than read as x = 2.
+        parser.plusMinusEnds = true
         let rightRoot = try parser.parseSum()
         let rightEnd = parser.pos
         parser.plusMinusEnds = false
         parser.skipSpace()
+        if comparison != .approximately, parser.lookingAt("±") || parser.lookingAt("+-") {
+            throw parser.error("a tolerance goes with ≈ only: expect LEFT ≈ RIGHT ± TOLERANCE")
+        }
         var tolerance: Expression?
         if comparison == .approximately {
             guard parser.lookingAt("±") || parser.lookingAt("+-") else {
@@ -144,7 +149,11 @@ public struct ExpressionParser {
         if depth > Self.maxDepth { throw error("nested more than \(Self.maxDepth) levels deep") }
     }
 
-    static func isLetter(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic }
+    static func isLetter(_ c: Unicode.Scalar) -> Bool {
+        // ASCII first: the Unicode property lookup is the parser's hottest call otherwise.
+        if c.isASCII { return ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
+        return c.properties.isAlphabetic
+    }
     static func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
     /// A name starts with a letter or `_`.
     public static func isNameStart(_ c: Unicode.Scalar) -> Bool { isLetter(c) || c == "_" }

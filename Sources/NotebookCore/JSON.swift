@@ -127,7 +127,7 @@ public indirect enum JSON: Sendable, Equatable {
 }
 
 extension Value {
-    /// The JSON form of SPEC §3: vectors are arrays, matrices arrays of arrays.
+    /// The JSON form of docs/json.md: vectors are arrays, matrices arrays of arrays.
     public var json: JSON {
         switch self {
         case .number(let x): .number(x)

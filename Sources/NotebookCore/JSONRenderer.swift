@@ -1,4 +1,4 @@
-/// The JSON documents of SPEC §3.
+/// The JSON documents of docs/json.md.
 public enum JSONRenderer {
     /// `{"lesson": ..., "cells": [...]}`; `onlyCell` limits the cells listed.
     public static func lesson(_ notebook: Notebook, onlyCell: String? = nil, answers: [String: AnswerState] = [:]) -> JSON {

@@ -30,36 +30,91 @@ public struct LessonLoader: Sendable {
 
     /// Loads every `*.md` in `directory`; one bad lesson never stops the others.
     public func loadDirectory(_ directory: URL) -> LessonLibrary {
-        let files: [URL]
-        do {
-            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-                .filter { $0.pathExtension == "md" }
-                .sorted { $0.lastPathComponent < $1.lastPathComponent }
-        } catch {
-            return LessonLibrary(lessons: [], errors: [
-                LessonError(SourceLocation(file: directory.path, line: 0, column: 0),
-                            "cannot read the lessons folder: \(error.localizedDescription)"),
-            ])
-        }
         var library = LessonLibrary(lessons: [], errors: [])
-        var firstFile: [String: String] = [:]
-        for url in files {
-            let name = displayPath(url)
-            switch loadFile(url, displayName: name) {
-            case .failure(let failure):
-                library.errors += failure.errors
-            case .success(let lesson):
-                if let other = firstFile[lesson.id] {
-                    library.errors.append(LessonError(SourceLocation(file: name, line: 2, column: 1),
-                                                      "duplicate lesson id '\(lesson.id)', already used by \(other)"))
-                    continue
+        var ids = LessonIDs()
+        switch lessonFiles(in: directory) {
+        case .failure(let error):
+            library.errors = [error]
+        case .success(let files):
+            for url in files {
+                let name = displayPath(url)
+                switch loadFile(url, displayName: name) {
+                case .failure(let failure):
+                    library.errors += failure.errors
+                case .success(let lesson):
+                    if let duplicate = ids.claim(lesson.id, file: name) { library.errors.append(duplicate); continue }
+                    library.lessons.append(lesson)
                 }
-                firstFile[lesson.id] = name
-                library.lessons.append(lesson)
             }
         }
         library.lessons.sort { ($0.order, $0.id) < ($1.order, $1.id) }
         return library
+    }
+
+    /// Reads the header of every `*.md` in `directory` — front matter and the ids of cells and
+    /// questions — for the lesson list; ``load(_:)`` parses one in full when it is opened.
+    public func loadHeaders(_ directory: URL) -> LessonCatalog {
+        var catalog = LessonCatalog(headers: [], errors: [])
+        var ids = LessonIDs()
+        switch lessonFiles(in: directory) {
+        case .failure(let error):
+            catalog.errors = [error]
+        case .success(let files):
+            for url in files {
+                let name = displayPath(url)
+                switch readText(url, displayName: name) {
+                case .failure(let failure):
+                    catalog.errors += failure.errors
+                case .success(let text):
+                    var (header, errors) = LessonParser.parseHeader(text, file: name)
+                    guard errors.isEmpty else { catalog.errors += errors; continue }
+                    if let duplicate = ids.claim(header.id, file: name) { catalog.errors.append(duplicate); continue }
+                    header.url = url
+                    catalog.headers.append(header)
+                }
+            }
+        }
+        catalog.headers.sort { ($0.order, $0.id) < ($1.order, $1.id) }
+        return catalog
+    }
+
+    /// Parses and checks the lesson a header came from, reading its file again (it may have
+    /// been edited since it was listed). A header with no file has nothing to load.
+    public func load(_ header: LessonHeader) -> Result<Lesson, LessonLoadFailure> {
+        guard let url = header.url else {
+            return .failure(LessonLoadFailure([LessonError(SourceLocation(file: header.file, line: 1), "the lesson has no file to read")]))
+        }
+        let lesson = loadFile(url, displayName: header.file)
+        if case .success(let loaded) = lesson, loaded.id != header.id {
+            return .failure(LessonLoadFailure([LessonError(SourceLocation(file: header.file, line: 2),
+                "the file now holds lesson '\(loaded.id)', not '\(header.id)'; leave the list and come back to see it")]))
+        }
+        return lesson
+    }
+
+    /// The `*.md` files of a folder, sorted by name.
+    private func lessonFiles(in directory: URL) -> Result<[URL], LessonError> {
+        do {
+            return .success(try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+                .filter { $0.pathExtension == "md" }
+                .sorted { $0.lastPathComponent < $1.lastPathComponent })
+        } catch {
+            return .failure(LessonError(SourceLocation(file: directory.path, line: 0, column: 0),
+                                        "cannot read the lessons folder: \(error.localizedDescription)"))
+        }
+    }
+
+    /// The first file to use an id keeps it; a later one is reported.
+    private struct LessonIDs {
+        private var firstFile: [String: String] = [:]
+
+        mutating func claim(_ id: String, file: String) -> LessonError? {
+            if let other = firstFile[id] {
+                return LessonError(SourceLocation(file: file, line: 2, column: 1), "duplicate lesson id '\(id)', already used by \(other)")
+            }
+            firstFile[id] = file
+            return nil
+        }
     }
 
     private func displayPath(_ url: URL) -> String {
@@ -70,6 +125,11 @@ public struct LessonLoader: Sendable {
     /// Loads one file.
     public func loadFile(_ url: URL, displayName: String? = nil) -> Result<Lesson, LessonLoadFailure> {
         let name = displayName ?? url.path
+        return readText(url, displayName: name).flatMap { load($0, file: name) }
+    }
+
+    /// A lesson file's text: refused when too large or not UTF-8.
+    private func readText(_ url: URL, displayName name: String) -> Result<String, LessonLoadFailure> {
         let data: Data
         do {
             let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
@@ -86,7 +146,7 @@ public struct LessonLoader: Sendable {
             return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: line, column: column),
                                                            "file is not UTF-8 text: an invalid byte here")]))
         }
-        return load(text, file: name)
+        return .success(text)
     }
 
     /// Where the first byte that is not valid UTF-8 is: its line and column (in characters).
@@ -329,9 +389,11 @@ extension ModuleRegistry {
 }
 
 /// The errors of a lesson that did not load.
-public struct LessonLoadFailure: Error, Sendable {
+public struct LessonLoadFailure: Error, Sendable, CustomStringConvertible {
     public var errors: [LessonError]
     public init(_ errors: [LessonError]) { self.errors = errors }
+    /// One `file:line:column: message` per line.
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 
 /// Levenshtein distance, for suggestions.

@@ -1,4 +1,4 @@
-/// Reads the lesson file format of SPEC §2 into a ``Lesson``, collecting every syntax error
+/// Reads the lesson file format of docs/lesson-format.md into a ``Lesson``, collecting every syntax error
 /// with its `file:line:column`. Checks that need the compute modules live in ``LessonLoader``.
 public struct LessonParser {
     public let file: String
@@ -29,16 +29,84 @@ public struct LessonParser {
     public static let maxLineBytes = 512 << 10
 
     private mutating func parseLesson(_ text: String) -> Lesson {
+        let lines = splitLines(text)
+        var lesson = Lesson(id: "", title: "", file: file)
+        let bodyStart = parseFrontMatter(lines, into: &lesson)
+        parseBody(lines, from: bodyStart, into: &lesson)
+        return lesson
+    }
+
+    /// The file's lines, over-long ones emptied (and reported), without a byte-order mark.
+    private mutating func splitLines(_ text: String) -> [String] {
         var lines = LineEndings.lines(of: text)
+        cleanLines(&lines)
+        return lines
+    }
+
+    private mutating func cleanLines(_ lines: inout [String]) {
         for (index, line) in lines.enumerated() where line.utf8.count > Self.maxLineBytes {
             fail(index + 1, 1, "line is \(line.utf8.count) bytes long; lines are limited to \(Self.maxLineBytes)")
             lines[index] = ""
         }
         if let first = lines.first, first.hasPrefix("\u{FEFF}") { lines[0] = String(first.dropFirst()) }
+    }
+
+    // MARK: Header only
+
+    /// Parses what the lesson list needs and no more: the front matter, and the ids of the
+    /// cells and questions as their fences give them. The errors are the front matter's; the
+    /// body's are found when the lesson is parsed in full, on opening.
+    ///
+    /// The body is scanned as bytes: only fence lines become strings, so a lesson lists in a
+    /// small fraction of the time its full parse takes.
+    public static func parseHeader(_ text: String, file: String) -> (header: LessonHeader, errors: [LessonError]) {
+        let bytes = Array(text.utf8)
+        let lines = LineEndings.ranges(of: bytes)
+        func line(_ index: Int) -> String { String(decoding: bytes[lines[index]], as: UTF8.self) }
+        // The front matter runs to the first `---` after the first line.
+        var frontCount = lines.count
+        if lines.count > 1, let close = (1..<lines.count).first(where: { isRule(bytes[lines[$0]]) }) { frontCount = close + 1 }
+        var parser = LessonParser(file: file)
+        var frontLines = (0..<frontCount).map(line)
+        parser.cleanLines(&frontLines)
         var lesson = Lesson(id: "", title: "", file: file)
-        let bodyStart = parseFrontMatter(lines, into: &lesson)
-        parseBody(lines, from: bodyStart, into: &lesson)
-        return lesson
+        let bodyStart = parser.parseFrontMatter(frontLines, into: &lesson)
+        var header = LessonHeader(id: lesson.id, title: lesson.title, order: lesson.order, summary: lesson.summary, file: file)
+        var index = bodyStart
+        while index < lines.count {
+            guard mayBeFence(bytes[lines[index]]), let open = fence(line(index)) else {
+                index += 1
+                continue
+            }
+            var close = index + 1
+            while close < lines.count, !(mayBeFence(bytes[lines[close]]) && closes(line(close), open)) { close += 1 }
+            for kind in ["cell", "question"] where open.info == kind || open.info.hasPrefix(kind + " ") {
+                let id = parser.options(open, line: index + 1, after: kind).first { $0.key == "id" }?.value
+                if let id, kind == "cell" { header.cellIDs.append(id) }
+                if let id, kind == "question" { header.questionIDs.append(id) }
+            }
+            index = close + 1
+        }
+        // Only the front matter was read (no front matter at all is an error on line 1).
+        let errors = parser.errors.filter { $0.location.line <= max(bodyStart, 1) }
+            .sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        return (header, errors)
+    }
+
+    /// `---` and trailing blanks: the line that closes the front matter.
+    private static func isRule(_ line: ArraySlice<UInt8>) -> Bool {
+        var rest = line[...]
+        while let last = rest.last, last == 0x20 || last == 0x09 { rest.removeLast() }
+        return rest.elementsEqual("---".utf8)
+    }
+
+    /// Whether a line can be a fence (up to three spaces, then three backticks or tildes),
+    /// checked on its bytes before any string is made of it.
+    private static func mayBeFence(_ line: ArraySlice<UInt8>) -> Bool {
+        var i = line.startIndex
+        while i < line.endIndex, i - line.startIndex < 3, line[i] == 0x20 { i += 1 }
+        guard i + 2 < line.endIndex, line[i] == 0x60 || line[i] == 0x7E else { return false }
+        return line[i + 1] == line[i] && line[i + 2] == line[i]
     }
 
     // MARK: Front matter
@@ -129,7 +197,7 @@ public struct LessonParser {
         let length = rest.prefix { $0 == marker }.count
         guard length >= 3 else { return nil }
         let info = rest.dropFirst(length)
-        if marker == "`" && info.contains("`") { return nil }
+        if marker == "`" && info.contains(Character("`")) { return nil }
         let leading = info.prefix { $0 == " " }.count
         return Fence(marker: marker, length: length, info: String(info).trimmingSpace,
                      infoColumn: indent + length + leading + 1)
@@ -383,7 +451,7 @@ public struct LessonParser {
     // MARK: Prose
 
     private mutating func parseSegments(_ line: String, number: Int) -> [ProseSegment] {
-        guard line.contains("{{") else { return [.text(line)] }
+        guard Self.hasDoubleBrace(line) else { return [.text(line)] }
         var segments: [ProseSegment] = []
         var text = ""
         let chars = Array(line)
@@ -449,8 +517,29 @@ public struct LessonParser {
         }
     }
 
-    static func isNameStart(_ c: Character) -> Bool { c.isLetter || c == "_" }
-    static func isNameChar(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == "-" }
+    static func isNameStart(_ c: Character) -> Bool { isLetter(c) || c == "_" }
+    static func isNameChar(_ c: Character) -> Bool { isLetter(c) || c.isNumber || c == "_" || c == "-" }
+
+    /// `Character.isLetter`, with ASCII answered without the Unicode tables.
+    private static func isLetter(_ c: Character) -> Bool {
+        if let a = c.asciiValue { return (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A) }
+        return c.isLetter
+    }
+
+    /// Whether a prose line holds `{{`, by bytes (most lines do not, and `String.contains`
+    /// goes through Foundation).
+    private static func hasDoubleBrace(_ line: String) -> Bool {
+        var afterBrace = false
+        for byte in line.utf8 {
+            if byte == UInt8(ascii: "{") {
+                if afterBrace { return true }
+                afterBrace = true
+            } else {
+                afterBrace = false
+            }
+        }
+        return false
+    }
 
     /// Letters, digits, `_` and `-`, starting with a letter, a letter after every `-`.
     static func isValidCellID(_ id: String) -> Bool {
@@ -458,7 +547,7 @@ public struct LessonParser {
         guard let first = chars.first, isNameStart(first) else { return false }
         for (i, c) in chars.enumerated() {
             guard isNameChar(c) else { return false }
-            if c == "-" && !(i + 1 < chars.count && chars[i + 1].isLetter) { return false }
+            if c == "-" && !(i + 1 < chars.count && isLetter(chars[i + 1])) { return false }
         }
         return true
     }
@@ -489,25 +578,30 @@ extension StringProtocol {
 /// splitting a String on `"\n"` leaves such lines joined.)
 public enum LineEndings {
     public static func lines(of text: String) -> [String] {
-        var lines: [String] = []
         let bytes = Array(text.utf8)
+        return ranges(of: bytes).map { String(decoding: bytes[$0], as: UTF8.self) }
+    }
+
+    /// Where each line of UTF-8 text is, without its ending (LF, CRLF or a lone CR).
+    static func ranges(of bytes: [UInt8]) -> [Range<Int>] {
+        var lines: [Range<Int>] = []
         var start = 0
         var i = 0
         while i < bytes.count {
             switch bytes[i] {
             case 0x0A:
-                lines.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                lines.append(start..<i)
                 i += 1
                 start = i
             case 0x0D:
-                lines.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                lines.append(start..<i)
                 i += i + 1 < bytes.count && bytes[i + 1] == 0x0A ? 2 : 1
                 start = i
             default:
                 i += 1
             }
         }
-        lines.append(String(decoding: bytes[start...], as: UTF8.self))
+        lines.append(start..<bytes.count)
         return lines
     }
 }

@@ -168,7 +168,8 @@ extension Value {
     public func display(spec: String?) -> String {
         switch self {
         case .number(let x): return NumberText.format(x, spec: spec)
-        case .integer(let n): return String(n)
+        // A format asked for applies to a whole number too: {{n:.2f}} of 3 is 3.00.
+        case .integer(let n): return spec == nil ? String(n) : NumberText.format(Double(n), spec: spec)
         case .bool(let b): return b ? "true" : "false"
         case .text(let s): return s
         case .vector(let xs): return "[" + xs.map { NumberText.format($0, spec: spec) }.joined(separator: ", ") + "]"

@@ -1,4 +1,4 @@
-/// The `{{cell.output:format}}` formats of SPEC §2.
+/// The `{{cell.output:format}}` formats of docs/lesson-format.md.
 public enum ValueFormat {
     /// Formats a value: `.4f`, `.3e`, `g`, `.6g`, `%` apply to every number; `hex` and `bits`
     /// show an integer in base 16 or 2, and a non-integral number's IEEE 754 double bits.

@@ -10,6 +10,11 @@ extension LessonOutline {
         self.init(id: lesson.id, title: lesson.title, cellIDs: lesson.cells.map(\.id),
                   questionIDs: lesson.questions.map(\.id))
     }
+
+    /// The outline of a lesson as the list knows it, before it is opened.
+    public init(_ header: LessonHeader) {
+        self.init(id: header.id, title: header.title, cellIDs: header.cellIDs, questionIDs: header.questionIDs)
+    }
 }
 
 extension CellRunRecord {

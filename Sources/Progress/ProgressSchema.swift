@@ -5,7 +5,9 @@ import GRDB
 /// The progress database schema, built by versioned migrations.
 ///
 /// A migration, once released, is never edited: a change to the schema is a new migration
-/// appended here, so a database made by any earlier derive upgrades in place.
+/// appended here, in SQL, so a database made by any earlier derive upgrades in place. A
+/// migration calls no application code (GRDB's migration guide): what one needs is copied
+/// into it, frozen, as ``FrozenV2`` is for v2.
 enum ProgressSchema {
     /// The longest pause between two activity events that still counts as one sitting.
     static let sittingGap: TimeInterval = 5 * 60
@@ -74,11 +76,10 @@ enum ProgressSchema {
                 CREATE INDEX sitting_by_time ON sitting(last_active_at);
                 """)
             // Rows holding a value derive cannot read add no time: as everywhere else, they are
-            // left out rather than stopping the upgrade. (A later fix to how this reads; the
-            // schema it builds is unchanged.)
+            // left out rather than stopping the upgrade.
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT lesson, started_at, duration_us FROM run
-                WHERE \(StoredValue.date("started_at")) AND \(StoredValue.integer("duration_us"))
+                WHERE \(FrozenV2.date("started_at")) AND typeof(duration_us) = 'integer'
                 ORDER BY lesson, started_at
                 """)
             var events: [(lesson: String, start: Date, end: Date)] = []
@@ -90,7 +91,7 @@ enum ProgressSchema {
             }
             // Position updates under v1 kept only the last one; it is one more event.
             for row in try Row.fetchAll(db, sql: """
-                SELECT lesson, updated_at FROM position WHERE \(StoredValue.date("updated_at"))
+                SELECT lesson, updated_at FROM position WHERE \(FrozenV2.date("updated_at"))
                 """) {
                 guard let lesson = try? row.decode(String.self, forColumn: "lesson"),
                       let at = try? row.decode(Date.self, forColumn: "updated_at") else { continue }
@@ -98,7 +99,7 @@ enum ProgressSchema {
             }
             events.sort { ($0.lesson, $0.start) < ($1.lesson, $1.start) }
             for event in events {
-                try Sittings.note(db, lesson: event.lesson, from: event.start, to: event.end)
+                try FrozenV2.noteSitting(db, lesson: event.lesson, from: event.start, to: event.end)
             }
         }
         // v3: answers to questions, one row per attempt or reveal.
@@ -119,6 +120,39 @@ enum ProgressSchema {
         }
         return migrator
     }()
+}
+
+/// What migration v2 needs of the application code as it was when v2 was released, copied
+/// so that later changes to ``Sittings`` or ``StoredValue`` cannot change what v2 does.
+/// Never edit: a change belongs in a new migration.
+private enum FrozenV2 {
+    static func date(_ column: String) -> String {
+        """
+        (typeof(\(column)) = 'text' \
+        AND \(column) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]' \
+        AND julianday(\(column)) IS NOT NULL)
+        """
+    }
+
+    static func noteSitting(_ db: Database, lesson: String, from start: Date, to end: Date) throws {
+        let gap: TimeInterval = 300
+        let end = max(start, end)
+        if let row = try Row.fetchOne(db, sql: """
+            SELECT id, started_at, last_active_at FROM sitting
+            WHERE lesson = ? AND \(date("started_at")) AND \(date("last_active_at"))
+            ORDER BY last_active_at DESC LIMIT 1
+            """, arguments: [lesson]),
+           let id = try? row.decode(Int64.self, forColumn: "id"),
+           let sittingStart = try? row.decode(Date.self, forColumn: "started_at"),
+           let lastActive = try? row.decode(Date.self, forColumn: "last_active_at"),
+           start <= lastActive.addingTimeInterval(gap), end >= sittingStart.addingTimeInterval(-gap) {
+            try db.execute(sql: "UPDATE sitting SET started_at = ?, last_active_at = ? WHERE id = ?",
+                           arguments: [min(sittingStart, start), max(lastActive, end), id])
+            return
+        }
+        try db.execute(sql: "INSERT INTO sitting (lesson, started_at, last_active_at) VALUES (?, ?, ?)",
+                       arguments: [lesson, start, end])
+    }
 }
 
 /// Sittings: stretches of activity in one lesson.

@@ -53,8 +53,7 @@ public struct ProgressSummary: Sendable, Equatable {
 
     public subscript(lesson id: String) -> LessonProgress? { lessons.first { $0.id == id } }
 
-    /// The JSON of SPEC §6, with `lessons_done`, `streak_days`, `longest_streak_days` and a
-    /// per-lesson `completed_at` added.
+    /// The JSON of `derive progress --format json` (docs/json.md).
     public var json: JSON {
         .object([
             ("total_runs", .integer(totalRuns)),

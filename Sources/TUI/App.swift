@@ -5,7 +5,10 @@ import Progress
 /// A lesson as the list shows it, with the learner's progress and saved parameter overrides
 /// (cell → parameter → source text) to restore when it opens.
 public struct LessonEntry: Sendable {
-    public var lesson: Lesson
+    /// What the list shows; the lesson itself is parsed from the header's file on opening.
+    public var header: LessonHeader
+    /// The lesson, when it was given already parsed (tests, a single file): opening it reads nothing.
+    public var parsed: Lesson?
     public var progress: LessonProgress
     public var savedOverrides: [String: [String: String]]
     /// The cell the learner was at, to scroll back to.
@@ -15,15 +18,25 @@ public struct LessonEntry: Sendable {
     /// The learner's answers so far, by question id.
     public var answers: [String: AnswerState]
 
-    public init(lesson: Lesson, progress: LessonProgress? = nil,
+    /// An entry whose lesson is read from `header.url` when it is opened.
+    public init(header: LessonHeader, progress: LessonProgress? = nil,
                 savedOverrides: [String: [String: String]] = [:], lastCell: String? = nil,
                 ranCells: Set<String> = [], answers: [String: AnswerState] = [:]) {
-        self.lesson = lesson
-        self.progress = progress ?? LessonProgress(outline: LessonOutline(lesson))
+        self.header = header
+        self.progress = progress ?? LessonProgress(outline: LessonOutline(header))
         self.savedOverrides = savedOverrides
         self.lastCell = lastCell
         self.ranCells = ranCells
         self.answers = answers
+    }
+
+    /// An entry for a lesson already parsed.
+    public init(lesson: Lesson, progress: LessonProgress? = nil,
+                savedOverrides: [String: [String: String]] = [:], lastCell: String? = nil,
+                ranCells: Set<String> = [], answers: [String: AnswerState] = [:]) {
+        self.init(header: LessonHeader(lesson), progress: progress, savedOverrides: savedOverrides,
+                  lastCell: lastCell, ranCells: ranCells, answers: answers)
+        parsed = lesson
     }
 }
 
@@ -152,6 +165,8 @@ public enum Effect: Sendable {
     case runJob(id: Int, job: CellJob)
     case cancelJob(id: Int)
     case record(RecordEvent)
+    /// Parse the lesson of this header from its file, answering with `lessonLoaded`.
+    case loadLesson(LessonHeader)
 }
 
 /// Which screen is showing.
@@ -199,7 +214,7 @@ public struct AppState: Sendable {
                 now: Date = Date(),
                 renderMath: @escaping @Sendable (String, Bool) -> String = { tex, _ in MathText.render(tex) }) {
         self.registry = registry
-        self.lessons = lessons.sorted { ($0.lesson.order, $0.lesson.id) < ($1.lesson.order, $1.lesson.id) }
+        self.lessons = lessons.sorted { ($0.header.order, $0.header.id) < ($1.header.order, $1.header.id) }
         self.loadErrors = loadErrors
         self.width = width
         self.height = height
@@ -207,7 +222,7 @@ public struct AppState: Sendable {
         self.resumeLessonID = resumeLessonID
         self.now = now
         self.renderMath = renderMath
-        if let resumeLessonID, let i = self.lessons.firstIndex(where: { $0.lesson.id == resumeLessonID }) {
+        if let resumeLessonID, let i = self.lessons.firstIndex(where: { $0.header.id == resumeLessonID }) {
             listSelection = i
         }
     }

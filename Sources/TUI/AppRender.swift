@@ -88,18 +88,18 @@ private func renderList(_ state: AppState, _ buffer: inout ScreenBuffer) {
         var first: Line = [Span(selected ? "▶ " : "  ", theme.accent), Span(mark + " ", markStyle),
                            Span(number, theme.dim)]
         let titleRoom = max(1, textWidth - first.width)
-        first.append(Span(TextWidth.truncate(entry.lesson.title, to: titleRoom), selected ? theme.title : theme.strong))
+        first.append(Span(TextWidth.truncate(entry.header.title, to: titleRoom), selected ? theme.title : theme.strong))
         lines.append(first)
         let indent = 7
-        if !entry.lesson.summary.isEmpty {
+        if !entry.header.summary.isEmpty {
             lines.append([Span(String(repeating: " ", count: indent)),
-                          Span(TextWidth.truncate(entry.lesson.summary, to: max(1, textWidth - indent)), theme.dim)])
+                          Span(TextWidth.truncate(entry.header.summary, to: max(1, textWidth - indent)), theme.dim)])
         }
         var detail = "\(min(p.cellsRun, p.cells))/\(p.cells) cells"
         if p.questions > 0 { detail += " · \(p.answered)/\(p.questions) questions, \(p.rightFirstTry) first try" }
         if p.done { detail += " · done" }
         if let when = relative(p.lastVisited, now: state.now) { detail += " · \(when)" }
-        if entry.lesson.id == state.resumeLessonID { detail += " · r resumes" }
+        if entry.header.id == state.resumeLessonID { detail += " · r resumes" }
         let barWidth = min(20, max(4, textWidth - indent - TextWidth.of(detail) - 1))
         var bar: Line = [Span(String(repeating: " ", count: indent))]
         bar += ProgressBar(fraction: p.fraction, filled: p.done ? theme.ok : theme.accent, empty: theme.dim).bar(width: barWidth)

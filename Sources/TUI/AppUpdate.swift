@@ -42,7 +42,7 @@ extension AppState {
             notebook: session.notebookVersion, width: g.text.width, inlineCells: g.inlineCells,
             focusedCell: session.focusedCell, selectedParameter: g.inlineCells ? session.selectedParameter : 0,
             editor: g.inlineCells ? session.editor : nil, job: job,
-            ranCells: lessons.first { $0.lesson.id == session.lesson.id }?.ranCells ?? [],
+            ranCells: lessons.first { $0.header.id == session.lesson.id }?.ranCells ?? [],
             focusedQuestion: session.focusedQuestion, questions: session.questions)
         return layoutCache.layout(for: key) {
             Document.layout(self, session, width: g.text.width, inlineCells: g.inlineCells)
@@ -67,7 +67,7 @@ public func update(_ state: inout AppState, _ event: Event) -> [Effect] {
 /// Cells the learner ran themselves (not the automatic runs on opening) get their mark.
 private func noteLearnerRuns(_ state: inout AppState, _ effects: [Effect]) {
     for case .record(.ran(let lessonID, let trigger, let runs)) in effects where trigger != .open {
-        guard let i = state.lessons.firstIndex(where: { $0.lesson.id == lessonID }) else { continue }
+        guard let i = state.lessons.firstIndex(where: { $0.header.id == lessonID }) else { continue }
         state.lessons[i].ranCells.formUnion(runs.filter(\.ok).map(\.cell))
     }
 }
@@ -86,6 +86,8 @@ private func dispatch(_ state: inout AppState, _ event: Event) -> [Effect] {
         return [.quit]
     case .open(let lessonID):
         return openLesson(&state, id: lessonID)
+    case .lessonLoaded(let id, let result):
+        return lessonLoaded(&state, id: id, result)
     case .jobProgress(let id, let fraction):
         if state.job?.id == id { state.job?.fraction = fraction }
         return []
@@ -139,7 +141,7 @@ private func listKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .selectLast: state.listSelection = max(0, state.lessons.count - 1)
     case .open:
         guard state.lessons.indices.contains(state.listSelection) else { return [] }
-        return openLesson(&state, id: state.lessons[state.listSelection].lesson.id)
+        return openLesson(&state, id: state.lessons[state.listSelection].header.id)
     case .resume:
         guard let id = state.resumeLessonID else {
             state.status = StatusMessage("nothing to resume yet")
@@ -155,28 +157,53 @@ private func listKey(_ state: inout AppState, _ key: Key) -> [Effect] {
 }
 
 /// Opens a lesson: runs its cells (heavy ones wait), restores saved overrides, and scrolls to
-/// where the learner was.
+/// where the learner was. A lesson known only by its header is read first: the runtime parses
+/// its file and answers with `lessonLoaded`.
 public func openLesson(_ state: inout AppState, id: String) -> [Effect] {
-    guard let index = state.lessons.firstIndex(where: { $0.lesson.id == id }) else {
+    guard let index = state.lessons.firstIndex(where: { $0.header.id == id }) else {
         state.status = StatusMessage("no lesson '\(id)'", isError: true)
         return []
     }
-    let entry = state.lessons[index]
     state.listSelection = index
-    var notebook = Notebook(lesson: entry.lesson, registry: state.registry)
+    guard let lesson = state.lessons[index].parsed else { return [.loadLesson(state.lessons[index].header)] }
+    return show(&state, lesson, entryAt: index)
+}
+
+/// The answer to `loadLesson`: the lesson opens, or its errors show under the list.
+private func lessonLoaded(_ state: inout AppState, id: String, _ result: Result<Lesson, LessonLoadFailure>) -> [Effect] {
+    guard let index = state.lessons.firstIndex(where: { $0.header.id == id }) else { return [] }
+    switch result {
+    case .success(let lesson):
+        return show(&state, lesson, entryAt: index)
+    case .failure(let failure):
+        let messages = failure.errors.map(\.description)
+        state.loadErrors = state.loadErrors.filter { !messages.contains($0) } + messages
+        let more = messages.count > 1 ? " (+\(messages.count - 1) more, listed below)" : ""
+        state.status = StatusMessage("cannot open \(id): \(messages.first ?? "no lesson")\(more)", isError: true)
+        return []
+    }
+}
+
+private func show(_ state: inout AppState, _ lesson: Lesson, entryAt index: Int) -> [Effect] {
+    let entry = state.lessons[index]
+    var notebook = Notebook(lesson: lesson, registry: state.registry)
     var restoreProblems: [String] = []
+    var dropped: [String: [String: String]] = [:]
     for (cellID, parameters) in entry.savedOverrides.sorted(by: { $0.key < $1.key }) {
         for (name, source) in parameters.sorted(by: { $0.key < $1.key }) {
             do { try notebook.setOverride(cell: cellID, parameter: name, source: source) }
-            catch { restoreProblems.append("\(cellID).\(name): \(error)") }
+            catch {
+                restoreProblems.append("\(cellID).\(name) = \(source): \(error)")
+                dropped[cellID, default: [:]][name] = source
+            }
         }
     }
     notebook.runAll(includeHeavy: false)
     var session = LessonSession(notebook: notebook)
     session.questions.answers = entry.answers
-    if let last = entry.lastCell, let i = entry.lesson.cellIndex(last) {
+    if let last = entry.lastCell, let i = lesson.cellIndex(last) {
         session.focusedCell = i
-    } else if let first = entry.lesson.blocks.lazy.compactMap(Stop.init).first {
+    } else if let first = lesson.blocks.lazy.compactMap(Stop.init).first {
         // A new lesson starts at its first cell or question, in reading order.
         session.focus(on: first)
     }
@@ -185,12 +212,18 @@ public func openLesson(_ state: inout AppState, id: String) -> [Effect] {
     state.search = nil
     // A message already showing (a warning from start-up) stays; the list clears its own.
     if !restoreProblems.isEmpty {
-        state.status = StatusMessage("could not restore \(restoreProblems.count) saved value(s): \(restoreProblems[0])", isError: true)
+        state.status = StatusMessage("dropped \(restoreProblems.count) saved value(s) that no longer apply: \(restoreProblems[0])", isError: true)
     }
     if entry.lastCell != nil { scrollToFocus(&state, top: true) }
-    var effects: [Effect] = [.record(.opened(lessonID: id))]
-    let runs = runRecords(notebook, entry.lesson.cells.map(\.id))
-    if !runs.isEmpty { effects.append(.record(.ran(lessonID: id, trigger: .open, runs: runs))) }
+    var effects: [Effect] = [.record(.opened(lessonID: lesson.id))]
+    // A saved value the lesson no longer takes is removed from the store: the cell keeps the
+    // values that did apply.
+    for cellID in dropped.keys.sorted() {
+        let kept = (entry.savedOverrides[cellID] ?? [:]).filter { dropped[cellID]?[$0.key] == nil }
+        effects.append(.record(.overrides(lessonID: lesson.id, cellID: cellID, sources: kept)))
+    }
+    let runs = runRecords(notebook, lesson.cells.map(\.id))
+    if !runs.isEmpty { effects.append(.record(.ran(lessonID: lesson.id, trigger: .open, runs: runs))) }
     return effects
 }
 
@@ -208,7 +241,7 @@ private func back(_ state: inout AppState) -> [Effect] {
             effects.append(.cancelJob(id: job.id))
             state.job = nil
         }
-        if let session = state.session, let i = state.lessons.firstIndex(where: { $0.lesson.id == session.lesson.id }) {
+        if let session = state.session, let i = state.lessons.firstIndex(where: { $0.header.id == session.lesson.id }) {
             state.lessons[i].lastCell = session.focusedCellSpec?.id
             state.resumeLessonID = session.lesson.id
             // Keep the learner's values for the next visit in this process.
@@ -720,7 +753,7 @@ private func runSearch(_ state: inout AppState, _ query: String) {
         guard count > 0 else { return }
         for step in 1...count {
             let i = (state.listSelection + step) % count
-            let l = state.lessons[i].lesson
+            let l = state.lessons[i].header
             if (l.title + " " + l.summary + " " + l.id).localizedCaseInsensitiveContains(query) {
                 state.listSelection = i
                 state.status = StatusMessage("found “\(query)”")

@@ -53,7 +53,7 @@ enum CellView {
         let theme = state.theme
         let st = status(state, session, cell)
         let base = focused ? theme.focusHeader : theme.cellHeader
-        let ranBefore = state.lessons.first { $0.lesson.id == session.lesson.id }?.ranCells.contains(cell.id) == true
+        let ranBefore = state.lessons.first { $0.header.id == session.lesson.id }?.ranCells.contains(cell.id) == true
         // ◆ marks a cell the learner has run, ◇ one not yet run.
         var left = (focused ? "▶ " : ranBefore ? "◆ " : "◇ ") + cell.id + "  " + cell.compute
         if let title = cell.title { left += " · " + title }

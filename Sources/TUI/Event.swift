@@ -23,6 +23,8 @@ public enum Event: Sendable {
     case jobFinished(id: Int, result: CellResult)
     /// Open this lesson: the first event when `derive` starts at a lesson.
     case open(lessonID: String)
+    /// A lesson's file was read and parsed (the answer to `Effect.loadLesson`).
+    case lessonLoaded(id: String, Result<Lesson, LessonLoadFailure>)
     /// A signal arrived or the terminal went away: leave now.
     case terminate(Termination)
 }

@@ -128,7 +128,10 @@ public enum Runtime {
                 events += jobs.drain()
             }
             if events.isEmpty { continue }
-            for event in events {
+            var next = 0
+            while next < events.count {
+                let event = events[next]
+                next += 1
                 if case .resize = event { backend.invalidate() }
                 for effect in update(&state, event) {
                     switch effect {
@@ -141,6 +144,10 @@ public enum Runtime {
                         jobs.cancel(id: id)
                     case .record(let event):
                         if let warning = record(event) { state.status = StatusMessage(warning, isError: true) }
+                    case .loadLesson(let header):
+                        // A lesson file is small and read in a blink: the answer goes next in line.
+                        let loaded = LessonLoader(registry: state.registry).load(header)
+                        events.insert(.lessonLoaded(id: header.id, loaded), at: next)
                     }
                 }
             }

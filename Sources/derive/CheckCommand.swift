@@ -25,15 +25,58 @@ struct CheckCommand: ParsableCommand {
         if lessonIDs.isEmpty {
             for error in library.errors { tally.fail("\(error)") }
         }
-        for lesson in lessons {
-            var notebook = Notebook(lesson: lesson, registry: ModuleCatalog.registry)
-            let bar = StderrProgress(label: lesson.id)
-            notebook.runAll(includeHeavy: heavy, context: bar.context)
-            bar.finish()
-            tally.add(notebook)
-        }
+        for notebook in Self.runAll(lessons, includeHeavy: heavy) { tally.add(notebook) }
         Terminal.print("\(tally.passed) passed, \(tally.failed) failed")
         if tally.failed > 0 { throw ExitCode.failure }
+    }
+}
+
+extension CheckCommand {
+    /// Runs the lessons' notebooks on every core, one lesson per task, and returns them in the
+    /// lessons' order (the report reads the same however the work was shared).
+    static func runAll(_ lessons: [Lesson], includeHeavy: Bool) -> [Notebook] {
+        guard lessons.count > 1 else {
+            return lessons.map { lesson in
+                var notebook = Notebook(lesson: lesson, registry: ModuleCatalog.registry)
+                let bar = StderrProgress(label: lesson.id)
+                notebook.runAll(includeHeavy: includeHeavy, context: bar.context)
+                bar.finish()
+                return notebook
+            }
+        }
+        let results = CheckResults(count: lessons.count)
+        let bar = StderrProgress(label: "checking \(lessons.count) lessons")
+        DispatchQueue.concurrentPerform(iterations: lessons.count) { index in
+            var notebook = Notebook(lesson: lessons[index], registry: ModuleCatalog.registry)
+            notebook.runAll(includeHeavy: includeHeavy)
+            bar.update(results.store(notebook, at: index))
+        }
+        bar.finish()
+        return results.notebooks
+    }
+}
+
+/// The notebooks of a parallel check, filled in as each finishes.
+private final class CheckResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Notebook?]
+    private var finished = 0
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    /// Stores one notebook; returns the fraction of lessons finished.
+    func store(_ notebook: Notebook, at index: Int) -> Double {
+        lock.lock()
+        defer { lock.unlock() }
+        slots[index] = notebook
+        finished += 1
+        return Double(finished) / Double(slots.count)
+    }
+
+    var notebooks: [Notebook] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.compactMap { $0 }
     }
 }
 
@@ -84,6 +127,19 @@ struct CheckTally {
                 }
             case .failure(let error):
                 fail("\(question.location): question \(question.id): the answer cannot be computed: \(error.message)")
+            }
+        }
+        // Every placeholder the reader will see computes: an index out of range or a shape
+        // mismatch would otherwise show as ⟨…⟩ in the text while every claim passes. (A value
+        // not there yet — a skipped heavy cell, a failed one already reported — is not counted.)
+        let prose = notebook.lesson.blocks.flatMap { block -> [ProseLine] in
+            if case .prose(let lines) = block { lines } else { [] }
+        } + notebook.lesson.questions.flatMap(\.text)
+        for line in prose {
+            for case .placeholder(let placeholder) in line.segments {
+                if case .failure(let error) = notebook.evaluate(placeholder.expression), error.kind != .unavailable {
+                    fail("\(placeholder.location): {{\(placeholder.expression.source)}} cannot be computed: \(error.message)")
+                }
             }
         }
         let lessonPassed = passed - before.0, lessonFailed = failed - before.1

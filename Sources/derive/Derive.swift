@@ -45,8 +45,8 @@ struct Derive: ParsableCommand {
             try tui.open(resume: true)
             return
         }
-        let library = try global.loadLibrary()
-        Terminal.print(LessonListing.text(library, progress: LessonListing.progress(library, global)))
+        let catalog = try global.loadCatalog()
+        Terminal.print(LessonListing.text(catalog, progress: LessonListing.progress(catalog, global)))
         Terminal.print("\nRun `derive run LESSON` to print a lesson with its numbers, or `derive` in a terminal to open the notebook.")
     }
 }
@@ -89,6 +89,14 @@ struct GlobalOptions: ParsableArguments {
             .appendingPathComponent("share/derive/lessons")
         if Terminal.isDirectory(installed) { return installed }
         throw ValidationError("no lessons folder found: pass --lessons DIR or set DERIVE_LESSONS")
+    }
+
+    /// Reads the lessons' headers, for the commands that only list them; files whose front
+    /// matter did not read are reported on stderr. A body's errors wait until it is opened.
+    func loadCatalog() throws -> LessonCatalog {
+        let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(try lessonsDirectory())
+        for error in catalog.errors { Terminal.warn("\(error)") }
+        return catalog
     }
 
     /// Loads the lessons, reporting files that did not load on stderr.

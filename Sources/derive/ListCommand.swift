@@ -11,21 +11,21 @@ struct ListCommand: ParsableCommand {
     var format: DataFormat = .text
 
     func run() throws {
-        let library = try global.loadLibrary()
-        let progress = LessonListing.progress(library, global)
+        let catalog = try global.loadCatalog()
+        let progress = LessonListing.progress(catalog, global)
         switch format {
         case .json:
-            Terminal.print(JSON.array(library.lessons.map { lesson in
+            Terminal.print(JSON.array(catalog.headers.map { lesson in
                 let p = progress[lesson: lesson.id] ?? LessonProgress(outline: LessonOutline(lesson))
                 return .object([
                     ("id", .string(lesson.id)), ("title", .string(lesson.title)), ("order", lesson.explicitOrder.map { .integer($0) } ?? .null),
-                    ("summary", .string(lesson.summary)), ("cells", .integer(lesson.cells.count)),
+                    ("summary", .string(lesson.summary)), ("cells", .integer(lesson.cellIDs.count)),
                     ("cells_run", .integer(p.cellsRun)), ("done", .bool(p.done)),
                     ("last_visited", p.lastVisited.map { .string(ProgressFormat.iso8601($0)) } ?? .null),
                 ])
             }).serialized(indent: 2))
         default:
-            Terminal.print(LessonListing.text(library, progress: progress))
+            Terminal.print(LessonListing.text(catalog, progress: progress))
         }
     }
 }
@@ -33,17 +33,17 @@ struct ListCommand: ParsableCommand {
 /// The lesson table shown by `derive list` and by `derive` without a terminal.
 enum LessonListing {
     /// Progress per lesson; creates no database when there is none yet.
-    static func progress(_ library: LessonLibrary, _ global: GlobalOptions) -> ProgressSummary {
+    static func progress(_ catalog: LessonCatalog, _ global: GlobalOptions) -> ProgressSummary {
         let store = global.openProgress(createIfMissing: false)
-        let summary = store.summary(for: library.lessons.map(LessonOutline.init))
+        let summary = store.summary(for: catalog.headers.map(LessonOutline.init))
         global.flushWarnings(store)
         return summary
     }
 
-    static func text(_ library: LessonLibrary, progress: ProgressSummary) -> String {
-        guard !library.lessons.isEmpty else { return "No lessons found." }
-        let idWidth = library.lessons.map(\.id.count).max() ?? 0
-        return library.lessons.map { lesson in
+    static func text(_ catalog: LessonCatalog, progress: ProgressSummary) -> String {
+        guard !catalog.headers.isEmpty else { return "No lessons found." }
+        let idWidth = catalog.headers.map(\.id.count).max() ?? 0
+        return catalog.headers.map { lesson in
             let id = lesson.id + String(repeating: " ", count: idWidth - lesson.id.count)
             let p = progress[lesson: lesson.id] ?? LessonProgress(outline: LessonOutline(lesson))
             var status = "\(p.cellsRun)/\(p.cells) cells run"

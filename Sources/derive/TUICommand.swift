@@ -23,9 +23,9 @@ struct TUICommand: ParsableCommand {
     /// Opens the notebook. With `resume` (bare `derive`), it opens the lesson the learner was
     /// last in, or the list when there is none.
     func open(resume: Bool) throws {
-        let library = try global.loadLibrary()
-        if let lesson, library.lesson(lesson) == nil {
-            let ids = library.lessons.map(\.id).joined(separator: ", ")
+        let catalog = try global.loadCatalog()
+        if let lesson, catalog.header(lesson) == nil {
+            let ids = catalog.headers.map(\.id).joined(separator: ", ")
             throw ValidationError("no lesson '\(lesson)'; the lessons are \(ids.isEmpty ? "(none)" : ids)")
         }
         guard Terminal.isInteractive else {
@@ -34,11 +34,11 @@ struct TUICommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let noColor = global.noColor || !(environment["NO_COLOR"] ?? "").isEmpty
         let opened = ProgressStore.open(at: global.progressLocation)
-        var progress = TUIProgress(store: opened.store, library: library, warnings: opened.warnings)
-        let entries = progress.entries(registry: ModuleCatalog.registry)
+        let progress = TUIProgress(store: opened.store, catalog: catalog, warnings: opened.warnings)
+        let entries = progress.entries()
         let resumeID = progress.resumeLessonID
         var state = AppState(registry: ModuleCatalog.registry, lessons: entries,
-                             loadErrors: library.errors.map(\.description),
+                             loadErrors: catalog.errors.map(\.description),
                              color: !noColor, resumeLessonID: resumeID)
         if let note = progress.notes.last {
             let more = progress.notes.count > 1 ? " (+\(progress.notes.count - 1) more)" : ""
@@ -58,12 +58,13 @@ struct TUICommand: ParsableCommand {
         } catch let error as TerminalUnavailable {
             // TERM=dumb or no usable terminal: say so and print instead.
             Terminal.warn("\(error.description); printing instead")
-            if let id = lesson, let chosen = library.lesson(id) {
+            if let id = lesson, let header = catalog.header(id) {
+                let chosen = try LessonLoader(registry: ModuleCatalog.registry).load(header).get()
                 var notebook = Notebook(lesson: chosen, registry: ModuleCatalog.registry)
                 notebook.runAll(includeHeavy: false)
                 Terminal.print(TextRenderer().render(notebook), terminator: "")
             } else {
-                Terminal.print(LessonListing.text(library, progress: opened.store.summary(for: library.lessons.map(LessonOutline.init))))
+                Terminal.print(LessonListing.text(catalog, progress: opened.store.summary(for: catalog.headers.map(LessonOutline.init))))
             }
         }
     }

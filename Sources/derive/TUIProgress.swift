@@ -7,39 +7,35 @@ import TUI
 /// lesson restores, and a recorder for what the learner does.
 struct TUIProgress {
     let store: ProgressStore
-    let library: LessonLibrary
-    /// Warnings from opening the store and from dropping stale overrides, for the status bar.
+    let catalog: LessonCatalog
+    /// Warnings from opening the store, for the status bar.
     var notes: [String]
 
-    init(store: ProgressStore, library: LessonLibrary, warnings: [String]) {
+    init(store: ProgressStore, catalog: LessonCatalog, warnings: [String]) {
         self.store = store
-        self.library = library
+        self.catalog = catalog
         notes = warnings
     }
 
     /// The lesson to resume: the one with the latest activity that still exists.
     var resumeLessonID: String? {
-        store.lastLesson(among: Set(library.lessons.map(\.id)))
+        store.lastLesson(among: Set(catalog.headers.map(\.id)))
     }
 
-    /// Entries for the list, with saved overrides checked against the lessons as they are now:
-    /// those that no longer apply are removed from the store, with a note.
-    mutating func entries(registry: ModuleRegistry) -> [LessonEntry] {
-        let summary = store.summary(for: library.lessons.map(LessonOutline.init))
-        return library.lessons.map { lesson in
+    /// Entries for the list. Saved overrides are checked against the lesson when it opens;
+    /// those that no longer apply are dropped then, with a note.
+    func entries() -> [LessonEntry] {
+        let summary = store.summary(for: catalog.headers.map(LessonOutline.init))
+        return catalog.headers.map { header in
             var saved: [String: [String: String]] = [:]
-            if !store.overrides(lesson: lesson.id).isEmpty {
-                var notebook = Notebook(lesson: lesson, registry: registry)
-                notes += notebook.restoreOverrides(from: store)
-                for (cell, parameters) in notebook.overrides { saved[cell] = parameters.mapValues(\.source) }
-            }
-            let history = store.cellHistory(lesson: lesson.id)
-            return LessonEntry(lesson: lesson,
-                               progress: summary[lesson: lesson.id],
+            for value in store.overrides(lesson: header.id) { saved[value.cell, default: [:]][value.parameter] = value.source }
+            let history = store.cellHistory(lesson: header.id)
+            return LessonEntry(header: header,
+                               progress: summary[lesson: header.id],
                                savedOverrides: saved,
-                               lastCell: store.position(lesson: lesson.id)?.cell,
+                               lastCell: store.position(lesson: header.id)?.cell,
                                ranCells: Set(history.values.filter(\.hasRunOK).map(\.cell)),
-                               answers: store.answerStates(lesson: lesson.id))
+                               answers: store.answerStates(lesson: header.id))
         }
     }
 
@@ -53,7 +49,7 @@ struct TUIProgress {
         case .ran(let lessonID, let trigger, let runs):
             // Opening a lesson runs its cells for display; only what the learner runs counts.
             guard trigger != .open else { break }
-            _ = store.recordRuns(runs, lessonCells: library.lesson(lessonID)?.cells.map(\.id))
+            _ = store.recordRuns(runs, lessonCells: catalog.header(lessonID)?.cellIDs)
         case .overrides(let lessonID, let cellID, let sources):
             _ = store.replaceOverrides(lesson: lessonID, cell: cellID, sources: sources)
         case .answered(let lessonID, let questionID, let typed, let correct, let attempt, let revealed):

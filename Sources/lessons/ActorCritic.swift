@@ -105,7 +105,7 @@ public struct ActorCriticModule: ComputeModule {
         let td = target - estimate
         let updated = estimate + lrCritic * td
 
-        // QAC's actor reads the critic after its update (SPEC §7): the step uses q'[s, a].
+        // QAC's actor reads the critic after its update (`derive modules pg.actor-critic`): the step uses q'[s, a].
         let advantage = isQAC ? updated : td
         let policy = SoftmaxPolicy(theta[s])
         let grad = policy.scoreFunction(a)

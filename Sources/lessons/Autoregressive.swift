@@ -155,7 +155,7 @@ enum AutoregressiveParameterCounts {
 
 /// Reads `bias` and `weights` for n pixels, or the neighbour model of an h×w image for those
 /// left unset; a length or shape that does not fit n names the parameter.
-private func readModel(_ inputs: Inputs, height h: Int, width w: Int,
+func readModel(_ inputs: Inputs, height h: Int, width w: Int,
                        shapeText: String) throws(ComputeError) -> FVSBN {
     let n = h * w
     let bias: [Double], weights: [[Double]]
@@ -176,12 +176,12 @@ private func readModel(_ inputs: Inputs, height h: Int, width w: Int,
     return FVSBN(bias: bias, weights: weights)
 }
 
-private let biasSpec = ParameterSpec(
+let biasSpec = ParameterSpec(
     name: "bias", kind: .vector, defaultValue: .computed(AutoregressiveLimits.defaultBiasText),
     doc: "b, one logit offset per pixel (row-major)",
     range: AutoregressiveLimits.weightRange, maxElements: AutoregressiveLimits.pixels)
 
-private let weightsSpec = ParameterSpec(
+let weightsSpec = ParameterSpec(
     name: "weights", kind: .matrix, defaultValue: .computed(AutoregressiveLimits.defaultWeightsText),
     doc: "W, n×n: W[i][j] is the weight of pixel j on pixel i; only j < i is used",
     range: AutoregressiveLimits.weightRange,

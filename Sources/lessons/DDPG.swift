@@ -88,7 +88,7 @@ struct DDPGStep {
         features = QuadraticActionCritic.features(s, a)
         let updatedCritic = zip(w, features).map { $0 + lrCritic * td * $1 }
         wNew = updatedCritic
-        // The actor climbs the critic it has just updated (SPEC §7), at its own action μ(s).
+        // The actor climbs the critic it has just updated (`derive modules ddpg.step`), at its own action μ(s).
         let slope = QuadraticActionCritic(weights: updatedCritic).actionGradient(at: mu)
         dqda = slope
         let gradient = s.map { slope * $0 }

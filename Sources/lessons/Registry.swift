@@ -39,6 +39,8 @@ public enum ModuleCatalog {
         // Autoregressive models
         FVSBNModule(),
         FVSBNSampleModule(),
+        FVSBNExactModule(),
+        AutoregressiveFitModule(),
         // Self-supervised learning
         MaskedPredictionModule(),
         StripPredictionModule(),

@@ -6,9 +6,9 @@ import NotebookCore
 // Masked prediction (as in denoising autoencoders, BERT and MAE, with a linear predictor):
 // hide some columns of a table and predict them from the rest by ridge regression with an
 // intercept, W = (XᵀX + λI)⁻¹XᵀY with X = [observed | 1]. λ shrinks the intercept too, as
-// SPEC §7 asks (so the fit is not invariant to shifting the data; with the default λ = 1e-6
-// the difference is negligible). The (d_obs + 1)² system is solved by Cholesky: XᵀX + λI is
-// symmetric and, unless singular, positive definite. By default the fit is scored on the rows it
+// `derive modules ssl.masked` states (so the fit is not invariant to shifting the data; with
+// the default λ = 1e-6 the difference is negligible). The (d_obs + 1)² system is solved by
+// Cholesky: XᵀX + λI is symmetric and, unless singular, positive definite. By default the fit is scored on the rows it
 // was fitted to; `holdout` keeps the last rows out of the fit and scores the fitted weights on them
 // against the training means, the only baseline a predictor fitted to the other rows could know.
 //

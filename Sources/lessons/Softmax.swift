@@ -122,7 +122,7 @@ struct OnlineSoftmaxState {
     ///     good: the fully-masked-tile bug of real kernels. `true` takes those terms as 0.
     mutating func absorb(_ block: ArraySlice<Double>, rescaling: Bool = true, guarded: Bool = true) -> Double {
         let newMax = Swift.max(m, block.max() ?? -.infinity)
-        // Before any finite score, l is 0 and the factor is irrelevant: report 0 as SPEC §7 does.
+        // Before any finite score, l is 0 and the factor is irrelevant: report 0, as the `rescale` output's doc says.
         let rescale = guarded && m == -.infinity ? 0 : exp(m - newMax)
         var blockSum = 0.0
         for xi in block { blockSum += guarded ? expDifference(xi, newMax) : exp(xi - newMax) }

@@ -26,7 +26,7 @@ enum TRPOLimits {
     static let actions = 100
     static let samples = 10_000
     static let advantage = 1e6
-    /// CG stops once ‖F x − g‖ falls below this (SPEC §7).
+    /// CG stops once ‖F x − g‖ falls below this (`derive modules trpo.step`).
     static let residualTolerance = 1e-10
 }
 
@@ -195,7 +195,7 @@ struct TRPOStep {
         cg = ConjugateGradient(fisher, grad, maxIterations: cgIterations, tolerance: TRPOLimits.residualTolerance)
 
         let curvature = fisher.quadraticForm(cg.solution)
-        // SPEC §7: with nothing to step along (g = 0, or a CG result of zero curvature) x = 0,
+        // As `derive modules trpo.step` states: with nothing to step along (g = 0, or a CG result of zero curvature) x = 0,
         // β = 0, and the line search below rejects every trial, since L cannot improve.
         if cg.iterations > 0, curvature > 0, curvature.isFinite {
             naturalGrad = cg.solution

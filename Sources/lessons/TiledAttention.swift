@@ -33,7 +33,7 @@ public enum AttentionPrecision: String, Sendable, CaseIterable {
 }
 
 /// Scaled scores q_i·k_j·scale of the naive form, −∞ where the causal mask hides key j from
-/// query i (visible iff j ≤ i, top-left aligned as in SPEC §7).
+/// query i (visible iff j ≤ i, top-left aligned as `derive modules attention.tiled` states).
 func attentionScores(_ q: [[Double]], _ k: [[Double]], scale: Double, causal: Bool) -> [[Double]] {
     q.indices.map { i in
         k.indices.map { j in

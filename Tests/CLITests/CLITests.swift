@@ -172,10 +172,17 @@ final class CLITests: XCTestCase {
                                          to: dir.appendingPathComponent("online-softmax.md"))
         try "---\nid: broken\ntitle: Broken\n---\n\n```cell id=a compute=softmax.safe\nx = [1, 2\n```\n"
             .write(to: dir.appendingPathComponent("broken.md"), atomically: true, encoding: .utf8)
+        // The list reads front matter only: a broken body still lists, and its error waits
+        // for the lesson to be opened, run or checked.
         let list = try DeriveProcess.run(["--lessons", dir.path, "list"])
         XCTAssertEqual(list.status, 0)
         XCTAssertTrue(list.stdout.contains("online-softmax"))
-        XCTAssertTrue(list.stderr.contains("broken.md:7:5: '[' is never closed"), list.stderr)
+        XCTAssertTrue(list.stdout.contains("Broken  (0/1 cells run)"), list.stdout)
+        XCTAssertEqual(list.stderr, "")
+        try "---\ntitle: No id\n---\n".write(to: dir.appendingPathComponent("no-id.md"), atomically: true, encoding: .utf8)
+        let badHeader = try DeriveProcess.run(["--lessons", dir.path, "list"])
+        XCTAssertTrue(badHeader.stderr.contains("no-id.md:1:1: front matter has no 'id'"), badHeader.stderr)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("no-id.md"))
         let check = try DeriveProcess.run(["--lessons", dir.path, "check"])
         XCTAssertEqual(check.status, 1)
         XCTAssertTrue(check.stdout.contains("broken.md:7:5"), check.stdout)
@@ -339,6 +346,16 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(out.status, 1)
         XCTAssertTrue(out.stdout.contains("wrong.md:8:8: a: expect softmax[0] ≈ 0.6 ± 1e-9 — softmax[0] = 0.5"), out.stdout)
         XCTAssertEqual(out.lastLine, "0 passed, 1 failed")
+    }
+
+    func testAPlaceholderThatCannotBeComputedFailsCheck() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        try "---\nid: gap\ntitle: Gap\n---\n\n```cell id=a compute=softmax.safe\nx = [0, 0]\nexpect softmax[0] ≈ 0.5 ± 1e-9\n```\n\nThe third is {{a.softmax[2]}}, the first {{a.softmax[0]}}.\n"
+            .write(to: dir.appendingPathComponent("gap.md"), atomically: true, encoding: .utf8)
+        let out = try DeriveProcess.run(["--lessons", dir.path, "check", "gap"])
+        XCTAssertEqual(out.status, 1)
+        XCTAssertTrue(out.stdout.contains("gap.md:11:14: {{a.softmax[2]}} cannot be computed: "), out.stdout)
+        XCTAssertEqual(out.lastLine, "1 passed, 1 failed")
     }
 
     func testWithoutATerminalDeriveListsLessonsAndHints() throws {

@@ -37,7 +37,7 @@ final class BoxIoUTests: XCTestCase {
     }
 
     func testTwoEmptyBoxesHaveIoUZeroNotNaN() throws {
-        // 0/0: torchvision gives NaN; SPEC §7 says 0 where the union is 0.
+        // 0/0: torchvision gives NaN; box.iou's contract says 0 where the union is 0.
         let out = try evaluate(module, ["a": .vector([1, 1, 1, 1]), "b": .vector([1, 1, 1, 1])])
         XCTAssertEqual(out.matrix("iou"), [[0]])
         XCTAssertEqual(out.matrix("union"), [[0]])

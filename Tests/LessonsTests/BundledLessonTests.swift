@@ -27,6 +27,18 @@ final class BundledLessonTests: XCTestCase {
         }
     }
 
+    func testTheListsHeadersAgreeWithTheFullParse() throws {
+        let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(Self.directory)
+        XCTAssertEqual(catalog.errors.map(\.description), [])
+        let lessons = try library().lessons
+        XCTAssertEqual(catalog.headers.map(\.id), lessons.map(\.id))
+        for (header, lesson) in zip(catalog.headers, lessons) {
+            var parsed = LessonHeader(lesson)
+            parsed.url = header.url
+            XCTAssertEqual(header, parsed, lesson.id)
+        }
+    }
+
     func testTextOutputHasNoUnrenderedMathOrPlaceholders() throws {
         let command = try NSRegularExpression(pattern: #"\\[A-Za-z]+"#)
         let placeholder = try NSRegularExpression(pattern: #"⟨([A-Za-z0-9_-]+)\.[A-Za-z0-9_\[\]]+⟩"#)

@@ -55,7 +55,7 @@ final class SoftmaxTests: XCTestCase {
     }
 
     func testOnlineRecurrenceMatchesTheDefinitionBlockByBlock() throws {
-        // From the SPEC example: x = [2, 1, 3, 5, 4], block 2.
+        // From the example in docs/lesson-format.md: x = [2, 1, 3, 5, 4], block 2.
         let out = try evaluate(online, ["x": .vector([2, 1, 3, 5, 4]), "block": .integer(2)])
         XCTAssertEqual(out.vector("m"), [2, 5, 5])
         // Block 2 raises m from 2 to 5, so l₁ is rescaled by e^(2−5); block 3 (x = 4) keeps m = 5.

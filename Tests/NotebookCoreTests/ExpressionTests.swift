@@ -41,7 +41,7 @@ final class ExpressionTests: XCTestCase {
         XCTAssertEqual(try eval("FALSE"), .bool(false))
         XCTAssertEqual(try eval("fp16"), .text("fp16"))
         XCTAssertEqual(try eval("nearest-even"), .text("nearest-even"))
-        // Only `inf` and `nan` are numbers (SPEC §2); `infinity` is a word, as in `class = infinity`.
+        // Only `inf` and `nan` are numbers (docs/lesson-format.md); `infinity` is a word, as in `class = infinity`.
         XCTAssertEqual(try eval("infinity"), .text("infinity"))
         XCTAssertEqual(try eval("\"a \\\"b\\\"\""), .text("a \"b\""))
         XCTAssertEqual(try eval("[1, 2.5, -3]"), .vector([1, 2.5, -3]))
@@ -223,6 +223,12 @@ final class ExpressionTests: XCTestCase {
         XCTAssertThrowsError(try ExpressionParser.parseExpectation("total ≈ 3")) { error in
             XCTAssertTrue("\(error)".contains("needs a tolerance"))
         }
+        for text in ["x = 3 +- 1", "x < 3 ± 1", "x >= 3 +- 1"] {
+            XCTAssertThrowsError(try ExpressionParser.parseExpectation(text), text) { error in
+                XCTAssertTrue("\(error)".contains("a tolerance goes with ≈ only"), "\(text): \(error)")
+            }
+        }
+        XCTAssertEqual(try ExpressionParser.parseExpectation("x = 3 + -1").right.source, "3 + -1")
         XCTAssertThrowsError(try ExpressionParser.parseExpectation("total"))
         XCTAssertThrowsError(try ExpressionParser.parseExpectation("total < 1 < 2"))
     }

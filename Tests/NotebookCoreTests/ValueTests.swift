@@ -82,6 +82,12 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(ValueFormat.format(.number(0.25), "%"), "25.0%")
         XCTAssertEqual(ValueFormat.format(.vector([0.5, 1.0 / 3]), ".2f"), "[0.50, 0.33]")
         XCTAssertEqual(ValueFormat.format(.number(.nan), ".2f"), "NaN")
+        // A format asked for applies to whole numbers too; without one they print as they are.
+        XCTAssertEqual(ValueFormat.format(.integer(3), ".2f"), "3.00")
+        XCTAssertEqual(ValueFormat.format(.integer(3), "%"), "300.0%")
+        XCTAssertEqual(ValueFormat.format(.integer(1234567), ".2e"), "1.23e+06")
+        XCTAssertEqual(ValueFormat.format(.integer(-7), nil), "-7")
+        XCTAssertEqual(ValueFormat.format(.integer(Int.max), nil), "9223372036854775807")
     }
 }
 

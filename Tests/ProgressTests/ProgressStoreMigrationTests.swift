@@ -13,13 +13,41 @@ final class ProgressStoreMigrationTests: XCTestCase {
         XCTAssertEqual(ProgressSchema.migrator.migrations, ["v1", "v2", "v3"])
     }
 
-    /// A database made by the first migration alone, with data in it, upgrades in place:
+    /// The database the first release wrote, as SQL: a copy, frozen here, so that an edit to
+    /// migration v1 in the code cannot make this test agree with it.
+    static let releasedV1 = """
+        PRAGMA application_id = 1685223013;
+        CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+        INSERT INTO grdb_migrations VALUES ('v1');
+        CREATE TABLE lesson (id TEXT PRIMARY KEY NOT NULL, first_seen_at TEXT NOT NULL);
+        CREATE TABLE run (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            lesson TEXT NOT NULL REFERENCES lesson(id) ON DELETE CASCADE,
+            cell TEXT NOT NULL, parameters TEXT NOT NULL, started_at TEXT NOT NULL,
+            duration_us INTEGER NOT NULL, ok INTEGER NOT NULL CHECK (ok IN (0, 1)), error TEXT,
+            CHECK ((ok = 1) = (error IS NULL)));
+        CREATE INDEX run_by_lesson_cell ON run(lesson, ok, cell, started_at);
+        CREATE TABLE position (
+            lesson TEXT PRIMARY KEY NOT NULL REFERENCES lesson(id) ON DELETE CASCADE,
+            cell TEXT, scroll INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL);
+        CREATE INDEX position_by_time ON position(updated_at);
+        CREATE TABLE completion (
+            lesson TEXT PRIMARY KEY NOT NULL REFERENCES lesson(id) ON DELETE CASCADE,
+            completed_at TEXT NOT NULL);
+        CREATE TABLE override (
+            lesson TEXT NOT NULL REFERENCES lesson(id) ON DELETE CASCADE,
+            cell TEXT NOT NULL, parameter TEXT NOT NULL, source TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (lesson, cell, parameter));
+        """
+
+    /// A database written by the first released schema, with data in it, upgrades in place:
     /// nothing lost, and the sittings of v2 are rebuilt from the runs and position of v1.
-    func testUpgradeFromTheFirstMigration() throws {
+    func testUpgradeFromTheFirstReleasedSchema() throws {
+        XCTAssertEqual(ProgressStore.applicationID, 1_685_223_013, "the frozen schema marks the file as derive's")
         let db = try makeTemporaryFolder(self).appendingPathComponent("progress.sqlite")
         do {
             let pool = try DatabasePool(path: db.path)
-            try ProgressSchema.migrator.migrate(pool, upTo: "v1")
+            try pool.write { try $0.execute(sql: Self.releasedV1) }
             try pool.write { db in
                 try db.execute(sql: "INSERT INTO lesson (id, first_seen_at) VALUES ('a', ?)", arguments: [t0])
                 // Sitting 1: t0 to t0 + 61 (the second run ends there). Sitting 2 starts 1000 s in,

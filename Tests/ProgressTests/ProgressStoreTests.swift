@@ -245,7 +245,7 @@ final class ProgressStoreTests: XCTestCase {
         XCTAssertNil(history["c"])
     }
 
-    /// The scenario of SPEC §6, with every number worked out by hand.
+    /// A progress scenario (the summary behind docs/json.md's `derive progress` JSON), with every number worked out by hand.
     func testSummary() throws {
         let clock = TestClock(t0)
         let store = openQuietly(try makeTemporaryFolder(self).appendingPathComponent("p.sqlite"), clock: clock)

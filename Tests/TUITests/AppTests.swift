@@ -9,7 +9,7 @@ final class UpdateTests: XCTestCase {
     func testListKeys() {
         var s = makeState()
         XCTAssertEqual(s.screen, .list)
-        XCTAssertEqual(s.lessons.map(\.lesson.id), ["online-softmax", "zh-softmax"], "sorted by order")
+        XCTAssertEqual(s.lessons.map(\.header.id), ["online-softmax", "zh-softmax"], "sorted by order")
         press(&s, .char("j"))
         XCTAssertEqual(s.listSelection, 1)
         press(&s, .down)
@@ -159,7 +159,7 @@ final class UpdateTests: XCTestCase {
 
     func testCellsTheLearnerRanAreMarkedButOpeningRunsAreNot() {
         var s = openedState()
-        let entry = { s.lessons.first { $0.lesson.id == "online-softmax" } }
+        let entry = { s.lessons.first { $0.header.id == "online-softmax" } }
         XCTAssertEqual(entry()?.ranCells, [], "opening runs the cells for display only")
         XCTAssertTrue(render(s).rows.contains { $0.contains("◇ stream") })
         press(&s, .enter)

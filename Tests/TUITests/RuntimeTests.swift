@@ -27,6 +27,39 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(id, "online-softmax")
     }
 
+    func testALessonKnownByItsHeaderIsReadWhenOpened() throws {
+        let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("lessons")
+        let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(url)
+        let state = AppState(registry: ModuleCatalog.registry, lessons: catalog.headers.map { LessonEntry(header: $0) })
+        XCTAssertTrue(state.lessons.allSatisfy { $0.parsed == nil })
+        let (outcome, backend, recorded) = run(state, [.event(.key(.char("q")))], opening: "online-softmax")
+        XCTAssertEqual(outcome.state.screen, .list)
+        let first = try XCTUnwrap(backend.frames.first)
+        XCTAssertTrue(first.rowText(0).hasPrefix(" Online softmax and the FlashAttention tile"), first.rowText(0))
+        guard case .opened("online-softmax")? = recorded.first else { return XCTFail("\(recorded)") }
+    }
+
+    func testALessonWhoseBodyDoesNotLoadListsAndSaysWhyWhenOpened() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("derive-broken-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = "---\nid: broken\ntitle: Broken body\n---\n\n```cell id=c compute=no.such-module\n```\n"
+        try text.write(to: folder.appendingPathComponent("broken.md"), atomically: true, encoding: .utf8)
+        let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(folder)
+        XCTAssertEqual(catalog.errors.map(\.description), [])
+        let state = AppState(registry: ModuleCatalog.registry, lessons: catalog.headers.map { LessonEntry(header: $0) })
+        let (outcome, backend, _) = run(state, [.event(.key(.enter))])
+        XCTAssertEqual(outcome.state.screen, .list, "a lesson that does not load is not opened")
+        let status = try XCTUnwrap(outcome.state.status)
+        XCTAssertTrue(status.isError)
+        XCTAssertTrue(status.text.contains("cannot open broken: ") && status.text.contains("broken.md:6:4: unknown compute module 'no.such-module'"),
+                      status.text)
+        let last = try XCTUnwrap(backend.frames.last)
+        let screen = (0..<last.height).map(last.rowText).joined(separator: "\n")
+        XCTAssertTrue(screen.contains("Broken body"), "still listed:\n\(screen)")
+        XCTAssertTrue(screen.contains("unknown compute module"), "the error is shown:\n\(screen)")
+    }
+
     func testASignalEndsTheLoopWithItsStatus() {
         for (state, name) in [(makeState(), "list"), (openedState(), "lesson")] {
             let (outcome, backend, _) = run(state, [.event(.key(.char("?"))), .event(.terminate(.signal(15))),

@@ -87,3 +87,19 @@ struct QuietHeavy: ComputeModule {
         ["double": .number(2 * (try inputs.number("x")))]
     }
 }
+
+/// A state with one lesson given as text, opened.
+func stateWithLesson(_ text: String, width: Int = 80, height: Int = 24,
+                             entry: (Lesson) -> LessonEntry = { LessonEntry(lesson: $0) }) throws -> AppState {
+    let lesson = try LessonLoader(registry: ModuleCatalog.registry).load(text, file: "test.md").get()
+    var s = AppState(registry: ModuleCatalog.registry, lessons: [entry(lesson)], width: width, height: height)
+    _ = openLesson(&s, id: lesson.id)
+    XCTAssertEqual(s.screen, .lesson)
+    return s
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}

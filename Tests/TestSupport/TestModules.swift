@@ -92,7 +92,3 @@ public func loadLesson(_ text: String) throws -> Lesson {
     case .failure(let failure): throw failure
     }
 }
-
-extension LessonLoadFailure: CustomStringConvertible {
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
-}

@@ -16,7 +16,7 @@ Needs `pip install torch torchvision` (PyPI). Deterministic:
     python3 Tests/LessonsTests/Fixtures/make_faster_rcnn.py
 
 The only departure from the operators is stated where it happens: box_iou gives NaN for two
-empty boxes (0/0) and SPEC §7 says 0, so the fixture stores 0 there.
+empty boxes (0/0) and box.iou's contract (`derive modules box.iou`) says 0, so the fixture stores 0 there.
 """
 import json
 import math
@@ -64,7 +64,7 @@ iou_out = []
 for a, b in iou_cases:
     iou = box_iou(t(a), t(b))
     inter, union = _box_inter_union(t(a), t(b))
-    iou = torch.where(union > 0, iou, torch.zeros_like(iou))  # SPEC: 0 where the union is 0
+    iou = torch.where(union > 0, iou, torch.zeros_like(iou))  # box.iou's contract: 0 where the union is 0
     iou_out.append({
         "a": floats(a), "b": floats(b), "iou": floats(iou), "intersection": floats(inter),
         "union": floats(union),

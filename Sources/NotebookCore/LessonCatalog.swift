@@ -1,0 +1,53 @@
+import Foundation
+
+/// What the lesson list needs of a lesson: its front matter and the ids of its cells and
+/// questions, read without parsing or checking the body. A folder of a hundred lessons lists
+/// in the time it takes to read the files; a lesson is parsed in full when it is opened.
+public struct LessonHeader: Sendable, Equatable {
+    public var id: String
+    public var title: String
+    public var order: Int
+    public var summary: String
+    /// The file as shown in messages, and where to read it again when the lesson is opened.
+    public var file: String
+    public var url: URL?
+    public var cellIDs: [String] = []
+    public var questionIDs: [String] = []
+
+    public init(id: String, title: String, order: Int = Lesson.unordered, summary: String = "",
+                file: String, url: URL? = nil, cellIDs: [String] = [], questionIDs: [String] = []) {
+        self.id = id
+        self.title = title
+        self.order = order
+        self.summary = summary
+        self.file = file
+        self.url = url
+        self.cellIDs = cellIDs
+        self.questionIDs = questionIDs
+    }
+
+    /// The header of a parsed lesson.
+    public init(_ lesson: Lesson, url: URL? = nil) {
+        self.init(id: lesson.id, title: lesson.title, order: lesson.order, summary: lesson.summary,
+                  file: lesson.file, url: url, cellIDs: lesson.cells.map(\.id), questionIDs: lesson.questions.map(\.id))
+    }
+
+    /// The `order` from the front matter, or nil when it gave none.
+    public var explicitOrder: Int? { order == Lesson.unordered ? nil : order }
+}
+
+/// The headers of a folder's lessons, in `order`, and the problems of the files whose front
+/// matter did not read.
+public struct LessonCatalog: Sendable {
+    public var headers: [LessonHeader]
+    public var errors: [LessonError]
+
+    public init(headers: [LessonHeader], errors: [LessonError]) {
+        self.headers = headers
+        self.errors = errors
+    }
+
+    public func header(_ id: String) -> LessonHeader? {
+        headers.first { $0.id == id }
+    }
+}

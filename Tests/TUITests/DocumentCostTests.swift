@@ -1,0 +1,110 @@
+import Foundation
+import Progress
+import XCTest
+import NotebookCore
+import Lessons
+@testable import TUI
+
+/// Long lines of unmatched delimiters, and how often the document is laid out.
+final class DocumentCostTests: XCTestCase {
+    func testA90KBLineOfUnmatchedDollarsLaysOutInLinearTime() throws {
+        // 30,000 openers, none of which can close (each `$` is preceded by a space): a search
+        // to the end of the line per opener took minutes.
+        let dollars = String(repeating: "$a ", count: 30_000)
+        let brackets = String(repeating: "[a] ", count: 22_500)
+        let ticks = String(repeating: "$`a ", count: 22_500)
+        let text = """
+        ---
+        id: long
+        title: Long lines
+        order: 1
+        ---
+
+        \(dollars)
+
+        \(brackets)
+
+        \(ticks)
+        """
+        var layout: DocumentLayout?
+        var s: AppState?
+        let elapsed = try seconds {
+            s = try stateWithLesson(text)
+            layout = s!.documentLayout(s!.session!)
+        }
+        // Generous for a debug build on a loaded machine; the quadratic version took ~140 s.
+        XCTAssertLessThan(elapsed, 2, "laying out 270 KB of unmatched openers took \(elapsed) s")
+        let prose = try XCTUnwrap(layout).lines.map(\.plainText).joined()
+        XCTAssertEqual(prose.filter { $0 == "$" }.count, 30_000 + 22_500, "every unmatched dollar is shown as written")
+        XCTAssertEqual(prose.filter { $0 == "[" }.count, 22_500, "brackets without a (url) are text")
+        // A key after that reuses the layout instead of making it again.
+        var state = try XCTUnwrap(s)
+        let made = state.layoutCache.layoutsMade
+        press(&state, .char("j"))
+        _ = render(state)
+        XCTAssertLessThanOrEqual(state.layoutCache.layoutsMade - made, 1)
+    }
+
+    func testInlineMathStillRendersAroundUnmatchedDollars() throws {
+        let s = try stateWithLesson("""
+        ---
+        id: math
+        title: Math
+        order: 1
+        ---
+
+        It costs $5 or $10.
+
+        Then $\\alpha$ is small, $`\\beta`$ too, $x + $y$ closes late, [a link](u) [not one].
+        """)
+        let prose = proseText(s)
+        XCTAssertTrue(prose.contains("It costs $5 or $10. Then α is small, β too,"), prose)
+        XCTAssertTrue(prose.contains("x + $y closes late"), "the first closer ends the span: \(prose)")
+        XCTAssertTrue(prose.contains("a link [not one]."), prose)
+    }
+
+    func testTheLayoutIsMadeOncePerChangeAndFollowsEveryChange() {
+        var s = openedState(width: 80, height: 24)
+        _ = render(s)
+        let made = s.layoutCache.layoutsMade
+        press(&s, .char("j"))
+        _ = render(s)
+        press(&s, .char("k"))
+        _ = render(s)
+        XCTAssertEqual(s.layoutCache.layoutsMade, made, "scrolling changes nothing that is laid out")
+        press(&s, .char("n"))
+        _ = render(s)
+        XCTAssertEqual(s.layoutCache.layoutsMade, made + 1, "a new focus is one new layout")
+        press(&s, .char("e"))
+        type(&s, "0")
+        _ = render(s)
+        XCTAssertEqual(s.layoutCache.layoutsMade, made + 3, "the editor is in the text at 80 columns")
+        XCTAssertTrue(render(s).text.contains("✎ safe.x0"))
+        press(&s, .escape)
+        var wide = openedState(width: 120, height: 30)
+        _ = render(wide)
+        let wideMade = wide.layoutCache.layoutsMade
+        press(&wide, .char("e"))
+        type(&wide, "0")
+        _ = render(wide)
+        XCTAssertEqual(wide.layoutCache.layoutsMade, wideMade, "beside the panel, the text has no editor")
+        XCTAssertTrue(render(wide).text.contains("✎ [2, 1, 3, 5, 4]0"))
+        // Copies share the cache but never each other's layouts.
+        var a = s, b = s
+        press(&a, .char("p"), .char("e"), .ctrl("u"))
+        type(&a, "[1, 9, 2, 3, 4]")
+        press(&a, .enter)
+        press(&b, .char("p"), .char("e"), .ctrl("u"))
+        type(&b, "[1, 7, 2, 3, 4]")
+        press(&b, .enter)
+        XCTAssertTrue(proseText(a).contains("the maximum is 9"))
+        XCTAssertTrue(proseText(b).contains("the maximum is 7"))
+        XCTAssertTrue(proseText(a).contains("the maximum is 9"))
+        XCTAssertTrue(proseText(s).contains("the maximum is 5"))
+        // A theme change is not in the key: it starts a new cache.
+        let coloured = s.documentLayout(s.session!)
+        s.theme = Theme(color: false)
+        XCTAssertNotEqual(s.documentLayout(s.session!).lines, coloured.lines)
+        XCTAssertEqual(s.documentLayout(s.session!).lines, Document.layout(s, s.session!, width: 78, inlineCells: true).lines)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Progress
+import XCTest
+import NotebookCore
+import Lessons
+@testable import TUI
+
+/// Progress in the list after leaving a lesson, and the list's numbers.
+final class ListProgressTests: XCTestCase {
+    func testALessonWithoutCellsIsNotDoneAfterAVisit() throws {
+        var s = try stateWithLesson("""
+        ---
+        id: prose
+        title: Only prose
+        order: 1
+        ---
+
+        Nothing to run here.
+        """)
+        press(&s, .char("q"))
+        XCTAssertEqual(s.lessons[0].progress.cellsRun, 0)
+        XCTAssertFalse(s.lessons[0].progress.done)
+        XCTAssertFalse(render(s).rows.contains { $0.contains("✓") })
+    }
+
+    func testCellsRunCountsOnlyTheLessonsCellsNow() throws {
+        let text = try String(contentsOf: Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+            .appendingPathComponent("lessons/online-softmax.md"), encoding: .utf8)
+        var s = try stateWithLesson(text) { lesson in
+            var progress = LessonProgress(outline: LessonOutline(lesson))
+            progress.cellsRun = 3
+            progress.done = true
+            // A cell since removed from the lesson does not count.
+            return LessonEntry(lesson: lesson, progress: progress, ranCells: ["safe", "removed"])
+        }
+        press(&s, .char("q"))
+        XCTAssertEqual(s.lessons[0].progress.cellsRun, 1)
+        XCTAssertFalse(s.lessons[0].progress.done)
+        press(&s, .enter, .char("R"), .char("q"))
+        XCTAssertEqual(s.lessons[0].progress.cellsRun, 3)
+        XCTAssertTrue(s.lessons[0].progress.done)
+    }
+
+    func testTheListNumbersLessonsByPosition() {
+        // The fixtures' orders are 5 and 9.
+        let rows = render(makeState()).rows
+        XCTAssertTrue(rows.contains { $0.contains(" 1 Online softmax") }, rows.joined(separator: "\n"))
+        XCTAssertTrue(rows.contains { $0.contains(" 2 软最大值函数") }, rows.joined(separator: "\n"))
+        XCTAssertFalse(rows.contains { $0.contains(" 5 Online") || $0.contains(" 9 软") })
+    }
+}
