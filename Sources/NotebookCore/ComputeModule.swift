@@ -222,7 +222,8 @@ public protocol ComputeModule: Sendable {
     var summary: String { get }
     var parameters: [ParameterSpec] { get }
     var outputs: [OutputSpec] { get }
-    /// Heavy modules are skipped by `check` unless asked, and never re-run by an upstream edit.
+    /// A heavy module's cells must be marked `heavy` (the loader says so otherwise): they are
+    /// skipped by `check` unless asked, and never re-run by an upstream edit.
     var isHeavy: Bool { get }
     func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs
 }

@@ -427,7 +427,8 @@ public struct ExpressionParser {
         }
         pos += 1
         guard function.arity.contains(arguments.count) else {
-            let wanted = function.arity.count == 1 ? "one argument" : "one or more arguments"
+            let arity = function.arity
+            let wanted = arity.count == 1 ? "one argument" : "\(arity.lowerBound) to \(arity.upperBound) arguments"
             throw error("\(function.rawValue) takes \(wanted), got \(arguments.count)", at: at)
         }
         return ExpressionNode(.call(function, arguments), at: at)

@@ -264,6 +264,10 @@ public struct Lesson: Sendable, Equatable {
         questionIndexByID[id].map { questions[$0] }
     }
 
+    public func questionIndex(_ id: String) -> Int? {
+        questionIndexByID[id]
+    }
+
     /// The questions that ask about a cell.
     public func questions(about cellID: String) -> [Question] {
         questions.filter { $0.cell == cellID }

@@ -51,3 +51,34 @@ public struct LessonCatalog: Sendable {
         headers.first { $0.id == id }
     }
 }
+
+/// The `*.md` files of a folder by name, size and modification time: what `check --watch`
+/// and the notebook's lesson list poll to see lessons added, removed, renamed or edited.
+public struct LessonFolderSignature: Sendable {
+    private let directory: URL
+    private var last: [String: String]
+
+    public init(_ directory: URL) {
+        self.directory = directory
+        last = Self.read(directory)
+    }
+
+    /// Whether any lesson file was added, removed or changed since the last call.
+    public mutating func changed() -> Bool {
+        let now = Self.read(directory)
+        defer { last = now }
+        return now != last
+    }
+
+    private static func read(_ directory: URL) -> [String: String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var signature: [String: String] = [:]
+        for name in names where name.hasSuffix(".md") {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)
+            let size = (attributes?[.size] as? Int) ?? -1
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            signature[name] = "\(size) \(modified)"
+        }
+        return signature
+    }
+}

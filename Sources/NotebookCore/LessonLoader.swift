@@ -4,6 +4,8 @@ import Foundation
 public struct LessonLibrary: Sendable {
     public var lessons: [Lesson]
     public var errors: [LessonError]
+    /// Ids of lessons whose file gave an id but did not load (the errors say why).
+    public var unloadedIDs: Set<String> = []
 
     public init(lessons: [Lesson], errors: [LessonError]) {
         self.lessons = lessons
@@ -41,6 +43,7 @@ public struct LessonLoader: Sendable {
                 switch loadFile(url, displayName: name) {
                 case .failure(let failure):
                     library.errors += failure.errors
+                    if let id = failure.lessonID { library.unloadedIDs.insert(id) }
                 case .success(let lesson):
                     if let duplicate = ids.claim(lesson.id, file: name) { library.errors.append(duplicate); continue }
                     library.lessons.append(lesson)
@@ -171,7 +174,8 @@ public struct LessonLoader: Sendable {
         if errors.isEmpty { return .success(lesson) }
         var seen: Set<LessonError> = []
         let unique = errors.filter { seen.insert($0).inserted }
-        return .failure(LessonLoadFailure(unique.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }))
+        return .failure(LessonLoadFailure(unique.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) },
+                                          lessonID: lesson.id.isEmpty ? nil : lesson.id))
     }
 
     /// The semantic checks that need the registry.
@@ -189,6 +193,9 @@ public struct LessonLoader: Sendable {
             for binding in cell.bindings {
                 report(checkBinding(binding.name, binding.expression, in: cell, module: module, lesson: lesson),
                        line: binding.location.line, column: binding.valueColumn)
+            }
+            if module.isHeavy && !cell.isHeavy {
+                errors.append(LessonError(cell.location, "cell '\(cell.id)' runs '\(cell.compute)', which is heavy: add `heavy` to the fence, so that check and the notebook run it only when asked"))
             }
             for spec in module.parameters where spec.defaultValue == .required && cell.binding(spec.name) == nil {
                 errors.append(LessonError(cell.location, "cell '\(cell.id)' must set '\(spec.name)' (\(spec.kindDescription))"))
@@ -212,7 +219,12 @@ public struct LessonLoader: Sendable {
         }
         for (index, question) in lesson.questions.enumerated() {
             for problem in checkQuestion(question, index: index, in: lesson) {
-                report(problem, line: question.location.line, column: problem.offset < 0 ? question.location.column : question.answerColumn)
+                // A negative offset marks a problem with the fence, reported where the fence starts.
+                if problem.offset < 0 {
+                    report(ExpressionProblem(0, problem.message), line: question.location.line, column: question.location.column)
+                } else {
+                    report(problem, line: question.location.line, column: question.answerColumn)
+                }
             }
         }
         return errors
@@ -391,7 +403,12 @@ extension ModuleRegistry {
 /// The errors of a lesson that did not load.
 public struct LessonLoadFailure: Error, Sendable, CustomStringConvertible {
     public var errors: [LessonError]
-    public init(_ errors: [LessonError]) { self.errors = errors }
+    /// The id the file's front matter gives, when it gives one.
+    public var lessonID: String?
+    public init(_ errors: [LessonError], lessonID: String? = nil) {
+        self.errors = errors
+        self.lessonID = lessonID
+    }
     /// One `file:line:column: message` per line.
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

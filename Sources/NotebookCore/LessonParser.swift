@@ -470,8 +470,7 @@ public struct LessonParser {
                 text.append(contentsOf: chars[i...])
                 break
             }
-            let inner = String(chars[(i + 2)..<j]).trimmingSpace
-            if let placeholder = parsePlaceholder(inner, number: number, column: i + 1) {
+            if let placeholder = parsePlaceholder(String(chars[(i + 2)..<j]), number: number, column: i + 1) {
                 if !text.isEmpty { segments.append(.text(text)); text = "" }
                 segments.append(.placeholder(placeholder))
             }
@@ -493,7 +492,9 @@ public struct LessonParser {
     }
 
     /// `{{EXPR}}` or `{{EXPR:format}}`; the format follows the last colon outside quotes.
-    private mutating func parsePlaceholder(_ inner: String, number: Int, column: Int) -> Placeholder? {
+    /// `raw` is the text between `{{` and `}}`, spaces included (they count in columns).
+    private mutating func parsePlaceholder(_ raw: String, number: Int, column: Int) -> Placeholder? {
+        let inner = raw.trimmingSpace
         var split: String.Index?
         var inString = false
         for i in inner.indices {
@@ -502,7 +503,7 @@ public struct LessonParser {
         }
         let expressionText = split.map { String(inner[..<$0]) } ?? inner
         let format = split.map { String(inner[inner.index(after: $0)...]).trimmingSpace }
-        let expressionColumn = column + 2 + (inner.count - inner.drop { $0 == " " }.count)
+        let expressionColumn = column + 2 + raw.prefix { $0 == " " || $0 == "\t" }.count
         if let format, !LessonParser.isValidFormat(format) {
             fail(number, column, "unknown format ':\(format)'; use .4f, .3e, g, .6g, %, bits or hex (at most \(NumberText.maxPrecision) digits)")
             return nil

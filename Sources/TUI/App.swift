@@ -99,6 +99,9 @@ public struct LessonSession: Sendable {
     /// is the cell it asks about).
     public var focusedQuestion: Int?
     public var questions = QuestionsState()
+    /// Why the lesson's file, changed on disk, did not reload; shown until a save fixes it.
+    /// The last version that loaded stays on screen meanwhile.
+    public var reloadError: String?
 
     public init(notebook: Notebook) {
         self.notebook = notebook
@@ -180,6 +183,9 @@ public struct AppState: Sendable {
         didSet { layoutCache = LayoutCache() }
     }
     public var lessons: [LessonEntry]
+    /// The folder the lessons came from; while the list shows, the runtime watches it for
+    /// lessons added, removed or renamed.
+    public var lessonsDirectory: URL?
     /// Files that did not load, shown under the list.
     public var loadErrors: [String]
     public var screen: Screen = .list

@@ -48,6 +48,11 @@ private func bottomBar(_ state: AppState, _ buffer: inout ScreenBuffer, hints: S
         StatusBar(left: line, style: .plain).draw(into: &buffer, row: row)
         return
     }
+    // A file that did not reload stays in view until it does; a message of the moment wins.
+    if let reloadError = state.session?.reloadError, state.status == nil || state.status?.isError == false {
+        StatusBar(left: [Span(" " + reloadError, theme.error)], right: [], style: .plain).draw(into: &buffer, row: row)
+        return
+    }
     if let status = state.status {
         StatusBar(left: [Span(" " + status.text, status.isError ? theme.error : .plain)],
                   right: state.width >= 60 ? [Span("? help", theme.dim)] : [], style: .plain)

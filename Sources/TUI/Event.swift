@@ -23,8 +23,13 @@ public enum Event: Sendable {
     case jobFinished(id: Int, result: CellResult)
     /// Open this lesson: the first event when `derive` starts at a lesson.
     case open(lessonID: String)
-    /// A lesson's file was read and parsed (the answer to `Effect.loadLesson`).
+    /// A lesson's file was read and parsed (the answer to `Effect.loadLesson`). For the lesson
+    /// already open, this is a reload: focus and the learner's values are kept.
     case lessonLoaded(id: String, Result<Lesson, LessonLoadFailure>)
+    /// The open lesson's file changed on disk (the runtime watches it).
+    case lessonFileChanged(id: String)
+    /// The lessons folder changed while the list showed: its headers, read again.
+    case catalogChanged(LessonCatalog)
     /// A signal arrived or the terminal went away: leave now.
     case terminate(Termination)
 }

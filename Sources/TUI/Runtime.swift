@@ -108,6 +108,8 @@ public enum Runtime {
         var pending: [Event] = [.resize(width: size.width, height: size.height)] + initialEvents
         let jobs = JobRunner(wake: backend.waker)
         defer { jobs.cancelAll() }
+        var watch = LessonFileWatch()
+        var folder = LessonFolderWatch(state.lessonsDirectory)
 
         while true {
             var events = pending + jobs.drain()
@@ -117,9 +119,11 @@ public enum Runtime {
                 // drawn must not keep Esc waiting.
                 while events.count < 256, let key = backend.readEvent(timeoutMilliseconds: 0) { events.append(key) }
             }
+            watch.follow(state)
             if events.isEmpty {
-                // Jobs wake the wait when they report; the limit is only a safety net.
-                if let event = backend.readEvent(timeoutMilliseconds: 1000) {
+                // Jobs wake the wait when they report; the limit is only a safety net, and the
+                // poll of the open lesson's file when there is one.
+                if let event = backend.readEvent(timeoutMilliseconds: watch.isWatching || folder.isWatching ? 250 : 1000) {
                     events.append(event)
                     // Take everything already waiting (a burst of wheel notches or pasted text)
                     // before drawing, so input never lags behind the screen.
@@ -127,7 +131,11 @@ public enum Runtime {
                 }
                 events += jobs.drain()
             }
+            if let changed = watch.poll() { events.append(changed) }
+            if let changed = folder.poll(state) { events.append(changed) }
             if events.isEmpty { continue }
+            // The clock is read here, once per batch: `update` takes the time from the state.
+            state.now = Date()
             var next = 0
             while next < events.count {
                 let event = events[next]
@@ -153,5 +161,66 @@ public enum Runtime {
             }
             backend.draw(render(state))
         }
+    }
+}
+
+/// Watches the open lesson's file for an author editing it beside the notebook: a poll of
+/// its size, modification time and inode, four times a second, which also sees an editor that
+/// writes a temporary file and renames it over the lesson. A file missing for a moment (between
+/// the two steps of such a save) is waited for, not reported.
+struct LessonFileWatch {
+    private struct Signature: Equatable {
+        var size: Int
+        var modified: Date
+        var inode: Int
+    }
+
+    private var lessonID: String?
+    private var url: URL?
+    private var last: Signature?
+
+    var isWatching: Bool { url != nil }
+
+    /// Starts watching the lesson open in `state` (or stops, on the list).
+    mutating func follow(_ state: AppState) {
+        let id = state.session?.lesson.id
+        guard id != lessonID else { return }
+        lessonID = id
+        url = id.flatMap { id in state.lessons.first { $0.header.id == id }?.header.url }
+        last = url.flatMap(Self.signature)
+    }
+
+    /// The change event, when the file differs from the last time it was seen.
+    mutating func poll() -> Event? {
+        guard let url, let lessonID, let now = Self.signature(url), now != last else { return nil }
+        last = now
+        return .lessonFileChanged(id: lessonID)
+    }
+
+    private static func signature(_ url: URL) -> Signature? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
+        return Signature(size: (attributes[.size] as? Int) ?? -1,
+                         modified: (attributes[.modificationDate] as? Date) ?? .distantPast,
+                         inode: (attributes[.systemFileNumber] as? Int) ?? -1)
+    }
+}
+
+/// Watches the lessons folder while the list shows, so that lessons added, removed or renamed
+/// appear without a restart.
+struct LessonFolderWatch {
+    private let directory: URL?
+    private var signature: LessonFolderSignature?
+
+    init(_ directory: URL?) {
+        self.directory = directory
+        signature = directory.map(LessonFolderSignature.init)
+    }
+
+    var isWatching: Bool { directory != nil }
+
+    /// The folder's headers read again, when a file changed; only on the list.
+    mutating func poll(_ state: AppState) -> Event? {
+        guard let directory, state.screen == .list, signature?.changed() == true else { return nil }
+        return .catalogChanged(LessonLoader(registry: state.registry).loadHeaders(directory))
     }
 }

@@ -29,7 +29,7 @@ struct Assignment: ExpressibleByArgument {
         let target: String
         if let cell = cell ?? focus {
             guard lesson.cell(cell) != nil else {
-                throw ValidationError("--set \(text): lesson '\(lesson.id)' has no cell '\(cell)'; it has \(lesson.cells.map(\.id).joined(separator: ", "))")
+                throw LessonSelection.unknownCell(cell, in: lesson, prefix: "--set \(text): ")
             }
             target = cell
         } else {

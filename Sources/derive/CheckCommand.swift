@@ -7,7 +7,10 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Run every cell and expectation; exit 1 on any failure.",
-        discussion: "The last line is `N passed, N failed`. Never records progress."
+        discussion: """
+            The last line is `N passed, N failed`. Never records progress. With --watch, checks \
+            again on every save of a lesson file and prints only what changed (Ctrl-C ends it).
+            """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -18,16 +21,62 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Also run heavy cells.")
     var heavy = false
 
+    @Flag(help: "Check again whenever a lesson file changes, printing what changed.")
+    var watch = false
+
     func run() throws {
-        let library = try global.loadLibrary()
-        let lessons = try LessonSelection.resolve(lessonIDs, all: lessonIDs.isEmpty, in: library)
+        var last = try checkOnce()
+        for line in last.lines { Terminal.print(line) }
+        Terminal.print(last.total)
+        guard watch else {
+            if last.failed > 0 { throw ExitCode.failure }
+            return
+        }
+        Terminal.flush()
+        let directory = try global.lessonsDirectory()
+        var files = LessonFolderSignature(directory)
+        while true {
+            Thread.sleep(forTimeInterval: 0.25)
+            guard files.changed() else { continue }
+            let next: CheckTally
+            do { next = try checkOnce() } catch {
+                var failed = CheckTally()
+                failed.fail("\(error)")
+                next = failed
+            }
+            Terminal.print("— \(Self.clock()) —")
+            for line in next.lines where !last.lines.contains(line) { Terminal.print(line) }
+            for line in last.failures where !next.failures.contains(line) { Terminal.print("fixed " + line) }
+            Terminal.print(next.total)
+            Terminal.flush()
+            last = next
+        }
+    }
+
+    /// One check of the lessons named (or all), as lines to print.
+    private func checkOnce() throws -> CheckTally {
+        let library = try global.loadLibrary(quiet: watch)
         var tally = CheckTally()
+        let lessons: [Lesson]
+        do {
+            lessons = try LessonSelection.resolve(lessonIDs, all: lessonIDs.isEmpty, in: library)
+        } catch where watch {
+            // While watching, a lesson that stopped loading is a failure to show, not an exit.
+            for error in library.errors { tally.fail("\(error)") }
+            tally.fail("\(error)")
+            return tally
+        }
         if lessonIDs.isEmpty {
             for error in library.errors { tally.fail("\(error)") }
         }
         for notebook in Self.runAll(lessons, includeHeavy: heavy) { tally.add(notebook) }
-        Terminal.print("\(tally.passed) passed, \(tally.failed) failed")
-        if tally.failed > 0 { throw ExitCode.failure }
+        return tally
+    }
+
+    private static func clock() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: Date())
     }
 }
 
@@ -81,14 +130,21 @@ private final class CheckResults: @unchecked Sendable {
 }
 
 /// Counts expectations: each passing `expect` line is one pass; each failing one, each cell
-/// error and each lesson that did not load is one failure, printed with its file and line.
+/// error and each lesson that did not load is one failure, written with its file and line.
+/// The lines are printed by the caller, in order (`--watch` compares them between runs).
 struct CheckTally {
     var passed = 0
     var failed = 0
+    /// Failures and each lesson's tally, in the order they are printed.
+    private(set) var lines: [String] = []
+    private(set) var failures: [String] = []
+
+    var total: String { "\(passed) passed, \(failed) failed" }
 
     mutating func fail(_ message: String) {
         failed += 1
-        Terminal.print("FAIL " + message)
+        lines.append("FAIL " + message)
+        failures.append("FAIL " + message)
     }
 
     mutating func add(_ notebook: Notebook) {
@@ -143,6 +199,6 @@ struct CheckTally {
             }
         }
         let lessonPassed = passed - before.0, lessonFailed = failed - before.1
-        Terminal.print("\(notebook.lesson.id): \(lessonPassed) passed, \(lessonFailed) failed")
+        lines.append("\(notebook.lesson.id): \(lessonPassed) passed, \(lessonFailed) failed")
     }
 }

@@ -15,7 +15,7 @@ struct Derive: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             TUICommand.self, ListCommand.self, RunCommand.self, CheckCommand.self,
-            QuizCommand.self, ComputeCommand.self, ModulesCommand.self, ProgressCommand.self,
+            QuizCommand.self, ComputeCommand.self, ModulesCommand.self, ProgressCommand.self, NewCommand.self,
         ]
     )
 
@@ -59,50 +59,4 @@ enum DocumentFormat: String, ExpressibleByArgument, CaseIterable {
 /// `--format` for the commands that print data (list, compute, progress): text or JSON.
 enum DataFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
-}
-
-/// Options every command takes.
-struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Folder of lesson files (env DERIVE_LESSONS).", valueName: "dir"))
-    var lessons: String?
-
-    @Option(name: .long, help: ArgumentHelp("Progress database (env DERIVE_DB).", valueName: "path"))
-    var db: String?
-
-    @Flag(name: .customLong("no-color"), help: "Plain output without colour (also NO_COLOR).")
-    var noColor = false
-
-    /// `--lessons`, then `DERIVE_LESSONS`, then `./lessons`, then the install's `share/derive/lessons`.
-    func lessonsDirectory() throws -> URL {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = lessons ?? environment["DERIVE_LESSONS"] {
-            let url = URL(fileURLWithPath: path)
-            guard Terminal.isDirectory(url) else {
-                throw ValidationError("lessons folder '\(path)' does not exist")
-            }
-            return url
-        }
-        let local = URL(fileURLWithPath: "lessons")
-        if Terminal.isDirectory(local) { return local }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let installed = executable.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("share/derive/lessons")
-        if Terminal.isDirectory(installed) { return installed }
-        throw ValidationError("no lessons folder found: pass --lessons DIR or set DERIVE_LESSONS")
-    }
-
-    /// Reads the lessons' headers, for the commands that only list them; files whose front
-    /// matter did not read are reported on stderr. A body's errors wait until it is opened.
-    func loadCatalog() throws -> LessonCatalog {
-        let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(try lessonsDirectory())
-        for error in catalog.errors { Terminal.warn("\(error)") }
-        return catalog
-    }
-
-    /// Loads the lessons, reporting files that did not load on stderr.
-    func loadLibrary() throws -> LessonLibrary {
-        let library = LessonLoader(registry: ModuleCatalog.registry).loadDirectory(try lessonsDirectory())
-        for error in library.errors { Terminal.warn("\(error)") }
-        return library
-    }
 }

@@ -42,7 +42,7 @@ struct ProgressCommand: ParsableCommand {
         if reset { return try runReset(library) }
         let store = global.openProgress(createIfMissing: false)
         for id in lessonIDs where library.lesson(id) == nil {
-            throw ValidationError("no lesson '\(id)'; lessons are: \(library.lessons.map(\.id).joined(separator: ", "))")
+            throw LessonSelection.unknownLesson(id, known: library.lessons.map(\.id))
         }
         let lessons = lessonIDs.isEmpty ? library.lessons : lessonIDs.compactMap { library.lesson($0) }
         let summary = store.summary(for: lessons.map(LessonOutline.init))
@@ -83,22 +83,5 @@ struct ProgressCommand: ParsableCommand {
         global.flushWarnings(store)
         guard cleared else { throw ExitCode.failure }
         Terminal.print("Cleared \(what).")
-    }
-}
-
-extension GlobalOptions {
-    /// `--db`, then `DERIVE_DB`, then the XDG data folder.
-    var progressLocation: URL? { ProgressStoreLocation.resolve(flag: db) }
-
-    /// Opens the progress store, printing its warnings on stderr.
-    func openProgress(createIfMissing: Bool = true) -> ProgressStore {
-        let opened = ProgressStore.open(at: progressLocation, createIfMissing: createIfMissing)
-        for warning in opened.warnings { Terminal.warn(warning) }
-        return opened.store
-    }
-
-    /// Prints warnings raised since the store was opened (a write that failed).
-    func flushWarnings(_ store: ProgressStore) {
-        for warning in store.drainWarnings() { Terminal.warn(warning) }
     }
 }

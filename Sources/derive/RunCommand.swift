@@ -55,7 +55,7 @@ struct RunCommand: ParsableCommand {
         for lesson in lessons {
             var notebook = Notebook(lesson: lesson, registry: ModuleCatalog.registry)
             if let cell, lesson.cell(cell) == nil {
-                throw ValidationError("lesson '\(lesson.id)' has no cell '\(cell)'; it has \(lesson.cells.map(\.id).joined(separator: ", "))")
+                throw LessonSelection.unknownCell(cell, in: lesson)
             }
             for assignment in assignments { try assignment.apply(to: &notebook, focus: cell) }
             // With --cell, run that cell and what it reads from, nothing else; a heavy cell named
@@ -81,20 +81,5 @@ struct RunCommand: ParsableCommand {
             Terminal.print(documents.count == 1 ? documents[0].serialized(indent: 2) : JSON.array(documents).serialized(indent: 2))
         }
         if anyFailed { throw ExitCode.failure }
-    }
-}
-
-/// Lesson ids from the command line, checked against the library.
-enum LessonSelection {
-    static func resolve(_ ids: [String], all: Bool, in library: LessonLibrary) throws -> [Lesson] {
-        if all { return library.lessons }
-        return try ids.map { id in
-            if let lesson = library.lesson(id) { return lesson }
-            if library.errors.contains(where: { $0.location.file.hasSuffix("/\(id).md") || $0.location.file == "\(id).md" }) {
-                throw ValidationError("lesson '\(id)' did not load; see the errors above")
-            }
-            let known = library.lessons.map(\.id)
-            throw ValidationError("no lesson '\(id)'; lessons are: \(known.joined(separator: ", "))")
-        }
     }
 }

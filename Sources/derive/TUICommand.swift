@@ -23,10 +23,10 @@ struct TUICommand: ParsableCommand {
     /// Opens the notebook. With `resume` (bare `derive`), it opens the lesson the learner was
     /// last in, or the list when there is none.
     func open(resume: Bool) throws {
+        let directory = try global.lessonsDirectory()
         let catalog = try global.loadCatalog()
         if let lesson, catalog.header(lesson) == nil {
-            let ids = catalog.headers.map(\.id).joined(separator: ", ")
-            throw ValidationError("no lesson '\(lesson)'; the lessons are \(ids.isEmpty ? "(none)" : ids)")
+            throw LessonSelection.unknownLesson(lesson, known: catalog.headers.map(\.id))
         }
         guard Terminal.isInteractive else {
             throw ValidationError("the notebook needs a terminal; use `derive run LESSON` for batch output")
@@ -40,6 +40,7 @@ struct TUICommand: ParsableCommand {
         var state = AppState(registry: ModuleCatalog.registry, lessons: entries,
                              loadErrors: catalog.errors.map(\.description),
                              color: !noColor, resumeLessonID: resumeID)
+        state.lessonsDirectory = directory
         if let note = progress.notes.last {
             let more = progress.notes.count > 1 ? " (+\(progress.notes.count - 1) more)" : ""
             state.status = StatusMessage(note + more, isError: true)

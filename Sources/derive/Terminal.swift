@@ -22,6 +22,11 @@ enum Terminal {
         Swift.print(TerminalText.escapeControls(text), terminator: terminator)
     }
 
+    /// Sends what was printed now: a pipe buffers standard output until exit otherwise.
+    static func flush() {
+        fflush(nil) // every output stream, stdout among them (naming stdout is not concurrency-safe)
+    }
+
     static func warn(_ message: String) {
         printError("derive: warning: \(message)")
     }

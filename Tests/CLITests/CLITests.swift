@@ -358,6 +358,56 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(out.lastLine, "1 passed, 1 failed")
     }
 
+    func testNewWritesALessonThatPassesCheckAndRefusesTakenOrBadIds() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        let made = try DeriveProcess.run(["--lessons", dir.path, "new", "my-topic"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let text = try String(contentsOf: dir.appendingPathComponent("my-topic.md"), encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("---\nid: my-topic\ntitle: My topic\n"), text)
+        for part in ["```question ", "```cell ", "expect ", "{{scores."] { XCTAssertTrue(text.contains(part), part) }
+        let check = try DeriveProcess.run(["--lessons", dir.path, "check", "my-topic"])
+        XCTAssertEqual(check.status, 0, check.stdout)
+        XCTAssertEqual(check.lastLine, "3 passed, 0 failed")
+        let titled = try DeriveProcess.run(["--lessons", dir.path, "new", "other", "--title", "Trust regions"])
+        XCTAssertEqual(titled.status, 0, titled.stderr)
+        XCTAssertTrue(try String(contentsOf: dir.appendingPathComponent("other.md"), encoding: .utf8).contains("title: Trust regions\n"))
+        for (arguments, message) in [(["new", "my-topic"], "lesson 'my-topic' already exists"),
+                                     (["new", "Bad_Id"], "must match [a-z0-9-]+"),
+                                     (["new", "x", "--title", "two\nlines"], "the title must be one line")] {
+            let out = try DeriveProcess.run(["--lessons", dir.path] + arguments)
+            XCTAssertNotEqual(out.status, 0, "\(arguments)")
+            XCTAssertTrue(out.stderr.contains(message), "\(arguments): \(out.stderr)")
+        }
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("my-topic.md"), encoding: .utf8), text, "nothing overwritten")
+    }
+
+    func testCheckWatchReportsWhatChangesOnEachSave() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        let file = dir.appendingPathComponent("live.md")
+        func write(_ claim: String) throws {
+            try "---\nid: live\ntitle: Live\n---\n\n```cell id=a compute=softmax.safe\nx = [0, 0]\nexpect \(claim)\n```\n"
+                .write(to: file, atomically: true, encoding: .utf8)
+        }
+        try write("softmax[0] ≈ 0.5 ± 1e-9")
+        let process = Process()
+        process.executableURL = try XCTUnwrap(DeriveProcess.binary)
+        process.arguments = ["--lessons", dir.path, "check", "live", "--watch"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        let seen = OutputCollector()
+        out.fileHandleForReading.readabilityHandler = { seen.append($0.availableData) }
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        XCTAssertTrue(seen.wait(for: "1 passed, 0 failed"), seen.text)
+        try write("softmax[0] ≈ 0.6 ± 1e-9")
+        XCTAssertTrue(seen.wait(for: "0 passed, 1 failed"), seen.text)
+        XCTAssertTrue(seen.text.contains("FAIL \(file.path):8:8: a: expect softmax[0] ≈ 0.6 ± 1e-9"), seen.text)
+        try write("softmax[0] ≈ 0.5 ± 1e-9")
+        XCTAssertTrue(seen.wait(for: "fixed FAIL"), seen.text)
+        XCTAssertTrue(process.isRunning, "it keeps watching")
+    }
+
     func testWithoutATerminalDeriveListsLessonsAndHints() throws {
         let out = try DeriveProcess.run([])
         XCTAssertEqual(out.status, 0, out.stderr)
@@ -366,7 +416,7 @@ final class CLITests: XCTestCase {
     }
 
     func testEveryCommandHasHelp() throws {
-        for command in ["", "list", "run", "check", "compute", "modules", "tui"] {
+        for command in ["", "list", "run", "check", "compute", "modules", "tui", "new"] {
             let out = try DeriveProcess.run(command.isEmpty ? ["--help"] : [command, "--help"])
             XCTAssertEqual(out.status, 0, command)
             XCTAssertTrue(out.stdout.contains("USAGE"), command)
@@ -378,5 +428,35 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(out.status, 0)
         XCTAssertTrue(out.stdout.contains("block: int = 1"))
         XCTAssertTrue(out.stdout.contains("max_abs_diff_vs_safe: num"))
+    }
+}
+
+/// Output of a running process, read as it arrives.
+private final class OutputCollector: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var data = Data()
+
+    func append(_ chunk: Data) {
+        lock.lock()
+        data.append(chunk)
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Waits up to ten seconds for `needle` to appear in the output.
+    func wait(for needle: String) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        lock.lock()
+        defer { lock.unlock() }
+        while !String(decoding: data, as: UTF8.self).contains(needle) {
+            if !lock.wait(until: deadline) { return false }
+        }
+        return true
     }
 }

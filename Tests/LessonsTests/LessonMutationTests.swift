@@ -61,7 +61,11 @@ final class LessonMutationTests: XCTestCase {
             guard case .success(let lesson) = loader.load(text, file: "mutant.md") else { continue }
             loaded += 1
             var notebook = Notebook(lesson: lesson, registry: ModuleCatalog.registry)
-            notebook.runAll(includeHeavy: false)
+            // The test is about hostile text, not compute: a mutant's cells get a twentieth of a
+            // second, then the long-running modules are cancelled (as Esc would), which also
+            // runs the cancelled path through the renderers.
+            let deadline = Date().addingTimeInterval(0.05)
+            notebook.runAll(includeHeavy: false, context: RunContext(isCancelled: { Date() > deadline }))
             ran += lesson.cells.count
             for output in [TextRenderer().render(notebook), MarkdownRenderer().render(notebook),
                            JSONRenderer.lesson(notebook).serialized(indent: 2)] {

@@ -157,7 +157,9 @@ final class ExpressionTests: XCTestCase {
         XCTAssertEqual(syntax("1 +")?.1, "expected a value")
         XCTAssertEqual(syntax("foo(1)")?.1, "unknown function 'foo'; the functions are abs, log, exp, sqrt, min, max, sum, mean, len, argmax")
         XCTAssertEqual(syntax("exp(1, 2)")?.1, "exp takes one argument, got 2")
-        XCTAssertEqual(syntax("max()")?.1, "max takes one or more arguments, got 0")
+        XCTAssertEqual(syntax("max()")?.1, "max takes 1 to 16 arguments, got 0")
+        XCTAssertEqual(syntax("min(" + Array(repeating: "1", count: 17).joined(separator: ", ") + ")")?.1,
+                       "min takes 1 to 16 arguments, got 17")
         XCTAssertEqual(syntax("sum(1")?.1, "'sum(' is never closed")
         XCTAssertEqual(syntax("[1, \"a\"]")?.1, "a list holds numbers, not a text")
         XCTAssertEqual(syntax("1 # 2")?.1, "unexpected '#' after the value")

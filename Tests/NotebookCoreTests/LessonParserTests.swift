@@ -96,6 +96,12 @@ final class LessonParserTests: XCTestCase {
     func testColumnsPointAtTheProblem() {
         let errors = loadErrors(lessonText("```cell id=a compute=test.add\na = [1, [2]]\n```\n"))
         XCTAssertTrue(errors.first?.hasPrefix("8:9:") == true, "\(errors)")
+        // Spaces inside the braces count: the column is the bad reference's own.
+        let spaced = loadErrors(lessonText("```cell id=a compute=test.add\n```\n\nSee {{   a.nope }} here.\n"))
+        XCTAssertTrue(spaced.first?.hasPrefix("10:10:") == true, "\(spaced)")
+        // A problem with a question's fence is reported where the fence starts.
+        let fence = loadErrors(lessonText("```question id=q cell=zz answer=total\nWhat?\n```\n"))
+        XCTAssertTrue(fence.first?.hasPrefix("7:4:") == true, "\(fence)")
     }
 
     func testChecksAgainstTheRegistry() {
@@ -106,6 +112,7 @@ final class LessonParserTests: XCTestCase {
         assertError(lessonText("```cell id=a compute=test.scale\nmode = sideways\n```\n"), "expects one of plain, negate", line: 8)
         assertError(lessonText("```cell id=a compute=test.scale\nk = nan\n```\n"), "must be finite", line: 8)
         assertError(lessonText("```cell id=a compute=test.add\nexpect nothing = 1\n```\n"), "(test.add) has no output 'nothing'", line: 8)
+        assertError(lessonText("```cell id=a compute=test.slow\n```\n"), "runs 'test.slow', which is heavy: add `heavy` to the fence", line: 7)
     }
 
     func testReferenceErrors() {

@@ -248,6 +248,28 @@ expect "? 2/2 (0 first try)"
 send q q
 expect "EXIT=0"
 
+# 8d. An author edits the open lesson beside the notebook: the number changes within a second;
+# a broken save shows its error and keeps the last good text; a rename-on-save fixes it.
+mkdir -p "$WORK/live"
+live_lesson() {
+    printf -- '---\nid: live\ntitle: Live\n---\n\nThe largest share is {{first.softmax[2]:.4f}}.\n\n```cell id=first compute=softmax.safe\nx = %s\nexpect sum(softmax) ≈ 1 ± 1e-12\n```\n%s' "$1" "${2:-}"
+}
+live_lesson "[1, 2, 3]" > "$WORK/live/live.md"
+send "clear; $BIN tui --lessons $WORK/live live; echo EXIT=\$?" Enter
+expect "The largest share is 0.6652."
+live_lesson "[1, 2, 5]" > "$WORK/live/live.md"
+expect "The largest share is 0.9362."
+live_lesson "[1, 2, 5]" $'\n```cell id=bad compute=no.such\n```\n' > "$WORK/live/live.md"
+expect "not reloaded: "
+expect "unknown compute module 'no.such'"
+expect "The largest share is 0.9362."
+live_lesson "[0, 0, 0]" > "$WORK/live/.live.md.tmp"
+mv "$WORK/live/.live.md.tmp" "$WORK/live/live.md"
+expect "The largest share is 0.3333."
+expect_not "not reloaded: "
+send q q
+expect "EXIT=0"
+
 # 9. An 8-colour terminal, NO_COLOR and TERM=dumb.
 send "clear; TERM=xterm $BIN tui --lessons $LESSONS online-softmax; echo EXIT=\$?" Enter
 expect "in blocks of 3 steps"

@@ -1,0 +1,225 @@
+import Foundation
+import NotebookCore
+import Progress
+
+// The lesson list: moving the selection, opening a lesson, coming back to the list.
+
+func moveSelection(_ state: inout AppState, by delta: Int) {
+    guard !state.lessons.isEmpty else { return }
+    state.listSelection = min(state.lessons.count - 1, max(0, state.listSelection + delta))
+}
+
+func listKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    state.status = nil
+    let page = max(1, (state.height - 3) / 4)
+    switch KeyBindings.command(for: key, in: [KeyBindings.list]) {
+    case .selectNext: moveSelection(&state, by: 1)
+    case .selectPrevious: moveSelection(&state, by: -1)
+    case .selectPageDown: moveSelection(&state, by: page)
+    case .selectPageUp: moveSelection(&state, by: -page)
+    case .selectFirst: state.listSelection = 0
+    case .selectLast: state.listSelection = max(0, state.lessons.count - 1)
+    case .open:
+        guard state.lessons.indices.contains(state.listSelection) else { return [] }
+        return openLesson(&state, id: state.lessons[state.listSelection].header.id)
+    case .resume:
+        guard let id = state.resumeLessonID else {
+            state.status = StatusMessage("nothing to resume yet")
+            return []
+        }
+        return openLesson(&state, id: id)
+    case .search: state.search = LineEditor()
+    case .help: state.showHelp = true
+    case .quit: return [.quit]
+    default: break
+    }
+    return []
+}
+
+/// Opens a lesson: runs its cells (heavy ones wait), restores saved overrides, and scrolls to
+/// where the learner was. A lesson known only by its header is read first: the runtime parses
+/// its file and answers with `lessonLoaded`.
+public func openLesson(_ state: inout AppState, id: String) -> [Effect] {
+    guard let index = state.lessons.firstIndex(where: { $0.header.id == id }) else {
+        state.status = StatusMessage("no lesson '\(id)'", isError: true)
+        return []
+    }
+    state.listSelection = index
+    guard let lesson = state.lessons[index].parsed else { return [.loadLesson(state.lessons[index].header)] }
+    return show(&state, lesson, entryAt: index)
+}
+
+/// The answer to `loadLesson`: the lesson opens, or its errors show under the list.
+func lessonLoaded(_ state: inout AppState, id: String, _ result: Result<Lesson, LessonLoadFailure>) -> [Effect] {
+    guard let index = state.lessons.firstIndex(where: { $0.header.id == id }) else { return [] }
+    switch result {
+    case .success(let lesson):
+        return show(&state, lesson, entryAt: index)
+    case .failure(let failure):
+        let messages = failure.errors.map(\.description)
+        state.loadErrors = state.loadErrors.filter { !messages.contains($0) } + messages
+        let more = messages.count > 1 ? " (+\(messages.count - 1) more, listed below)" : ""
+        state.status = StatusMessage("cannot open \(id): \(messages.first ?? "no lesson")\(more)", isError: true)
+        return []
+    }
+}
+
+func show(_ state: inout AppState, _ lesson: Lesson, entryAt index: Int) -> [Effect] {
+    let entry = state.lessons[index]
+    var notebook = Notebook(lesson: lesson, registry: state.registry)
+    var restoreProblems: [String] = []
+    var dropped: [String: [String: String]] = [:]
+    for (cellID, parameters) in entry.savedOverrides.sorted(by: { $0.key < $1.key }) {
+        for (name, source) in parameters.sorted(by: { $0.key < $1.key }) {
+            do { try notebook.setOverride(cell: cellID, parameter: name, source: source) }
+            catch {
+                restoreProblems.append("\(cellID).\(name) = \(source): \(error)")
+                dropped[cellID, default: [:]][name] = source
+            }
+        }
+    }
+    notebook.runAll(includeHeavy: false)
+    var session = LessonSession(notebook: notebook)
+    session.questions.answers = entry.answers
+    if let last = entry.lastCell, let i = lesson.cellIndex(last) {
+        session.focusedCell = i
+    } else if let first = lesson.blocks.lazy.compactMap(Stop.init).first {
+        // A new lesson starts at its first cell or question, in reading order.
+        session.focus(on: first)
+    }
+    state.session = session
+    state.screen = .lesson
+    state.search = nil
+    // A message already showing (a warning from start-up) stays; the list clears its own.
+    if !restoreProblems.isEmpty {
+        state.status = StatusMessage("dropped \(restoreProblems.count) saved value(s) that no longer apply: \(restoreProblems[0])", isError: true)
+    }
+    if entry.lastCell != nil { scrollToFocus(&state, top: true) }
+    var effects: [Effect] = [.record(.opened(lessonID: lesson.id))]
+    // A saved value the lesson no longer takes is removed from the store: the cell keeps the
+    // values that did apply.
+    for cellID in dropped.keys.sorted() {
+        let kept = (entry.savedOverrides[cellID] ?? [:]).filter { dropped[cellID]?[$0.key] == nil }
+        effects.append(.record(.overrides(lessonID: lesson.id, cellID: cellID, sources: kept)))
+    }
+    let runs = runRecords(notebook, lesson.cells.map(\.id), at: state.now)
+    if !runs.isEmpty { effects.append(.record(.ran(lessonID: lesson.id, trigger: .open, runs: runs))) }
+    return effects
+}
+
+/// The list after the lessons folder changed: lessons added appear, removed ones go, and the
+/// ones still there keep the learner's progress; the selection stays on the same lesson.
+func refreshList(_ state: inout AppState, _ catalog: LessonCatalog) {
+    let selected = state.lessons.indices.contains(state.listSelection) ? state.lessons[state.listSelection].header.id : nil
+    let known = Dictionary(state.lessons.map { ($0.header.id, $0) }, uniquingKeysWith: { first, _ in first })
+    state.lessons = catalog.headers.map { header in
+        guard var entry = known[header.id] else { return LessonEntry(header: header) }
+        entry.header = header
+        entry.parsed = nil
+        entry.progress.cells = header.cellIDs.count
+        entry.progress.cellsRun = entry.ranCells.intersection(header.cellIDs).count
+        return entry
+    }
+    state.loadErrors = catalog.errors.map(\.description)
+    state.listSelection = selected.flatMap { id in state.lessons.firstIndex { $0.header.id == id } }
+        ?? min(state.listSelection, max(0, state.lessons.count - 1))
+}
+
+/// The open lesson, read again after its file changed: the new text runs with the learner's
+/// values that still apply (the others are dropped, with a note), the focus stays on the same
+/// cell or question, and the view near where it was. A file that no longer loads leaves the
+/// last good version on screen with the errors in the status line until a save fixes it.
+func reloaded(_ state: inout AppState, _ result: Result<Lesson, LessonLoadFailure>) -> [Effect] {
+    guard let old = state.session else { return [] }
+    let lesson: Lesson
+    switch result {
+    case .failure(let failure):
+        let messages = failure.errors.map(\.description)
+        let more = messages.count > 1 ? " (+\(messages.count - 1) more)" : ""
+        state.session?.reloadError = "not reloaded: \(messages.first ?? "the file did not load")\(more)"
+        return []
+    case .success(let loaded):
+        lesson = loaded
+    }
+    var effects: [Effect] = []
+    if let job = state.job {
+        effects.append(.cancelJob(id: job.id))
+        state.job = nil
+    }
+    var notebook = Notebook(lesson: lesson, registry: state.registry)
+    var dropped: [String] = []
+    for (cellID, parameters) in old.notebook.overrides.sorted(by: { $0.key < $1.key }) {
+        var kept: [String: String] = [:]
+        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) {
+            do {
+                try notebook.setOverride(cell: cellID, parameter: name, source: value.source)
+                kept[name] = value.source
+            } catch {
+                dropped.append("\(cellID).\(name) = \(value.source)")
+            }
+        }
+        if kept.count < parameters.count {
+            effects.append(.record(.overrides(lessonID: lesson.id, cellID: cellID, sources: kept)))
+        }
+    }
+    notebook.runAll(includeHeavy: false)
+    var session = LessonSession(notebook: notebook)
+    session.questions.answers = old.questions.answers
+    if let question = old.focusedQuestion.map({ old.lesson.questions[$0].id }), let i = lesson.questionIndex(question) {
+        session.focus(on: .question(i))
+    } else if let cell = old.focusedCellSpec?.id, let i = lesson.cellIndex(cell) {
+        session.focus(on: .cell(i))
+    } else if let first = lesson.blocks.lazy.compactMap(Stop.init).first {
+        session.focus(on: first)
+    }
+    session.scroll = old.scroll
+    state.session = session
+    state.status = dropped.isEmpty ? StatusMessage("reloaded \(lesson.file)")
+        : StatusMessage("reloaded \(lesson.file); dropped \(dropped.count) value(s) that no longer apply: \(dropped.joined(separator: ", "))", isError: true)
+    return effects
+}
+
+/// What the progress store should record of these cells' current results, stamped with the
+/// runtime's clock (`state.now`), so that `update` reads no clock itself.
+func runRecords(_ notebook: Notebook, _ cellIDs: [String], at now: Date) -> [CellRunRecord] {
+    notebook.progressRecords(cells: cellIDs, startedAt: now)
+}
+
+func back(_ state: inout AppState) -> [Effect] {
+    switch state.screen {
+    case .list: return [.quit]
+    case .lesson:
+        var effects: [Effect] = []
+        if let job = state.job {
+            effects.append(.cancelJob(id: job.id))
+            state.job = nil
+        }
+        if let session = state.session, let i = state.lessons.firstIndex(where: { $0.header.id == session.lesson.id }) {
+            state.lessons[i].lastCell = session.focusedCellSpec?.id
+            state.resumeLessonID = session.lesson.id
+            // Keep the learner's values for the next visit in this process.
+            var saved: [String: [String: String]] = [:]
+            for (cell, params) in session.notebook.overrides {
+                saved[cell] = params.mapValues(\.source)
+            }
+            state.lessons[i].savedOverrides = saved
+            state.lessons[i].answers = session.questions.answers
+            let current = Set(session.lesson.questions.map(\.id))
+            let states = session.questions.answers.filter { current.contains($0.key) }.values
+            state.lessons[i].progress.questions = current.count
+            state.lessons[i].progress.answered = states.filter(\.isSettled).count
+            state.lessons[i].progress.rightFirstTry = states.filter(\.rightFirstTry).count
+            // The same rule as the progress store: cells of the lesson now that ran successfully,
+            // done when there are some and all of them have.
+            let cells = Set(session.lesson.cells.map(\.id))
+            let ran = state.lessons[i].ranCells.intersection(cells).count
+            state.lessons[i].progress.cells = cells.count
+            state.lessons[i].progress.cellsRun = ran
+            state.lessons[i].progress.done = !cells.isEmpty && ran == cells.count
+        }
+        state.screen = .list
+        state.session = nil
+        state.status = nil
+        return effects
+    }
+}
