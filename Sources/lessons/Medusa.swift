@@ -381,3 +381,67 @@ public struct MedusaSparseModule: ComputeModule {
         ]
     }
 }
+
+/// `medusa.rules`: tokens per step of a chain of top-1 head guesses under rejection sampling and
+/// under typical acceptance, at several temperatures. Every position's base distribution is
+/// `probs` at temperature T (p^{1/T} renormalised); head i's guess is the base model's top token
+/// with probability a_i, otherwise some other token, which has probability at most the
+/// second-largest p_T. A top-token guess is kept with probability p_T(top) by rejection against
+/// a point-mass draft, and always by typical acceptance when it clears min(ε, δ·e^{−H}); so
+/// rejection yields at most 1 + Σ_i Π_{j≤i} (a_j p_T(top) + (1 − a_j) p_T(second)) tokens and
+/// typical acceptance at least 1 + Σ_i Π_{j≤i} a_j·[p_T(top) > threshold].
+public struct MedusaRulesModule: ComputeModule {
+    public init() {}
+    public let name = "medusa.rules"
+    public let summary = "Tokens per step of a top-1 chain under rejection sampling (upper bound) and typical acceptance (lower bound), per temperature."
+    public let parameters: [ParameterSpec] = [
+        .vector("probs", [0.5, 0.2, 0.15, 0.1, 0.05], range: .nonNegative, maxElements: MedusaLimits.vocabulary,
+                doc: "the base model's distribution at T = 1 at every position (non-negative weights, normalised here)"),
+        .vector("head_acc", [0.5604, 0.3164, 0.2010, 0.1474, 0.1175], range: .unit, maxElements: MedusaLimits.heads,
+                doc: "a_i: the chance head i's top guess is the base model's top token"),
+        .vector("temperatures", [0.7, 1, 2], range: .positive, maxElements: 1_000, doc: "sampling temperatures T"),
+        .number("epsilon", 0.09, range: .unit, doc: "ε of typical acceptance"),
+        .number("delta", 0.3, range: .unit, doc: "δ of typical acceptance"),
+    ]
+    public let outputs: [OutputSpec] = [
+        .init("p_top", .vector, doc: "per T, the largest probability of probs at T"),
+        .init("p_second", .vector, doc: "per T, the second-largest probability (0 for a single token)"),
+        .init("threshold", .vector, doc: "per T, min(ε, δ·e^(−H)) of probs at T"),
+        .init("rejection_max", .vector, hint: .chart, doc: "per T, 1 + Σ_i Π_{j≤i} (a_j·p_top + (1 − a_j)·p_second): at most this many tokens per step under rejection sampling"),
+        .init("typical_min", .vector, hint: .chart, doc: "per T, 1 + Σ_i Π_{j≤i} a_j·[p_top > threshold]: at least this many tokens per step under typical acceptance"),
+    ]
+
+    public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        let weights = try inputs.vector("probs")
+        guard weights.contains(where: { $0 > 0 }) else {
+            throw .invalid("probs", "is all zeros; a distribution needs at least one positive entry")
+        }
+        let acc = try inputs.vector("head_acc")
+        let temps = try inputs.vector("temperatures")
+        guard !temps.isEmpty else { throw .invalid("temperatures", "is empty; give at least one temperature") }
+        let epsilon = try inputs.number("epsilon"), delta = try inputs.number("delta")
+        let top = weights.max() ?? 1
+        let logs = weights.map { $0 > 0 ? log($0 / top) : -Double.infinity }
+        var pTop: [Double] = [], pSecond: [Double] = [], thresholds: [Double] = []
+        var rejection: [Double] = [], typical: [Double] = []
+        for t in temps {
+            // p^{1/T} relative to the largest weight: exp((log p − log p_max)/T) ≤ 1, never overflowing.
+            let test = TypicalAcceptance(weights: logs.map { exp($0 / t) }, epsilon: epsilon, delta: delta)
+            let sorted = test.probabilities.sorted(by: >)
+            let first = sorted[0], second = sorted.count > 1 ? sorted[1] : 0
+            let kept: Double = test.accepts(first) ? 1 : 0
+            rejection.append(MedusaSpeedup(headAccuracy: acc.map { $0 * first + (1 - $0) * second }).expectedTokens)
+            typical.append(MedusaSpeedup(headAccuracy: acc.map { $0 * kept }).expectedTokens)
+            pTop.append(first)
+            pSecond.append(second)
+            thresholds.append(test.threshold)
+        }
+        return [
+            "p_top": .vector(pTop),
+            "p_second": .vector(pSecond),
+            "threshold": .vector(thresholds),
+            "rejection_max": .vector(rejection),
+            "typical_min": .vector(typical),
+        ]
+    }
+}

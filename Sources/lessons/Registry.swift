@@ -63,6 +63,7 @@ public enum ModuleCatalog {
         MedusaTreeModule(),
         MedusaSpeedupModule(),
         MedusaSparseModule(),
+        MedusaRulesModule(),
         // Faster R-CNN
         BoxIoUModule(),
         BoxEncodeModule(),

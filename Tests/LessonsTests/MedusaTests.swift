@@ -347,3 +347,42 @@ final class MedusaSparseTests: XCTestCase {
         XCTAssertEqual(evaluationError(module, ["topk_acc": .matrix([[0.6, 0.7], [0.5]])])?.parameter, "topk_acc")
     }
 }
+
+/// `medusa.rules`: the defaults against numpy, the T → 0 limit where the two rules meet, a
+/// single token, and bad input.
+final class MedusaRulesTests: XCTestCase {
+    let module = MedusaRulesModule()
+
+    /// numpy: p = (0.5, 0.2, 0.15, 0.1, 0.05)^(1/T) renormalised, a = the five Vicuna-7B top-1
+    /// accuracies; E = 1 + cumprod(v).sum().
+    func testDefaultsMatchNumpy() throws {
+        let out = try evaluate(module, [:])
+        assertClose(out.vector("p_top")[1], 0.5, tol: 1e-15)
+        assertClose(out.vector("p_second")[1], 0.2, tol: 1e-15)
+        let expectedRejection = [1.6089777174, 1.5134708539, 1.3796490167]
+        for (x, y) in zip(out.vector("rejection_max"), expectedRejection) { assertClose(x, y, tol: 1e-9) }
+        for x in out.vector("typical_min") { assertClose(x, 1.7792204904, tol: 1e-9) }
+        for (r, t) in zip(out.vector("rejection_max"), out.vector("typical_min")) { XCTAssertLessThan(r, t) }
+    }
+
+    /// Near T = 0 the distribution is one-hot: rejection keeps the top token almost surely, so
+    /// both yields approach the greedy chain's. A single token has no second and is sure.
+    func testLimits() throws {
+        let cold = try evaluate(module, ["temperatures": .vector([1e-3])])
+        assertClose(cold.vector("rejection_max")[0], cold.vector("typical_min")[0], tol: 1e-12)
+        let one = try evaluate(module, ["probs": .vector([2]), "head_acc": .vector([0.5, 0.5])])
+        XCTAssertEqual(one.vector("p_second"), [0, 0, 0])
+        for x in one.vector("rejection_max") { assertClose(x, 1.75, tol: 1e-15) }
+        for x in one.vector("typical_min") { assertClose(x, 1.75, tol: 1e-15) }
+        // δ = ε = 1 on a sure token: the strict test refuses it, so typical acceptance yields the root only.
+        let refused = try evaluate(module, ["probs": .vector([1, 0]), "epsilon": .number(1), "delta": .number(1)])
+        XCTAssertEqual(refused.vector("typical_min"), [1, 1, 1])
+    }
+
+    func testBadInputNamesTheParameter() {
+        XCTAssertEqual(evaluationError(module, ["probs": .vector([0, 0])])?.parameter, "probs")
+        XCTAssertEqual(evaluationError(module, ["temperatures": .vector([0])])?.parameter, "temperatures")
+        XCTAssertEqual(evaluationError(module, ["temperatures": .vector([])])?.parameter, "temperatures")
+        XCTAssertEqual(evaluationError(module, ["head_acc": .vector([1.5])])?.parameter, "head_acc")
+    }
+}
