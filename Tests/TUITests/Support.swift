@@ -118,9 +118,10 @@ func row(_ buffer: ScreenBuffer, _ y: Int, file: StaticString = #filePath, line:
 }
 
 /// Compares whole rows from `top`, trailing spaces ignored; failures point at the caller.
-func assertRows(_ buffer: ScreenBuffer, from top: Int = 0, _ expected: [String],
+func assertRows(_ buffer: ScreenBuffer, from top: Int = 0, _ expected: [String], _ message: String = "",
                 file: StaticString = #filePath, line: UInt = #line) {
     for (offset, want) in expected.enumerated() {
-        XCTAssertEqual(row(buffer, top + offset, file: file, line: line), want, "row \(top + offset)", file: file, line: line)
+        XCTAssertEqual(row(buffer, top + offset, file: file, line: line), want,
+                       message.isEmpty ? "row \(top + offset)" : "row \(top + offset): \(message)", file: file, line: line)
     }
 }
