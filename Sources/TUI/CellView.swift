@@ -19,12 +19,12 @@ enum CellView {
     }
 
     /// A one-symbol status with its style and a few words.
-    static func status(_ state: AppState, _ session: LessonSession, _ cell: CellSpec) -> (symbol: String, text: String, style: Style) {
-        let theme = state.theme
+    static func status(_ view: ViewContext, _ session: LessonSession, _ cell: CellSpec) -> (symbol: String, text: String, style: Style) {
+        let theme = view.theme
         if let question = session.questions.mask(for: session.lesson).hidden[cell.id] {
             return ("?", "answer “\(question)” first", theme.accent)
         }
-        if let job = state.job, job.cellID == cell.id, job.lessonID == session.lesson.id {
+        if let job = view.job, job.cellID == cell.id, job.lessonID == session.lesson.id {
             return ("⟳", "running \(Int(job.fraction * 100))%", theme.warning)
         }
         let result = session.notebook.result(cell.id)
@@ -47,13 +47,13 @@ enum CellView {
     }
 
     /// The cell's header line in the text: id, module, title, status.
-    static func header(_ state: AppState, _ session: LessonSession, _ index: Int, width: Int) -> Line {
+    static func header(_ view: ViewContext, _ session: LessonSession, _ index: Int, width: Int) -> Line {
         let cell = session.lesson.cells[index]
         let focused = index == session.focusedCell && session.focusedQuestion == nil
-        let theme = state.theme
-        let st = status(state, session, cell)
+        let theme = view.theme
+        let st = status(view, session, cell)
         let base = focused ? theme.focusHeader : theme.cellHeader
-        let ranBefore = state.lessons.first { $0.header.id == session.lesson.id }?.ranCells.contains(cell.id) == true
+        let ranBefore = view.ranCells.contains(cell.id)
         // ◆ marks a cell the learner has run, ◇ one not yet run.
         var left = (focused ? "▶ " : ranBefore ? "◆ " : "◇ ") + cell.id + "  " + cell.compute
         if let title = cell.title { left += " · " + title }
@@ -67,10 +67,10 @@ enum CellView {
     }
 
     /// `x = [2, 1, 3] · block = 2`, one line, for the text beside the panel.
-    static func parameterSummary(_ state: AppState, _ session: LessonSession, _ cell: CellSpec, width: Int) -> Line {
+    static func parameterSummary(_ view: ViewContext, _ session: LessonSession, _ cell: CellSpec, width: Int) -> Line {
         let parts = session.notebook.parameterExpressions(cell.id).map { "\($0.name) = \($0.expression.source)" }
         guard !parts.isEmpty else { return [] }
-        return [Span("  " + TextWidth.truncate(parts.joined(separator: " · "), to: max(1, width - 2)), state.theme.dim)]
+        return [Span("  " + TextWidth.truncate(parts.joined(separator: " · "), to: max(1, width - 2)), view.theme.dim)]
     }
 
     struct Detail {
@@ -80,12 +80,12 @@ enum CellView {
     }
 
     /// Everything about a cell, for a panel `width` columns wide.
-    static func detail(_ state: AppState, _ session: LessonSession, _ index: Int, width: Int, includeHeader: Bool) -> Detail {
-        let theme = state.theme
+    static func detail(_ view: ViewContext, _ session: LessonSession, _ index: Int, width: Int, includeHeader: Bool) -> Detail {
+        let theme = view.theme
         let cell = session.lesson.cells[index]
         let notebook = session.notebook
         let result = notebook.result(cell.id)
-        let module = state.registry.module(named: cell.compute)
+        let module = view.registry.module(named: cell.compute)
         var lines: [Line] = []
         var editorLine: Int?
 
@@ -95,7 +95,7 @@ enum CellView {
             if let module { lines += Wrap.wrap([Span(module.summary, theme.dim)], width: width) }
         }
         // Status.
-        let st = status(state, session, cell)
+        let st = status(view, session, cell)
         var statusLine: Line = [Span(st.symbol + " ", st.style)]
         switch result.status {
         case .ok:
@@ -113,7 +113,7 @@ enum CellView {
             statusLine.append(Span(st.text, st.style))
         }
         lines += Wrap.wrap(statusLine, width: width, indent: 2, firstIndent: 0)
-        if let job = state.job, job.cellID == cell.id, job.lessonID == session.lesson.id {
+        if let job = view.job, job.cellID == cell.id, job.lessonID == session.lesson.id {
             lines += ProgressBar(fraction: job.fraction, label: "\(Int(job.fraction * 100))% · Esc cancels",
                                  filled: theme.ok, empty: theme.dim).lines(width: width)
         }

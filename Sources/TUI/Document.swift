@@ -44,7 +44,7 @@ struct DocumentLayout {
 enum Document {
     /// Lays out the open lesson. With `inlineCells`, each cell's parameters and outputs follow
     /// its header; otherwise a one-line parameter summary does, and the side panel shows the rest.
-    static func layout(_ state: AppState, _ session: LessonSession, width: Int, inlineCells: Bool) -> DocumentLayout {
+    static func layout(_ view: ViewContext, _ session: LessonSession, width: Int, inlineCells: Bool) -> DocumentLayout {
         let w = max(10, width)
         var lines: [Line] = []
         var starts = Array(repeating: 0, count: session.lesson.cells.count)
@@ -52,7 +52,7 @@ enum Document {
         var editorLine: Int?
         // The title is in the title bar; the summary opens the text.
         if !session.lesson.summary.isEmpty {
-            lines += Wrap.wrap([Span(session.lesson.summary, state.theme.dim)], width: w)
+            lines += Wrap.wrap([Span(session.lesson.summary, view.theme.dim)], width: w)
             lines.append([])
         }
         let questionMask = session.questions.mask(for: session.lesson)
@@ -63,29 +63,29 @@ enum Document {
         for block in session.lesson.blocks {
             switch block {
             case .prose(let proseLines):
-                lines += prose(proseLines, state: state, notebook: session.notebook, width: w, mask: mask)
+                lines += prose(proseLines, view: view, notebook: session.notebook, width: w, mask: mask)
             case .question(let index):
                 guard session.lesson.questions.indices.contains(index) else { continue }
                 if lines.last.map({ !$0.isEmpty }) ?? false { lines.append([]) }
                 questionStarts[index] = lines.count
-                let view = QuestionView.lines(state, session, index, width: w, mask: mask)
-                if let e = view.editorLine { answerLine = lines.count + e }
-                lines += view.lines
+                let question = QuestionView.lines(view, session, index, width: w, mask: mask)
+                if let e = question.editorLine { answerLine = lines.count + e }
+                lines += question.lines
                 stops.append((.question(index), questionStarts[index], lines.count))
                 lines.append([])
             case .cell(let index):
                 guard session.lesson.cells.indices.contains(index) else { continue }
                 if lines.last.map({ !$0.isEmpty }) ?? false { lines.append([]) }
                 starts[index] = lines.count
-                lines.append(CellView.header(state, session, index, width: w))
+                lines.append(CellView.header(view, session, index, width: w))
                 let cell = session.lesson.cells[index]
                 if inlineCells {
-                    let detail = CellView.detail(state, session, index, width: max(8, w - 2), includeHeader: false)
+                    let detail = CellView.detail(view, session, index, width: max(8, w - 2), includeHeader: false)
                     if let e = detail.editorLine { editorLine = lines.count + e }
-                    let bar = Span("│ ", index == session.focusedCell ? state.theme.accent : state.theme.dim)
+                    let bar = Span("│ ", index == session.focusedCell ? view.theme.accent : view.theme.dim)
                     lines += detail.lines.map { [bar] + $0 }
                 } else {
-                    let summary = CellView.parameterSummary(state, session, cell, width: w)
+                    let summary = CellView.parameterSummary(view, session, cell, width: w)
                     if !summary.isEmpty { lines.append(summary) }
                 }
                 ends[index] = lines.count
@@ -102,9 +102,9 @@ enum Document {
 
     /// Markdown prose: headings, paragraphs, list items, quotes, code blocks, display math
     /// and tables (shown as written), with inline emphasis, code, math, links and values.
-    static func prose(_ proseLines: [ProseLine], state: AppState, notebook: Notebook, width: Int,
+    static func prose(_ proseLines: [ProseLine], view: ViewContext, notebook: Notebook, width: Int,
                       mask: (Placeholder) -> String? = { _ in nil }) -> [Line] {
-        let theme = state.theme
+        let theme = view.theme
         var out: [Line] = []
         var pending: [ProseSegment] = []
         var kind = Kind.paragraph
@@ -113,7 +113,7 @@ enum Document {
 
         func flush() {
             guard !pending.isEmpty else { return }
-            let spans = inline(pending, state: state, notebook: notebook, base: baseStyle(kind), mask: mask)
+            let spans = inline(pending, view: view, notebook: notebook, base: baseStyle(kind), mask: mask)
             switch kind {
             case .paragraph:
                 out += Wrap.wrap(spans, width: width)
@@ -173,7 +173,7 @@ enum Document {
             if inDisplayMath {
                 if let end = trimmed.range(of: "$$") {
                     mathBuffer += " " + trimmed[..<end.lowerBound]
-                    out += displayMath(mathBuffer, state: state, width: width)
+                    out += displayMath(mathBuffer, view: view, width: width)
                     inDisplayMath = false
                     mathBuffer = ""
                 } else {
@@ -190,7 +190,7 @@ enum Document {
                 flush()
                 let rest = trimmed.dropFirst(2)
                 if let end = rest.range(of: "$$") {
-                    out += displayMath(String(rest[..<end.lowerBound]), state: state, width: width)
+                    out += displayMath(String(rest[..<end.lowerBound]), view: view, width: width)
                 } else {
                     inDisplayMath = true
                     mathBuffer = String(rest)
@@ -238,16 +238,16 @@ enum Document {
             if case .quote = kind { flush() }
             append(segments)
         }
-        if inDisplayMath { out += displayMath(mathBuffer, state: state, width: width) }
+        if inDisplayMath { out += displayMath(mathBuffer, view: view, width: width) }
         flush()
         return out
     }
 
-    private static func displayMath(_ tex: String, state: AppState, width: Int) -> [Line] {
-        let text = state.renderMath(tex.trimmingCharacters(in: .whitespaces), true)
+    private static func displayMath(_ tex: String, view: ViewContext, width: Int) -> [Line] {
+        let text = view.renderMath(tex.trimmingCharacters(in: .whitespaces), true)
         var lines: [Line] = []
         for row in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lines += Wrap.wrap([Span(String(row), state.theme.math)], width: width, indent: 4, firstIndent: 4)
+            lines += Wrap.wrap([Span(String(row), view.theme.math)], width: width, indent: 4, firstIndent: 4)
         }
         lines.append([])
         return lines
@@ -301,9 +301,9 @@ enum Document {
     /// An inline `$` opens math only when followed by a non-space and closes only when
     /// preceded by a non-space and not followed by a digit, as ``MathText`` does, so prices
     /// such as "$5 or $10" stay prose.
-    static func inline(_ segments: [ProseSegment], state: AppState, notebook: Notebook, base: Style,
+    static func inline(_ segments: [ProseSegment], view: ViewContext, notebook: Notebook, base: Style,
                        mask: (Placeholder) -> String? = { _ in nil }) -> Line {
-        let theme = state.theme
+        let theme = view.theme
         var spans: Line = []
         var bold = false, italic = false, code = false
         var text = ""
@@ -321,7 +321,7 @@ enum Document {
         }
         func math(_ tex: [Character]) {
             emit()
-            spans.append(Span(state.renderMath(String(tex), false), theme.math))
+            spans.append(Span(view.renderMath(String(tex), false), theme.math))
         }
         for segment in segments {
             switch segment {

@@ -30,8 +30,26 @@ struct LessonGeometry {
     var inlineCells: Bool { panel == nil }
 }
 
+/// What the lesson's views draw with besides the lesson itself: the colours, the running job,
+/// the cells the learner has run, the modules (for their outputs' docs) and the math renderer.
+/// Views take this, not the whole `AppState`, so one cell's lines can be made and tested alone.
+struct ViewContext {
+    var theme: Theme
+    var job: RunningJob?
+    var ranCells: Set<String>
+    var registry: ModuleRegistry
+    var renderMath: @Sendable (String, Bool) -> String
+}
+
 extension AppState {
     func geometry() -> LessonGeometry { LessonGeometry(width: width, height: height) }
+
+    /// The context the views of `session` draw with.
+    func viewContext(_ session: LessonSession) -> ViewContext {
+        ViewContext(theme: theme, job: job,
+                    ranCells: lessons.first { $0.header.id == session.lesson.id }?.ranCells ?? [],
+                    registry: registry, renderMath: renderMath)
+    }
 
     /// The open lesson laid out for the text area; computed once per change of what it shows.
     func documentLayout(_ session: LessonSession) -> DocumentLayout {
@@ -45,13 +63,13 @@ extension AppState {
             ranCells: lessons.first { $0.header.id == session.lesson.id }?.ranCells ?? [],
             focusedQuestion: session.focusedQuestion, questions: session.questions)
         return layoutCache.layout(for: key) {
-            Document.layout(self, session, width: g.text.width, inlineCells: g.inlineCells)
+            Document.layout(viewContext(session), session, width: g.text.width, inlineCells: g.inlineCells)
         }
     }
 
     /// The panel lines of the focused cell (wide layout).
     func panelDetail(_ session: LessonSession) -> CellView.Detail? {
         guard let panel = geometry().panel, session.focusedCellSpec != nil else { return nil }
-        return CellView.detail(self, session, session.focusedCell, width: panel.width, includeHeader: true)
+        return CellView.detail(viewContext(session), session, session.focusedCell, width: panel.width, includeHeader: true)
     }
 }

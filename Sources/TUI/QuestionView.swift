@@ -9,9 +9,9 @@ enum QuestionView {
         var editorLine: Int?
     }
 
-    static func lines(_ state: AppState, _ session: LessonSession, _ index: Int, width: Int,
+    static func lines(_ view: ViewContext, _ session: LessonSession, _ index: Int, width: Int,
                       mask: (Placeholder) -> String?) -> View {
-        let theme = state.theme
+        let theme = view.theme
         let question = session.lesson.questions[index]
         let focused = session.focusedQuestion == index
         let answer = session.questions.answers[question.id] ?? AnswerState()
@@ -36,7 +36,7 @@ enum QuestionView {
 
         let bar = Span("┊ ", focused ? theme.accent : theme.dim)
         let inner = max(8, width - 2)
-        var body = Document.prose(question.text, state: state, notebook: session.notebook, width: inner, mask: mask)
+        var body = Document.prose(question.text, view: view, notebook: session.notebook, width: inner, mask: mask)
         while body.last?.isEmpty == true { body.removeLast() }
         if !question.choices.isEmpty {
             body.append(question.choices.enumerated().flatMap { i, choice in

@@ -249,3 +249,199 @@ public struct MedusaSpeedupModule: ComputeModule {
         ]
     }
 }
+
+/// Expected tokens per step of an arbitrary (sparse) candidate tree under Medusa's independence
+/// assumption, and the greedy tree of `medusa/eval/gen_results.py` built from the same numbers.
+/// Head i's rank-r guess is right with probability π_i(r) = top(r+1)_i − top(r)_i, independently
+/// of the other heads; ranks past the columns given count as never right. Under greedy
+/// verification at most one child of a node matches, so the nodes of one depth are disjoint
+/// events and E[tokens] = 1 + Σ_nodes Π_j π_j(r_j).
+struct MedusaSparseTree {
+    /// π_i(r), heads × ranks.
+    let rankAccuracy: [[Double]]
+
+    init(topkAccuracy: [[Double]]) {
+        rankAccuracy = topkAccuracy.map { row in
+            row.indices.map { r in row[r] - (r == 0 ? 0 : row[r - 1]) }
+        }
+    }
+
+    /// Π_j π_j(r_j) for one path (0 when a rank or the depth is past the data).
+    func probability(_ path: [Int]) -> Double {
+        var p = 1.0
+        for (i, r) in path.enumerated() {
+            guard i < rankAccuracy.count, r < rankAccuracy[i].count else { return 0 }
+            p *= rankAccuracy[i][r]
+        }
+        return p
+    }
+
+    /// Expected tokens of the best-first greedy trees of 1 … n nodes: repeatedly add the most
+    /// probable path whose parent is already in the tree (children never beat their parent, so
+    /// this is the n most probable prefix-closed paths), depth ≤ heads, ranks < columns.
+    func greedyTokens(upTo n: Int) -> [Double] {
+        var frontier: [(p: Double, path: [Int])] = []
+        func addChildren(of path: [Int]) {
+            let d = path.count
+            guard d < rankAccuracy.count else { return }
+            for r in rankAccuracy[d].indices {
+                let child = path + [r]
+                frontier.append((probability(child), child))
+            }
+        }
+        addChildren(of: [])
+        var total = 1.0, result: [Double] = []
+        while result.count < n, !frontier.isEmpty {
+            // First maximum in insertion order: ties go to the earlier (shallower, lower-rank) path.
+            var best = 0
+            for k in frontier.indices where frontier[k].p > frontier[best].p { best = k }
+            let node = frontier.remove(at: best)
+            total += node.p
+            result.append(total)
+            addChildren(of: node.path)
+        }
+        return result
+    }
+}
+
+/// `medusa.sparse`: expected tokens per step of a given sparse tree, and of greedy trees.
+public struct MedusaSparseModule: ComputeModule {
+    public init() {}
+    public let name = "medusa.sparse"
+    public let summary = "Medusa's sparse tree: expected tokens 1 + Σ_nodes Π π_j(r_j) from per-rank head accuracies, and greedily built trees of 1 … n nodes."
+    public let parameters: [ParameterSpec] = [
+        .matrix("paths", [[0, -1], [1, -1], [0, 0]], maxElements: 4_096,
+                doc: "one row per node: its ranks (0 = a head's best guess) from head 1 down, padded with −1; every prefix must be a row too"),
+        .matrix("topk_acc", [[0.6, 0.7], [0.3, 0.4]], range: .unit, maxElements: 1_000,
+                doc: "row i: head i's top-1, top-2, … accuracies (non-decreasing); rank r is right with probability top(r+1) − top(r)"),
+        .integer("greedy_max", 255, range: .closed(1, 1_000), doc: "largest greedy tree to build, in nodes"),
+    ]
+    public let outputs: [OutputSpec] = [
+        .init("nodes", .integer, doc: "rows of paths, root excluded"),
+        .init("expected_tokens", .number, doc: "1 + Σ_nodes Π_j π_j(r_j): the root plus the expected accepted depth"),
+        .init("node_probs", .vector, doc: "Π_j π_j(r_j) per node: the chance its whole path is right"),
+        .init("depth_probs", .vector, hint: .chart, doc: "per depth d, Σ of node_probs at depth d: the chance of accepting at least d head tokens"),
+        .init("rank_acc", .matrix, hint: .heatmap, doc: "π_i(r) = top(r+1)_i − top(r)_i"),
+        .init("greedy_tokens", .vector, hint: .chart, doc: "expected tokens of the greedy tree of n nodes, n = 1 … greedy_max"),
+        .init("greedy_sizes", .vector, doc: "n = 1 … greedy_max, the node counts of greedy_tokens"),
+        .init("greedy_same_size", .number, doc: "expected tokens of the greedy tree with as many nodes as paths"),
+    ]
+
+    public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        let acc = try inputs.matrix("topk_acc")
+        guard let width = acc.first?.count, width > 0, acc.allSatisfy({ $0.count == width }) else {
+            throw .invalid("topk_acc", "must be a non-empty matrix with rows of equal length")
+        }
+        for (i, row) in acc.enumerated() {
+            for r in 1..<row.count where row[r] < row[r - 1] {
+                throw .invalid("topk_acc", "row \(i) falls from \(NumberText.shortest(row[r - 1])) to \(NumberText.shortest(row[r])); top-k accuracies cannot decrease with k")
+            }
+        }
+        let rows = try inputs.matrix("paths")
+        guard !rows.isEmpty else { throw .invalid("paths", "has no rows; a tree needs at least one node") }
+        var paths: [[Int]] = []
+        var seen = Set<[Int]>()
+        for (n, row) in rows.enumerated() {
+            var path: [Int] = []
+            var ended = false
+            for x in row {
+                guard x == x.rounded(), x >= -1, x <= 1e6 else {
+                    throw .invalid("paths", "row \(n) has \(NumberText.shortest(x)); ranks are whole numbers ≥ 0, and −1 pads")
+                }
+                if x < 0 { ended = true; continue }
+                guard !ended else { throw .invalid("paths", "row \(n) has a rank after a −1; pad only at the end") }
+                path.append(Int(x))
+            }
+            guard !path.isEmpty else { throw .invalid("paths", "row \(n) is empty; the root is implicit") }
+            guard seen.insert(path).inserted else { throw .invalid("paths", "row \(n) repeats an earlier node") }
+            paths.append(path)
+        }
+        for (n, path) in paths.enumerated() where path.count > 1 && !seen.contains(Array(path.dropLast())) {
+            throw .invalid("paths", "row \(n)'s parent \(Array(path.dropLast())) is not a row; a node is reachable only through its parent")
+        }
+        let tree = MedusaSparseTree(topkAccuracy: acc)
+        let probs = paths.map(tree.probability)
+        var depthProbs = [Double](repeating: 0, count: paths.map(\.count).max() ?? 0)
+        for (path, p) in zip(paths, probs) { depthProbs[path.count - 1] += p }
+        var total = 1.0
+        for p in probs { total += p }
+        let greedyMax = try inputs.integer("greedy_max")
+        let greedy = tree.greedyTokens(upTo: max(greedyMax, paths.count))
+        let sameSize = paths.count <= greedy.count ? greedy[paths.count - 1] : greedy.last ?? 1
+        let shown = Array(greedy.prefix(greedyMax))
+        return [
+            "nodes": .integer(paths.count),
+            "expected_tokens": .number(total),
+            "node_probs": .vector(probs),
+            "depth_probs": .vector(depthProbs),
+            "rank_acc": .matrix(tree.rankAccuracy),
+            "greedy_tokens": .vector(shown),
+            "greedy_sizes": .vector(shown.indices.map { Double($0 + 1) }),
+            "greedy_same_size": .number(sameSize),
+        ]
+    }
+}
+
+/// `medusa.rules`: tokens per step of a chain of top-1 head guesses under rejection sampling and
+/// under typical acceptance, at several temperatures. Every position's base distribution is
+/// `probs` at temperature T (p^{1/T} renormalised); head i's guess is the base model's top token
+/// with probability a_i, otherwise some other token, which has probability at most the
+/// second-largest p_T. A top-token guess is kept with probability p_T(top) by rejection against
+/// a point-mass draft, and always by typical acceptance when it clears min(ε, δ·e^{−H}); so
+/// rejection yields at most 1 + Σ_i Π_{j≤i} (a_j p_T(top) + (1 − a_j) p_T(second)) tokens and
+/// typical acceptance at least 1 + Σ_i Π_{j≤i} a_j·[p_T(top) > threshold].
+public struct MedusaRulesModule: ComputeModule {
+    public init() {}
+    public let name = "medusa.rules"
+    public let summary = "Tokens per step of a top-1 chain under rejection sampling (upper bound) and typical acceptance (lower bound), per temperature."
+    public let parameters: [ParameterSpec] = [
+        .vector("probs", [0.5, 0.2, 0.15, 0.1, 0.05], range: .nonNegative, maxElements: MedusaLimits.vocabulary,
+                doc: "the base model's distribution at T = 1 at every position (non-negative weights, normalised here)"),
+        .vector("head_acc", [0.5604, 0.3164, 0.2010, 0.1474, 0.1175], range: .unit, maxElements: MedusaLimits.heads,
+                doc: "a_i: the chance head i's top guess is the base model's top token"),
+        .vector("temperatures", [0.7, 1, 2], range: .positive, maxElements: 1_000, doc: "sampling temperatures T"),
+        .number("epsilon", 0.09, range: .unit, doc: "ε of typical acceptance"),
+        .number("delta", 0.3, range: .unit, doc: "δ of typical acceptance"),
+    ]
+    public let outputs: [OutputSpec] = [
+        .init("p_top", .vector, doc: "per T, the largest probability of probs at T"),
+        .init("p_second", .vector, doc: "per T, the second-largest probability (0 for a single token)"),
+        .init("threshold", .vector, doc: "per T, min(ε, δ·e^(−H)) of probs at T"),
+        .init("rejection_max", .vector, hint: .chart, doc: "per T, 1 + Σ_i Π_{j≤i} (a_j·p_top + (1 − a_j)·p_second): at most this many tokens per step under rejection sampling"),
+        .init("typical_min", .vector, hint: .chart, doc: "per T, 1 + Σ_i Π_{j≤i} a_j·[p_top > threshold]: at least this many tokens per step under typical acceptance"),
+    ]
+
+    public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
+        let weights = try inputs.vector("probs")
+        guard weights.contains(where: { $0 > 0 }) else {
+            throw .invalid("probs", "is all zeros; a distribution needs at least one positive entry")
+        }
+        let acc = try inputs.vector("head_acc")
+        let temps = try inputs.vector("temperatures")
+        guard !temps.isEmpty else { throw .invalid("temperatures", "is empty; give at least one temperature") }
+        let epsilon = try inputs.number("epsilon"), delta = try inputs.number("delta")
+        let top = weights.max() ?? 1
+        let logs = weights.map { $0 > 0 ? log($0 / top) : -Double.infinity }
+        var pTop: [Double] = [], pSecond: [Double] = [], thresholds: [Double] = []
+        var rejection: [Double] = [], typical: [Double] = []
+        for t in temps {
+            // p^{1/T} relative to the largest weight: exp((log p − log p_max)/T) ≤ 1, never overflowing.
+            let test = TypicalAcceptance(weights: logs.map { exp($0 / t) }, epsilon: epsilon, delta: delta)
+            let sorted = test.probabilities.sorted(by: >)
+            let first = sorted[0], second = sorted.count > 1 ? sorted[1] : 0
+            let kept: Double = test.accepts(first) ? 1 : 0
+            rejection.append(MedusaSpeedup(headAccuracy: acc.map { $0 * first + (1 - $0) * second }).expectedTokens)
+            typical.append(MedusaSpeedup(headAccuracy: acc.map { $0 * kept }).expectedTokens)
+            pTop.append(first)
+            pSecond.append(second)
+            thresholds.append(test.threshold)
+        }
+        return [
+            "p_top": .vector(pTop),
+            "p_second": .vector(pSecond),
+            "threshold": .vector(thresholds),
+            "rejection_max": .vector(rejection),
+            "typical_min": .vector(typical),
+        ]
+    }
+}

@@ -64,6 +64,8 @@ public enum ModuleCatalog {
         MedusaTypicalModule(),
         MedusaTreeModule(),
         MedusaSpeedupModule(),
+        MedusaSparseModule(),
+        MedusaRulesModule(),
         // Faster R-CNN
         BoxIoUModule(),
         BoxEncodeModule(),

@@ -279,3 +279,110 @@ final class MedusaSpeedupTests: XCTestCase {
         XCTAssertEqual(evaluationError(module, ["overhead": .number(.infinity)])?.parameter, "overhead")
     }
 }
+
+/// `medusa.sparse`: the defaults by hand, the full tree against `medusa.speedup`'s product of
+/// top-k accuracies, the greedy tree's ordering, and bad input.
+final class MedusaSparseTests: XCTestCase {
+    let module = MedusaSparseModule()
+
+    /// π = ((0.6, 0.1), (0.3, 0.1)); nodes [0], [1], [0,0] have 0.6, 0.1, 0.18: 1.88 tokens.
+    /// Greedy: 0.6, then [0,0] 0.18, [1] 0.1, [0,1] 0.06, [1,0] 0.03, [1,1] 0.01.
+    func testDefaultsByHand() throws {
+        let out = try evaluate(module, [:])
+        XCTAssertEqual(out["nodes"], .integer(3))
+        assertClose(out.vector("node_probs"), [0.6, 0.1, 0.18], tol: 1e-15)
+        assertClose(out.number("expected_tokens"), 1.88, tol: 1e-15)
+        assertClose(out.vector("depth_probs"), [0.7, 0.18], tol: 1e-15)
+        assertClose(out.vector("greedy_tokens"), [1.6, 1.78, 1.88, 1.94, 1.97, 1.98], tol: 1e-15)
+        XCTAssertEqual(out.vector("greedy_sizes"), [1, 2, 3, 4, 5, 6])
+        assertClose(out.number("greedy_same_size"), 1.88, tol: 1e-15)
+    }
+
+    /// Every path of a full k = (5, 5, 5) tree: per depth the ranks' π sum to top-5, so the
+    /// expectation is medusa.speedup's 1 + Σ_i Π_{j≤i} top5_j; the greedy tree of all 155
+    /// nodes is the same tree, and greedy trees never do worse than the given one of equal size.
+    func testFullTreeMatchesSpeedup() throws {
+        var random = TestRandom(seed: 5)
+        for _ in 0..<20 {
+            var acc: [[Double]] = []
+            for _ in 0..<3 {
+                var row: [Double] = [], x = 0.0
+                for _ in 0..<5 { x += Double.random(in: 0...1, using: &random) * (1 - x) * 0.5; row.append(x) }
+                acc.append(row)
+            }
+            var paths: [[Double]] = []
+            for d in 1...3 {
+                for m in 0..<Int(pow(5, Double(d))) {
+                    var ranks: [Double] = [], v = m
+                    for _ in 0..<d { ranks.insert(Double(v % 5), at: 0); v /= 5 }
+                    paths.append(ranks + [Double](repeating: -1, count: 3 - d))
+                }
+            }
+            let out = try evaluate(module, ["paths": .matrix(paths), "topk_acc": .matrix(acc), "greedy_max": .integer(155)])
+            let chain = try evaluate(MedusaSpeedupModule(), ["head_acc": .vector(acc.map { $0[4] })])
+            assertClose(out.number("expected_tokens"), chain.number("expected_tokens"), tol: 1e-14)
+            assertClose(out.vector("depth_probs"), chain.vector("depth_probs"), tol: 1e-15)
+            assertClose(out.vector("greedy_tokens").last ?? 0, chain.number("expected_tokens"), tol: 1e-14)
+            let g = out.vector("greedy_tokens")
+            for n in 1..<g.count { XCTAssertLessThanOrEqual(g[n] - g[n - 1], (n == 1 ? g[0] - 1 : g[n - 1] - g[n - 2]) + 1e-15) }
+            let sparse = try evaluate(module, ["paths": .matrix(Array(paths.prefix(30))), "topk_acc": .matrix(acc)])
+            XCTAssertGreaterThanOrEqual(sparse.number("greedy_same_size"), sparse.number("expected_tokens") - 1e-15)
+        }
+    }
+
+    /// Ranks past the columns and depths past the rows are never right.
+    func testPastTheData() throws {
+        let out = try evaluate(module, ["paths": .matrix([[0, -1, -1], [2, -1, -1], [0, 0, -1], [0, 0, 0]]),
+                                        "topk_acc": .matrix([[0.5, 0.8], [0.5, 0.6]])])
+        assertClose(out.vector("node_probs"), [0.5, 0, 0.25, 0], tol: 1e-16)
+        assertClose(out.number("expected_tokens"), 1.75, tol: 1e-15)
+    }
+
+    func testBadInputNamesTheParameter() {
+        let acc: Value = .matrix([[0.5, 0.6]])
+        for paths: [[Double]] in [[[0, 0]], [[0.5]], [[-1]], [[0], [0]], [[-1, 0]], [[-2]]] {
+            XCTAssertEqual(evaluationError(module, ["paths": .matrix(paths), "topk_acc": acc])?.parameter, "paths", "\(paths)")
+        }
+        XCTAssertEqual(evaluationError(module, ["topk_acc": .matrix([[0.6, 0.5]])])?.parameter, "topk_acc")
+        XCTAssertEqual(evaluationError(module, ["topk_acc": .matrix([[0.6, 0.7], [0.5]])])?.parameter, "topk_acc")
+    }
+}
+
+/// `medusa.rules`: the defaults against numpy, the T → 0 limit where the two rules meet, a
+/// single token, and bad input.
+final class MedusaRulesTests: XCTestCase {
+    let module = MedusaRulesModule()
+
+    /// numpy: p = (0.5, 0.2, 0.15, 0.1, 0.05)^(1/T) renormalised, a = the five Vicuna-7B top-1
+    /// accuracies; E = 1 + cumprod(v).sum().
+    func testDefaultsMatchNumpy() throws {
+        let out = try evaluate(module, [:])
+        assertClose(out.vector("p_top")[1], 0.5, tol: 1e-15)
+        assertClose(out.vector("p_second")[1], 0.2, tol: 1e-15)
+        let expectedRejection = [1.6089777174, 1.5134708539, 1.3796490167]
+        for (x, y) in zip(out.vector("rejection_max"), expectedRejection) { assertClose(x, y, tol: 1e-9) }
+        for x in out.vector("typical_min") { assertClose(x, 1.7792204904, tol: 1e-9) }
+        for (r, t) in zip(out.vector("rejection_max"), out.vector("typical_min")) { XCTAssertLessThan(r, t) }
+    }
+
+    /// Near T = 0 the distribution is one-hot: rejection keeps the top token almost surely, so
+    /// both yields approach the greedy chain's. A single token has no second and is sure.
+    func testLimits() throws {
+        let cold = try evaluate(module, ["temperatures": .vector([1e-3])])
+        assertClose(cold.vector("rejection_max")[0], cold.vector("typical_min")[0], tol: 1e-12)
+        let one = try evaluate(module, ["probs": .vector([2]), "head_acc": .vector([0.5, 0.5])])
+        XCTAssertEqual(one.vector("p_second"), [0, 0, 0])
+        for x in one.vector("rejection_max") { assertClose(x, 1.75, tol: 1e-15) }
+        for x in one.vector("typical_min") { assertClose(x, 1.75, tol: 1e-15) }
+        // δ = ε = 1 on a sure token: the strict test refuses it, so typical acceptance yields the root only.
+        let refused = try evaluate(module, ["probs": .vector([1, 0]), "epsilon": .number(1), "delta": .number(1)])
+        XCTAssertEqual(refused.vector("typical_min"), [1, 1, 1])
+    }
+
+    func testBadInputNamesTheParameter() {
+        XCTAssertEqual(evaluationError(module, ["probs": .vector([0, 0])])?.parameter, "probs")
+        XCTAssertEqual(evaluationError(module, ["temperatures": .vector([0])])?.parameter, "temperatures")
+        XCTAssertEqual(evaluationError(module, ["temperatures": .vector([])])?.parameter, "temperatures")
+        XCTAssertEqual(evaluationError(module, ["head_acc": .vector([1.5])])?.parameter, "head_acc")
+    }
+}

@@ -570,7 +570,7 @@ final class WideTextTests: XCTestCase {
                 XCTAssertEqual(columns, width, "row \(y) at width \(width) fills exactly the width")
             }
             let g = s.geometry()
-            let text = Document.layout(s, s.session!, width: g.text.width, inlineCells: g.inlineCells)
+            let text = Document.layout(s.viewContext(s.session!), s.session!, width: g.text.width, inlineCells: g.inlineCells)
             for line in text.lines { XCTAssertLessThanOrEqual(line.width, g.text.width) }
         }
         let b = render(openedState("zh-softmax", width: 60, height: 30))

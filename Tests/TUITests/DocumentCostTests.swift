@@ -105,6 +105,6 @@ final class DocumentCostTests: XCTestCase {
         let coloured = s.documentLayout(s.session!)
         s.theme = Theme(color: false)
         XCTAssertNotEqual(s.documentLayout(s.session!).lines, coloured.lines)
-        XCTAssertEqual(s.documentLayout(s.session!).lines, Document.layout(s, s.session!, width: 78, inlineCells: true).lines)
+        XCTAssertEqual(s.documentLayout(s.session!).lines, Document.layout(s.viewContext(s.session!), s.session!, width: 78, inlineCells: true).lines)
     }
 }
