@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NotebookCore
 
 /// Heavy cells running on background threads. They report through a mailbox the event
@@ -164,10 +167,13 @@ public enum Runtime {
     }
 }
 
-/// Watches the open lesson's file for an author editing it beside the notebook: a poll of
-/// its size, modification time and inode, four times a second, which also sees an editor that
-/// writes a temporary file and renames it over the lesson. A file missing for a moment (between
-/// the two steps of such a save) is waited for, not reported.
+/// Watches the open lesson's file for an author editing it beside the notebook. On Linux,
+/// inotify on the file's folder says when something there changed; the file's size,
+/// modification time and inode then say whether it was the lesson (this also sees an editor
+/// that writes a temporary file and renames it over the lesson). Without inotify, or as a
+/// safety net every two seconds, the same check runs on every tick of the loop (4 Hz while a
+/// lesson is open). A file missing for a moment (between the two steps of such a save) is
+/// waited for, not reported.
 struct LessonFileWatch {
     private struct Signature: Equatable {
         var size: Int
@@ -178,6 +184,8 @@ struct LessonFileWatch {
     private var lessonID: String?
     private var url: URL?
     private var last: Signature?
+    private var notifications: FolderNotifications?
+    private var lastCheck = Date.distantPast
 
     var isWatching: Bool { url != nil }
 
@@ -188,11 +196,16 @@ struct LessonFileWatch {
         lessonID = id
         url = id.flatMap { id in state.lessons.first { $0.header.id == id }?.header.url }
         last = url.flatMap(Self.signature)
+        notifications = url.flatMap { FolderNotifications($0.deletingLastPathComponent()) }
+        lastCheck = Date()
     }
 
     /// The change event, when the file differs from the last time it was seen.
     mutating func poll() -> Event? {
-        guard let url, let lessonID, let now = Self.signature(url), now != last else { return nil }
+        guard let url, let lessonID else { return nil }
+        if let notifications, !notifications.drain(), Date().timeIntervalSince(lastCheck) < 2 { return nil }
+        lastCheck = Date()
+        guard let now = Self.signature(url), now != last else { return nil }
         last = now
         return .lessonFileChanged(id: lessonID)
     }
@@ -202,6 +215,36 @@ struct LessonFileWatch {
         return Signature(size: (attributes[.size] as? Int) ?? -1,
                          modified: (attributes[.modificationDate] as? Date) ?? .distantPast,
                          inode: (attributes[.systemFileNumber] as? Int) ?? -1)
+    }
+}
+
+/// An inotify watch on a folder, read without blocking; nil where the system has none.
+private final class FolderNotifications {
+    private let descriptor: Int32
+
+    init?(_ folder: URL) {
+        #if os(Linux)
+        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else { return nil }
+        let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB)
+        guard inotify_add_watch(fd, folder.path, mask) >= 0 else {
+            close(fd)
+            return nil
+        }
+        descriptor = fd
+        #else
+        return nil
+        #endif
+    }
+
+    deinit { close(descriptor) }
+
+    /// Whether anything happened in the folder since the last call; reads every waiting event.
+    func drain() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var any = false
+        while read(descriptor, &buffer, buffer.count) > 0 { any = true }
+        return any
     }
 }
 

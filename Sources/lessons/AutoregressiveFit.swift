@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import NotebookCore
+import Synchronization
 
 // Two companions of `ar.fvsbn` and `ar.sample` for the autoregressive lesson.
 //
@@ -204,22 +206,45 @@ struct AutoregressiveFit {
         var total = 0.0
         switch family {
         case .fvsbn:
-            var gb = [Double](repeating: 0, count: n)
-            var gW = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
-            for (x, weight) in zip(rows, weights) {
-                for i in 0..<n {
-                    var a = b[i]
-                    let row = W[i]
-                    for j in 0..<i where x[j] != 0 { a += row[j] }
-                    total += weight * FVSBN.logProbability(of: x[i], activation: a)
-                    let r = weight * (x[i] - sigmoid(a))
-                    gb[i] += r
-                    for j in 0..<i where x[j] != 0 { gW[i][j] += r }
+            // The rows are split into a fixed number of chunks, fitted on every core and summed
+            // in chunk order, so the result depends on the data alone, not on the machine.
+            let n = self.n
+            let flatW = W.flatMap { $0 }
+            let bias = b
+            let chunks = max(1, min(8, rows.count / 256))
+            let partials = Mutex([FVSBNGradient?](repeating: nil, count: chunks))
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                var part = FVSBNGradient(pixels: n)
+                let lo = chunk * rows.count / chunks, hi = (chunk + 1) * rows.count / chunks
+                flatW.withUnsafeBufferPointer { w in
+                    for r in lo..<hi {
+                        let weight = weights[r]
+                        rows[r].withUnsafeBufferPointer { x in
+                            for i in 0..<n {
+                                let base = i * n
+                                var a = bias[i]
+                                for j in 0..<i where x[j] != 0 { a += w[base + j] }
+                                part.total += weight * FVSBN.logProbability(of: x[i], activation: a)
+                                let residual = weight * (x[i] - sigmoid(a))
+                                part.bias[i] += residual
+                                for j in 0..<i where x[j] != 0 { part.weights[base + j] += residual }
+                            }
+                        }
+                    }
                 }
+                partials.withLock { $0[chunk] = part }
             }
+            var sum = FVSBNGradient(pixels: n)
+            for part in partials.withLock({ $0 }) {
+                guard let part else { continue }
+                sum.total += part.total
+                for i in 0..<n { sum.bias[i] += part.bias[i] }
+                for k in 0..<(n * n) { sum.weights[k] += part.weights[k] }
+            }
+            total = sum.total
             for i in 0..<n {
-                b[i] += lr * gb[i]
-                for j in 0..<i { W[i][j] += lr * gW[i][j] }
+                b[i] += lr * sum.bias[i]
+                for j in 0..<i { W[i][j] += lr * sum.weights[i * n + j] }
             }
         case .nade:
             let H = hiddenCount
@@ -270,6 +295,19 @@ struct AutoregressiveFit {
 }
 
 /// `ar.fit`: maximum likelihood by gradient ascent for an FVSBN or a NADE on binary images.
+/// One chunk's share of an FVSBN step: Σ weight·log p, and the gradient of it in b and W
+/// (W flat, row-major).
+private struct FVSBNGradient: Sendable {
+    var total = 0.0
+    var bias: [Double]
+    var weights: [Double]
+
+    init(pixels n: Int) {
+        bias = [Double](repeating: 0, count: n)
+        weights = [Double](repeating: 0, count: n * n)
+    }
+}
+
 public struct AutoregressiveFitModule: ComputeModule {
     public init() {}
     public let name = "ar.fit"

@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 import NotebookCore
 
 // Many DDPG or TD3 updates on the smallest problem where over-estimation can build up: one
@@ -204,12 +206,23 @@ public struct TD3LearnModule: ComputeModule {
             policyDelay: try inputs.integer("policy_delay"), targetNoise: targetNoise, noiseClip: noiseClip)
         learner.correlation = try inputs.number("correlation")
         let start = try inputs.number("start")
-        var kept: [TD3Run] = []
-        for k in 0..<runs {
-            try context.checkCancelled()
-            let r = learner.run(start: start, updates: updates, seed: seed + k)
-            if !r.diverged { kept.append(r) }
+        // Runs are independent (run k has seed + k): they share the cores, and are averaged in
+        // run order, so the result is the same on any machine.
+        let model = learner
+        let finished = Mutex([TD3Run?](repeating: nil, count: runs))
+        let stopped = Atomic<Bool>(false)
+        DispatchQueue.concurrentPerform(iterations: runs) { k in
+            if stopped.load(ordering: .relaxed) { return }
+            if context.isCancelled() {
+                stopped.store(true, ordering: .relaxed)
+                return
+            }
+            let r = model.run(start: start, updates: updates, seed: seed + k)
+            finished.withLock { $0[k] = r }
         }
+        if stopped.load(ordering: .relaxed) { throw .cancelled }
+        try context.checkCancelled()
+        let kept = finished.withLock { $0 }.compactMap { $0 }.filter { !$0.diverged }
         let m = Double(kept.count)
         func mean(_ f: (TD3Run) -> Double) -> Double { kept.isEmpty ? .nan : kept.map(f).reduce(0, +) / m }
         let bias = mean(\.lastBias)

@@ -161,11 +161,12 @@ final class UpdateTests: XCTestCase {
         var s = openedState()
         let entry = { s.lessons.first { $0.header.id == "online-softmax" } }
         XCTAssertEqual(entry()?.ranCells, [], "opening runs the cells for display only")
-        XCTAssertTrue(render(s).rows.contains { $0.contains("◇ stream") })
+        XCTAssertEqual(row(render(s), 22), " ◇ stream  softmax.online                            ✓ ok  │          │               ████")
         press(&s, .enter)
         XCTAssertEqual(entry()?.ranCells, ["safe", "stream"])
         press(&s, .char("n"))
-        XCTAssertTrue(render(s).rows.contains { $0.contains("◆ safe") }, "a cell run before is marked ◆")
+        XCTAssertEqual(row(render(s), 13), " ◆ safe  softmax.safe · The safe softmax             ✓ ok  │ OUTPUTS",
+                       "a cell run before is marked ◆")
         press(&s, .char("q"))
         XCTAssertEqual(entry()?.progress.cellsRun, 2)
         XCTAssertFalse(entry()?.progress.done ?? true)
@@ -179,8 +180,7 @@ final class UpdateTests: XCTestCase {
         progress.done = true
         let entries = library.lessons.map { $0.id == lesson.id ? LessonEntry(lesson: $0, progress: progress) : LessonEntry(lesson: $0) }
         let s = AppState(registry: ModuleCatalog.registry, lessons: entries, width: 100, height: 30)
-        let rows = render(s).rows
-        XCTAssertTrue(rows.contains { $0.contains("✓") && $0.contains("Online softmax") }, rows.joined(separator: "\n"))
+        XCTAssertEqual(row(render(s), 1), " ▶ ✓  1 Online softmax and the FlashAttention tile")
     }
 
     func testRunAll() {
@@ -190,7 +190,7 @@ final class UpdateTests: XCTestCase {
         XCTAssertTrue(effects.contains { if case .record(.ran(_, .runAll, let runs)) = $0 { runs.count == 3 } else { false } })
     }
 
-    func testLessonSearch() {
+    func testLessonSearch() throws {
         var s = openedState(width: 80, height: 12)
         press(&s, .char("/"))
         type(&s, "ATTENTION TILE")
@@ -200,9 +200,10 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.session?.scroll, target - 1, "case-insensitive, the match just below the top")
         XCTAssertEqual(s.lastSearch, "ATTENTION TILE")
         let screen = render(s)
-        let row = (0..<screen.height).first { screen.rowText($0).contains("attention tile") }!
-        let x = Array(screen.rowText(row)).firstIndex(of: "a")!
-        XCTAssertEqual(screen[x, row].style, s.theme.searchMatch, "matches are highlighted")
+        let y = 2
+        XCTAssertEqual(row(screen, y), " The attention tile", "the match just below the top")
+        let x = try XCTUnwrap(Array(row(screen, y)).firstIndex(of: "a"))
+        XCTAssertEqual(screen[x, y].style, s.theme.searchMatch, "matches are highlighted")
         press(&s, .char("/"))
         type(&s, "zzzz")
         press(&s, .enter)
@@ -231,7 +232,9 @@ final class UpdateTests: XCTestCase {
         XCTAssertTrue(s.session!.notebook.isOverridden("safe", "x"))
         let effects = press(&s, .char("u"))
         XCTAssertFalse(s.session!.notebook.isOverridden("safe", "x"))
-        XCTAssertTrue(render(s).text.contains("maximum is 5"), "the lesson's numbers are back")
+        let prose = row(render(s), 6)
+        XCTAssertTrue(prose.hasPrefix(" scores the maximum is 5 and the denominator is 1.5713, so │ ✓ ran in "),
+                      "the lesson's numbers are back: \(prose)")
         XCTAssertTrue(effects.contains { if case .record(.overrides("online-softmax", "safe", let sources)) = $0 { sources.isEmpty } else { false } })
     }
 }
@@ -240,19 +243,20 @@ final class UpdateTests: XCTestCase {
 final class EditFlowTests: XCTestCase {
     func testValidEditUpdatesTheProseOnTheSameFrame() {
         var s = openedState(width: 100, height: 30)
-        XCTAssertTrue(render(s).text.contains("in blocks of 3 steps"))
+        XCTAssertEqual(row(render(s), 18), " Reading the scores in blocks of 3 steps, the running      │    4 0.367879")
         press(&s, .char("n"), .char("]"), .char("e"))
         XCTAssertEqual(s.session?.editor?.parameter, "block")
         XCTAssertEqual(s.session?.editor?.line.text, "2", "prefilled with the current value")
         XCTAssertEqual(s.session?.editor?.line.cursor, 1, "cursor at the end")
-        XCTAssertTrue(render(s).text.contains("✎ 2"))
+        XCTAssertEqual(row(render(s), 10), " • The second pass sums e^(xᵢ − m).                        │   ✎ 2")
         press(&s, .backspace)
         type(&s, "3")
         let effects = press(&s, .enter)
         XCTAssertNil(s.session?.editor)
-        let text = render(s).text
-        XCTAssertTrue(text.contains("in blocks of 2 steps"), "⌈5/3⌉ = 2 blocks, in the prose at once")
-        XCTAssertTrue(text.contains("block   = 3 • edited"))
+        let b = render(s)
+        XCTAssertEqual(row(b, 18), " Reading the scores in blocks of 2 steps, the running      │    0.6364┤               ████",
+                       "⌈5/3⌉ = 2 blocks, in the prose at once")
+        XCTAssertEqual(row(b, 9), " • The first pass finds m = maxᵢ xᵢ.                       │ ▸ block   = 3 • edited")
         XCTAssertEqual(s.status?.text, "block = 3 · re-ran 1 cell")
         XCTAssertTrue(effects.contains { if case .record(.overrides("online-softmax", "stream", let o)) = $0 { o == ["block": "3"] } else { false } })
     }
@@ -277,11 +281,13 @@ final class EditFlowTests: XCTestCase {
         XCTAssertEqual(s.session?.editor?.error, "must be >= 1, got 0")
         XCTAssertEqual(s.session?.editor?.line.text, "0", "keeps what was typed")
         let screen = render(s)
-        let rows = screen.rows
-        let editorRow = rows.firstIndex { $0.contains("✎ 0") }!
-        XCTAssertTrue(rows[editorRow + 1].contains("✗ must be >= 1, got 0"), "the error is under the editor")
+        // The editor in place of the value, the error under it.
+        assertRows(screen, from: 10, [
+            " • The second pass sums e^(xᵢ − m).                        │   ✎ 0",
+            " • The third pass divides.                                 │     ✗ must be >= 1, got 0",
+        ])
         XCTAssertFalse(s.session!.notebook.isOverridden("stream", "block"), "nothing applied")
-        XCTAssertTrue(screen.text.contains("in blocks of 3 steps"))
+        XCTAssertEqual(row(screen, 18), " Reading the scores in blocks of 3 steps, the running      │   rescale  [0, 0.0497871, 1]")
         // Typing clears the error; a malformed value is refused by the lesson-file parser.
         press(&s, .backspace)
         XCTAssertNil(s.session?.editor?.error)
@@ -320,7 +326,7 @@ final class EditFlowTests: XCTestCase {
         XCTAssertEqual(s.screen, .lesson, "Esc closes the editor, not the lesson")
         XCTAssertEqual(s.status?.text, "edit cancelled")
         XCTAssertFalse(s.session!.notebook.isOverridden("stream", "block"))
-        XCTAssertTrue(render(s).text.contains("in blocks of 3 steps"))
+        XCTAssertEqual(row(render(s), 18), " Reading the scores in blocks of 3 steps, the running      │    0.6364┤               ████")
     }
 
     func testEditorKeys() {
@@ -341,8 +347,11 @@ final class EditFlowTests: XCTestCase {
         var s = openedState(width: 80, height: 14)
         press(&s, .char("n"), .char("]"), .char("e"))
         let screen = render(s)
-        let rows = screen.rows
-        XCTAssertTrue(rows.contains { $0.contains("│   ✎ 2") }, screen.text)
+        assertRows(screen, from: 8, [
+            " │ ▸ block   = 2",
+            " │   ✎ 2",
+            " │     block: int = 1 · Enter apply · Esc cancel",
+        ])
     }
 }
 
@@ -378,7 +387,8 @@ final class HeavyCellTests: XCTestCase {
     func testEnterStartsAJobAndItsResultIsApplied() throws {
         var s = heavyState()
         XCTAssertEqual(s.session!.notebook.result("slow").status, .skippedHeavy)
-        XCTAssertTrue(render(s).text.contains("⟨slow.count⟩"), "no value until it runs")
+        XCTAssertEqual(row(render(s), 1), " The count is ⟨slow.count⟩ and it needs 3 steps.           │ safe · softmax.safe",
+                       "no value until it runs")
         press(&s, .char("n"))
         let effects = press(&s, .enter)
         let job = try XCTUnwrap(effects.compactMap(\.job).first)
@@ -386,13 +396,14 @@ final class HeavyCellTests: XCTestCase {
         XCTAssertEqual(s.job?.cellID, "slow")
         _ = update(&s, .jobProgress(id: id, fraction: 0.42))
         XCTAssertEqual(s.job?.fraction, 0.42)
-        XCTAssertTrue(render(s).text.contains("42% · Esc cancels"), "a progress bar in the cell")
+        XCTAssertEqual(row(render(s), 4), "   x = [1, 2, 3]                                           │ ███████▉░░░░░░░░░░░ 42% · Esc cancels",
+                       "a progress bar in the cell")
         press(&s, .enter)
         XCTAssertTrue(s.status!.text.contains("is running"), "one job at a time")
         let result = job.execute()
         _ = update(&s, .jobFinished(id: id, result: result))
         XCTAssertNil(s.job)
-        XCTAssertTrue(render(s).text.contains("The count is 3"))
+        XCTAssertEqual(row(render(s), 1), " The count is 3 and it needs 3 steps.                      │ slow · test.slow")
     }
 
     func testEscCancelsAndALateResultIsIgnored() throws {
@@ -461,29 +472,33 @@ final class LayoutTests: XCTestCase {
         let b = render(s)
         assertNoRowOverflows(b)
         let rows = b.rows
-        XCTAssertTrue(rows[0].hasPrefix(" Online softmax and the FlashAttention tile"))
-        XCTAssertTrue(rows[0].contains("cell 1/3"))
+        XCTAssertEqual(row(b, 0), " Online softmax and the FlashAttention tile                                                                                                     cell 1/3 · 100%")
         let separator = try! XCTUnwrap(Array(rows[3]).firstIndex(of: "│"))
         XCTAssertEqual(separator, 160 - 64 - 1, "panel of 2/5 of the width")
         for y in 1..<49 { XCTAssertEqual(Array(rows[y])[separator], "│", "row \(y)") }
-        XCTAssertTrue(rows[1].contains("│ safe · softmax.safe"))
-        XCTAssertTrue(b.text.contains("PARAMETERS"))
-        XCTAssertTrue(b.text.contains("▸ x = [2, 1, 3, 5, 4]"))
-        XCTAssertTrue(b.text.contains("OUTPUTS"))
-        XCTAssertTrue(b.text.contains("✓ max = 5"))
+        XCTAssertEqual(row(b, 1), " One pass over the scores, rescaling as the maximum moves.                                     │ safe · softmax.safe")
+        assertRows(b, from: 7, [
+            "                                                                                               │ PARAMETERS  e edit · u reset",
+            " • The first pass finds m = maxᵢ xᵢ.                                                           │ ▸ x = [2, 1, 3, 5, 4]",
+            " • The second pass sums e^(xᵢ − m).                                                            │",
+            " • The third pass divides.                                                                     │ OUTPUTS",
+        ])
+        XCTAssertEqual(row(b, 31), "   block = 2                                                                                   │   ✓ max = 5")
         // Prose values filled in (and highlighted).
-        XCTAssertTrue(b.text.contains("the maximum is 5 and the"))
-        let row = try! XCTUnwrap(rows.firstIndex { $0.contains("denominator is 1.5713") })
-        let x = try! XCTUnwrap(rows[row].range(of: "1.5713")).lowerBound.utf16Offset(in: rows[row])
-        XCTAssertEqual(b[x, row].style, s.theme.value)
-        XCTAssertTrue(rows[49].contains("e edit"))
+        let prose = row(b, 5)
+        XCTAssertTrue(prose.hasPrefix(" The safe softmax subtracts the maximum first. For our scores the maximum is 5 and the         │ ✓ ran in "), prose)
+        let y = 6
+        XCTAssertEqual(row(b, y), " denominator is 1.5713, so the largest probability is 0.6364.                                  │")
+        let x = try! XCTUnwrap(row(b, y).range(of: "1.5713")).lowerBound.utf16Offset(in: row(b, y))
+        XCTAssertEqual(b[x, y].style, s.theme.value)
+        XCTAssertEqual(row(b, 49), " n/p cell · e edit · Enter run · ? help · q back · [ ] param · j/k scroll · u reset · R run all · / search")
     }
 
     func test100x30IsStillSideBySide() {
         let b = render(openedState(width: 100, height: 30))
         assertNoRowOverflows(b)
-        XCTAssertEqual(Array(b.rowText(5))[59], "│")
-        XCTAssertTrue(b.rowText(1).contains("safe · softmax.safe"))
+        XCTAssertEqual(Array(row(b, 5))[59], "│")
+        XCTAssertEqual(row(b, 1), " One pass over the scores, rescaling as the maximum moves. │ safe · softmax.safe")
     }
 
     func test80x24PutsOutputsInTheText() {
@@ -491,12 +506,16 @@ final class LayoutTests: XCTestCase {
         let b = render(s)
         assertNoRowOverflows(b)
         XCTAssertFalse(b.rows[3].contains("│ safe · softmax.safe"), "no side panel")
+        assertRows(b, from: 1, [" One pass over the scores, rescaling as the maximum moves.", "", " Online softmax"],
+                   "no side panel")
         press(&s, .char("n"))
-        let rows = render(s).rows
-        let header = try! XCTUnwrap(rows.firstIndex { $0.contains("▶ stream  softmax.online") })
-        XCTAssertTrue(rows[header + 1].hasPrefix(" │ ✓ ran in"), "the cell's details follow its header")
-        XCTAssertTrue(rows.contains { $0.hasPrefix(" │ PARAMETERS") })
-        XCTAssertTrue(rows.contains { $0.contains("│ ▸ x       = [2, 1, 3, 5, 4] ← safe.x") })
+        let stream = render(s)
+        XCTAssertEqual(row(stream, 3), " ▶ stream  softmax.online                                                 ✓ ok")
+        XCTAssertTrue(row(stream, 4).hasPrefix(" │ ✓ ran in "), "the cell's details follow its header: \(row(stream, 4))")
+        assertRows(stream, from: 6, [
+            " │ PARAMETERS  [ ] choose · e edit · u reset",
+            " │ ▸ x       = [2, 1, 3, 5, 4] ← safe.x",
+        ])
     }
 
     func test40x12HasNoOverlap() {
@@ -505,8 +524,8 @@ final class LayoutTests: XCTestCase {
             for k in keys { press(&s, k) }
             let b = render(s)
             assertNoRowOverflows(b)
-            XCTAssertTrue(b.rowText(0).hasPrefix(" Online softmax"), "title row")
-            XCTAssertFalse(b.rowText(11).trimmingTrailingSpace.isEmpty, "status row")
+            XCTAssertTrue(row(b, 0).hasPrefix(" Online softmax"), "title row")
+            XCTAssertFalse(row(b, 11).isEmpty, "status row")
             // Title and status rows are bars of their own: no text line is drawn over them.
             XCTAssertEqual(b[0, 0].style.bg, s.theme.statusBar.bg)
             XCTAssertEqual(b[b.width - 1, 11].style.bg, nil)
@@ -514,22 +533,32 @@ final class LayoutTests: XCTestCase {
         var list = makeState(width: 40, height: 12)
         let b = render(list)
         assertNoRowOverflows(b)
-        XCTAssertTrue(b.text.contains("▶ ·  1 Online softmax and the Flash"), "numbered by place in the list")
+        XCTAssertEqual(row(b, 1), " ▶ ·  1 Online softmax and the FlashAt…", "numbered by place in the list")
         press(&list, .char("j"))
-        XCTAssertTrue(render(list).text.contains("▶ ·  2 软最大值函数（中文）"), "the selection stays in view")
+        XCTAssertEqual(row(render(list), 5), " ▶ ·  2 软最大值函数（中文）", "the selection stays in view")
     }
 
     func test20x6ShowsANote() {
         var s = openedState(width: 20, height: 6)
-        let text = render(s).text
-        XCTAssertTrue(text.contains("Terminal too small"), text)
-        XCTAssertTrue(text.contains("40×12"))
+        assertRows(render(s), from: 0, [
+            "Terminal too small:",
+            "20×6. derive needs",
+            "at least 40×12.",
+            "Enlarge the window,",
+            "or q to go back.",
+        ])
         press(&s, .char("n"))
         XCTAssertEqual(s.session?.focusedCell, 0, "keys do nothing but q while too small")
         _ = update(&s, .resize(width: 100, height: 30))
-        XCTAssertTrue(render(s).text.contains("PARAMETERS"), "a resize redraws at once")
-        XCTAssertTrue(render(makeState(width: 39, height: 40)).text.contains("too small"))
-        XCTAssertTrue(render(makeState(width: 100, height: 11)).text.contains("too small"))
+        XCTAssertEqual(row(render(s), 8), "                                                           │ PARAMETERS  e edit · u reset",
+                       "a resize redraws at once")
+        assertRows(render(makeState(width: 39, height: 40)), from: 18, [
+            "Terminal too small: 39×40. derive needs",
+            "at least 40×12. Enlarge the window, or",
+            "q to go back.",
+        ])
+        XCTAssertEqual(row(render(makeState(width: 100, height: 11)), 5),
+                       "Terminal too small: 100×11. derive needs at least 40×12. Enlarge the window, or q to go back.")
     }
 
     func testResizeKeepsScrollInRange() {
@@ -542,18 +571,21 @@ final class LayoutTests: XCTestCase {
 
     func testHeatmapBitsAndMatrixOutputsInThePanel() {
         let b = render(openedState(width: 160, height: 50))
-        XCTAssertTrue(b.text.contains("softmax (5)"))
-        XCTAssertTrue(b.text.contains("0.6364┤"), "the softmax chart with its axis label")
+        assertRows(b, from: 16, [
+            "                                                                                               │   softmax (5)",
+            " Reading the scores in blocks of 3 steps, the running maximum ends at 5 and the final sum is   │    0.6364┤                  █████",
+        ], "the softmax chart with its axis label")
     }
 
     func testMonochromeUsesNoColour() {
         let s = openedState(width: 100, height: 30, color: false)
         let b = render(s)
         XCTAssertTrue(b.cells.allSatisfy { $0.style.fg == nil && $0.style.bg == nil })
-        let rows = b.rows
-        let row = try! XCTUnwrap(rows.firstIndex { $0.contains("denominator is 1.5713") })
-        let x = try! XCTUnwrap(rows[row].range(of: "1.5713")).lowerBound.utf16Offset(in: rows[row])
-        XCTAssertTrue(b[x, row].style.bold && b[x, row].style.underline, "values still stand out")
+        let y = 6
+        let prose = row(b, y)
+        XCTAssertTrue(prose.hasPrefix(" scores the maximum is 5 and the denominator is 1.5713, so │ ✓ ran in "), prose)
+        let x = try! XCTUnwrap(prose.range(of: "1.5713")).lowerBound.utf16Offset(in: prose)
+        XCTAssertTrue(b[x, y].style.bold && b[x, y].style.underline, "values still stand out")
     }
 }
 
@@ -574,19 +606,19 @@ final class WideTextTests: XCTestCase {
             for line in text.lines { XCTAssertLessThanOrEqual(line.width, g.text.width) }
         }
         let b = render(openedState("zh-softmax", width: 60, height: 30))
-        XCTAssertTrue(b.text.contains("对于我们的分数，最大值是 5，分母是 1.5713。"), b.text)
+        let y = 5
+        XCTAssertEqual(row(b, y), " 对于我们的分数，最大值是 5，分母是 1.5713。先减去最大值，")
         // Each ideograph occupies a lead cell and a continuation cell.
-        let row = b.rows.firstIndex { $0.contains("对于") }!
-        let x = (0..<b.width).first { b[$0, row].grapheme == "对" }!
-        XCTAssertEqual(b[x, row].width, 2)
-        XCTAssertTrue(b[x + 1, row].isContinuation)
-        XCTAssertEqual(b[x + 2, row].grapheme, "于")
+        let x = 1
+        XCTAssertEqual(b[x, y].grapheme, "对")
+        XCTAssertEqual(b[x, y].width, 2)
+        XCTAssertTrue(b[x + 1, y].isContinuation)
+        XCTAssertEqual(b[x + 2, y].grapheme, "于")
     }
 
     func testEscapeSequencesInLessonTextAreShownEscaped() {
         let b = render(openedState("zh-softmax", width: 100, height: 30))
-        XCTAssertTrue(b.text.contains("␛[31m红色␛[0m"))
-        XCTAssertTrue(b.text.contains("响铃␇"))
+        XCTAssertEqual(row(b, 9), " 危险的文本：␛[31m红色␛[0m 和响铃␇不应该被发送到终端。     │ ▸ x = [2, 1, 3, 5, 4]")
         for cell in b.cells {
             for scalar in cell.grapheme.unicodeScalars {
                 XCTAssertFalse(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value), "control character in a cell")
@@ -594,10 +626,11 @@ final class WideTextTests: XCTestCase {
         }
     }
 
-    func testEmojiInTheSummaryIsTwoColumns() {
+    func testEmojiInTheSummaryIsTwoColumns() throws {
         let b = render(openedState("zh-softmax", width: 100, height: 30))
-        let row = b.rows.firstIndex { $0.contains("🚀") }!
-        let x = (0..<b.width).first { b[$0, row].grapheme == "🚀" }!
-        XCTAssertEqual(b[x, row].width, 2)
+        let y = 1
+        XCTAssertEqual(row(b, y), " 用中文解释数值稳定的 softmax 🚀                           │ safe · softmax.safe")
+        let x = try XCTUnwrap((0..<b.width).first { b[$0, y].grapheme == "🚀" })
+        XCTAssertEqual(b[x, y].width, 2)
     }
 }

@@ -20,7 +20,9 @@ final class ListProgressTests: XCTestCase {
         press(&s, .char("q"))
         XCTAssertEqual(s.lessons[0].progress.cellsRun, 0)
         XCTAssertFalse(s.lessons[0].progress.done)
-        XCTAssertFalse(render(s).rows.contains { $0.contains("✓") })
+        let b = render(s)
+        XCTAssertFalse(b.rows.contains { $0.contains("✓") })
+        assertRows(b, from: 1, [" ▶ ·  1 Only prose", "        ░░░░░░░░░░░░░░░░░░░░ 0/0 cells · r resumes"])
     }
 
     func testCellsRunCountsOnlyTheLessonsCellsNow() throws {
@@ -43,9 +45,9 @@ final class ListProgressTests: XCTestCase {
 
     func testTheListNumbersLessonsByPosition() {
         // The fixtures' orders are 5 and 9.
-        let rows = render(makeState()).rows
-        XCTAssertTrue(rows.contains { $0.contains(" 1 Online softmax") }, rows.joined(separator: "\n"))
-        XCTAssertTrue(rows.contains { $0.contains(" 2 软最大值函数") }, rows.joined(separator: "\n"))
-        XCTAssertFalse(rows.contains { $0.contains(" 5 Online") || $0.contains(" 9 软") })
+        let b = render(makeState())
+        XCTAssertEqual(row(b, 1), " ▶ ·  1 Online softmax and the FlashAttention tile")
+        XCTAssertEqual(row(b, 5), "   ·  2 软最大值函数（中文）")
+        XCTAssertFalse(b.rows.contains { $0.contains(" 5 Online") || $0.contains(" 9 软") })
     }
 }

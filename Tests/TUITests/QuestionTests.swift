@@ -53,7 +53,11 @@ final class QuestionTests: XCTestCase {
         var panel = s
         XCTAssertEqual(panel.session?.focusedQuestion, 0, "a new lesson starts at its first stop, the question")
         press(&panel, .char("n"))   // its cell
-        XCTAssertTrue(render(panel).text.contains("The outputs appear once you"), render(panel).text)
+        assertRows(render(panel), from: 9, [
+            "                                                                       │ The outputs appear once you answer question",
+            " ◇ other  softmax.safe                                           ✓ ok  │ “top” (p goes back to it; a answers, s shows",
+            "   x = [1, 2]                                                          │ the answer).",
+        ])
         XCTAssertFalse(render(panel).text.contains("0.636409"), "no output of the cell is shown")
     }
 
@@ -108,6 +112,7 @@ final class QuestionTests: XCTestCase {
     func testAnswersKeptAcrossOpeningsAndShownInTheHeader() throws {
         let s = try state(answers: ["top": AnswerState(attempts: 1, correct: true, rightFirstTry: true)])
         XCTAssertTrue(proseText(s).contains("Top: 0.6364."), "a question answered earlier stays answered")
-        XCTAssertTrue(render(s).rowText(0).contains("? 1/1 (1 first try)"), render(s).rowText(0))
+        XCTAssertEqual(row(render(s), 0),
+                       " Questions                                                                        ? 1/1 (1 first try) · cell 1/3 · 100%")
     }
 }

@@ -56,9 +56,15 @@ final class RuntimeRejectedEditTests: XCTestCase {
         XCTAssertEqual(overrides(s), [:], "not applied")
         XCTAssertEqual(s.session!.notebook.result("step").outputs?["new_pi"], probability)
         XCTAssertEqual(s.session!.notebook.result("down").status, .ok, "downstream keeps its result")
-        let rows = render(s).rows
-        let editorRow = try XCTUnwrap(rows.firstIndex { $0.contains("✎ 5") })
-        XCTAssertTrue(rows[editorRow + 1].contains("out of range"), "the error is under the editor")
+        // The editor in place of the parameter's value, the error under it.
+        assertRows(render(s), from: 9, [
+            "                                                           │ ▸ action    = 1",
+            "                                                           │   ✎ 5",
+            "                                                           │     ✗ is 5, out of range: valid",
+            "                                                           │     actions (entries of logits) are 0",
+            "                                                           │     to 2",
+            "                                                           │   advantage = 1 default",
+        ])
         press(&s, .escape)
         XCTAssertEqual(render(s).rows.dropLast(), before.dropLast(), "the screen is as it was, but for the status")
     }

@@ -11,19 +11,21 @@ func fixtureLibrary(registry: ModuleRegistry = ModuleCatalog.registry) -> Lesson
 }
 
 func makeState(width: Int = 100, height: Int = 30, color: Bool = true,
-               registry: ModuleRegistry = ModuleCatalog.registry) -> AppState {
+               registry: ModuleRegistry = ModuleCatalog.registry,
+               file: StaticString = #filePath, line: UInt = #line) -> AppState {
     let library = fixtureLibrary(registry: registry)
-    XCTAssertEqual(library.errors.map(\.description), [], "fixtures must load")
+    XCTAssertEqual(library.errors.map(\.description), [], "fixtures must load", file: file, line: line)
     return AppState(registry: registry, lessons: library.lessons.map { LessonEntry(lesson: $0) },
                     width: width, height: height, color: color)
 }
 
 /// Opens a lesson and returns the state.
 func openedState(_ id: String = "online-softmax", width: Int = 100, height: Int = 30, color: Bool = true,
-                 registry: ModuleRegistry = ModuleCatalog.registry) -> AppState {
-    var state = makeState(width: width, height: height, color: color, registry: registry)
+                 registry: ModuleRegistry = ModuleCatalog.registry,
+                 file: StaticString = #filePath, line: UInt = #line) -> AppState {
+    var state = makeState(width: width, height: height, color: color, registry: registry, file: file, line: line)
     _ = openLesson(&state, id: id)
-    XCTAssertEqual(state.screen, .lesson)
+    XCTAssertEqual(state.screen, .lesson, "\(id) opens", file: file, line: line)
     return state
 }
 
@@ -90,11 +92,12 @@ struct QuietHeavy: ComputeModule {
 
 /// A state with one lesson given as text, opened.
 func stateWithLesson(_ text: String, width: Int = 80, height: Int = 24,
-                             entry: (Lesson) -> LessonEntry = { LessonEntry(lesson: $0) }) throws -> AppState {
+                     file: StaticString = #filePath, line: UInt = #line,
+                     entry: (Lesson) -> LessonEntry = { LessonEntry(lesson: $0) }) throws -> AppState {
     let lesson = try LessonLoader(registry: ModuleCatalog.registry).load(text, file: "test.md").get()
     var s = AppState(registry: ModuleCatalog.registry, lessons: [entry(lesson)], width: width, height: height)
     _ = openLesson(&s, id: lesson.id)
-    XCTAssertEqual(s.screen, .lesson)
+    XCTAssertEqual(s.screen, .lesson, "\(lesson.id) opens", file: file, line: line)
     return s
 }
 
@@ -115,9 +118,10 @@ func row(_ buffer: ScreenBuffer, _ y: Int, file: StaticString = #filePath, line:
 }
 
 /// Compares whole rows from `top`, trailing spaces ignored; failures point at the caller.
-func assertRows(_ buffer: ScreenBuffer, from top: Int = 0, _ expected: [String],
+func assertRows(_ buffer: ScreenBuffer, from top: Int = 0, _ expected: [String], _ message: String = "",
                 file: StaticString = #filePath, line: UInt = #line) {
     for (offset, want) in expected.enumerated() {
-        XCTAssertEqual(row(buffer, top + offset, file: file, line: line), want, "row \(top + offset)", file: file, line: line)
+        XCTAssertEqual(row(buffer, top + offset, file: file, line: line), want,
+                       message.isEmpty ? "row \(top + offset)" : "row \(top + offset): \(message)", file: file, line: line)
     }
 }
