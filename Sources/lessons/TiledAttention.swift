@@ -87,7 +87,8 @@ struct TiledAttention {
     var tilesComputed = 0
     /// Pairs never visited because the causal mask hides every score in them.
     var tilesSkipped = 0
-    /// (row, computed tile) pairs in which the row saw no key, so the guard left its state alone.
+    /// (row, computed tile) pairs in which every key of the tile is masked for the row; the row's
+    /// state is left as it was. Harmless once an earlier tile gave the row a key (e^(−∞ − m) = 0).
     var maskedRowTiles = 0
     /// (row, tile) pairs in which a finite running max grew, so l and the accumulator shrank.
     var rescales = 0
@@ -241,7 +242,7 @@ public struct TiledAttentionModule: ComputeModule {
         .init("query_blocks", .integer, doc: "number of query blocks ⌈n/block_q⌉"),
         .init("tiles_computed", .integer, doc: "(query block, key tile) pairs whose scores were computed"),
         .init("tiles_skipped", .integer, doc: "pairs skipped because the causal mask hides all their scores"),
-        .init("masked_row_tiles", .integer, doc: "(row, computed tile) pairs where the row saw no key: the guard kept e^(−∞ − (−∞)) out"),
+        .init("masked_row_tiles", .integer, doc: "(row, computed tile) pairs where every key of the tile is masked for the row; the row's state is left as it was (the guard only matters if no earlier tile gave the row a key)"),
         .init("rescales", .integer, doc: "(row, tile) pairs where a finite running max grew and l and the accumulator were rescaled"),
         .init("max_abs_diff_same_inputs", .number, doc: "largest |output − naive Double attention of the rounded q, k, v|: the arithmetic's error alone"),
         .init("trace_m", .vector, doc: "trace_query's running max after each tile its block computed"),
