@@ -30,6 +30,22 @@ public struct LessonEntry: Sendable {
         self.answers = answers
     }
 
+    /// The list's numbers for the lesson's cells and questions as they are now, by the progress
+    /// store's rule: cells that ran successfully, done when there are some and all of them have;
+    /// answers to questions since removed do not count.
+    mutating func recount(cellIDs: [String], questionIDs: [String]) {
+        let cells = Set(cellIDs)
+        let ran = ranCells.intersection(cells).count
+        progress.cells = cells.count
+        progress.cellsRun = ran
+        progress.done = !cells.isEmpty && ran == cells.count
+        let questions = Set(questionIDs)
+        let states = answers.filter { questions.contains($0.key) }.values
+        progress.questions = questions.count
+        progress.answered = states.filter(\.isSettled).count
+        progress.rightFirstTry = states.filter(\.rightFirstTry).count
+    }
+
     /// An entry for a lesson already parsed.
     public init(lesson: Lesson, progress: LessonProgress? = nil,
                 savedOverrides: [String: [String: String]] = [:], lastCell: String? = nil,

@@ -67,17 +67,7 @@ func lessonLoaded(_ state: inout AppState, id: String, _ result: Result<Lesson, 
 func show(_ state: inout AppState, _ lesson: Lesson, entryAt index: Int) -> [Effect] {
     let entry = state.lessons[index]
     var notebook = Notebook(lesson: lesson, registry: state.registry)
-    var restoreProblems: [String] = []
-    var dropped: [String: [String: String]] = [:]
-    for (cellID, parameters) in entry.savedOverrides.sorted(by: { $0.key < $1.key }) {
-        for (name, source) in parameters.sorted(by: { $0.key < $1.key }) {
-            do { try notebook.setOverride(cell: cellID, parameter: name, source: source) }
-            catch {
-                restoreProblems.append("\(cellID).\(name) = \(source): \(error)")
-                dropped[cellID, default: [:]][name] = source
-            }
-        }
-    }
+    let restored = restore(entry.savedOverrides, into: &notebook)
     notebook.runAll(includeHeavy: false)
     var session = LessonSession(notebook: notebook)
     session.questions.answers = entry.answers
@@ -91,17 +81,12 @@ func show(_ state: inout AppState, _ lesson: Lesson, entryAt index: Int) -> [Eff
     state.screen = .lesson
     state.search = nil
     // A message already showing (a warning from start-up) stays; the list clears its own.
-    if !restoreProblems.isEmpty {
-        state.status = StatusMessage("dropped \(restoreProblems.count) saved value(s) that no longer apply: \(restoreProblems[0])", isError: true)
+    if let first = restored.dropped.first {
+        state.status = StatusMessage("dropped \(restored.dropped.count) saved value(s) that no longer apply: \(first.value): \(first.reason)", isError: true)
     }
     if entry.lastCell != nil { scrollToFocus(&state, top: true) }
     var effects: [Effect] = [.record(.opened(lessonID: lesson.id))]
-    // A saved value the lesson no longer takes is removed from the store: the cell keeps the
-    // values that did apply.
-    for cellID in dropped.keys.sorted() {
-        let kept = (entry.savedOverrides[cellID] ?? [:]).filter { dropped[cellID]?[$0.key] == nil }
-        effects.append(.record(.overrides(lessonID: lesson.id, cellID: cellID, sources: kept)))
-    }
+    effects += restored.kept(lessonID: lesson.id)
     let runs = runRecords(notebook, lesson.cells.map(\.id), at: state.now)
     if !runs.isEmpty { effects.append(.record(.ran(lessonID: lesson.id, trigger: .open, runs: runs))) }
     return effects
@@ -116,8 +101,7 @@ func refreshList(_ state: inout AppState, _ catalog: LessonCatalog) {
         guard var entry = known[header.id] else { return LessonEntry(header: header) }
         entry.header = header
         entry.parsed = nil
-        entry.progress.cells = header.cellIDs.count
-        entry.progress.cellsRun = entry.ranCells.intersection(header.cellIDs).count
+        entry.recount(cellIDs: header.cellIDs, questionIDs: header.questionIDs)
         return entry
     }
     state.loadErrors = catalog.errors.map(\.description)
@@ -147,21 +131,8 @@ func reloaded(_ state: inout AppState, _ result: Result<Lesson, LessonLoadFailur
         state.job = nil
     }
     var notebook = Notebook(lesson: lesson, registry: state.registry)
-    var dropped: [String] = []
-    for (cellID, parameters) in old.notebook.overrides.sorted(by: { $0.key < $1.key }) {
-        var kept: [String: String] = [:]
-        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) {
-            do {
-                try notebook.setOverride(cell: cellID, parameter: name, source: value.source)
-                kept[name] = value.source
-            } catch {
-                dropped.append("\(cellID).\(name) = \(value.source)")
-            }
-        }
-        if kept.count < parameters.count {
-            effects.append(.record(.overrides(lessonID: lesson.id, cellID: cellID, sources: kept)))
-        }
-    }
+    let restored = restore(old.notebook.overrides.mapValues { $0.mapValues(\.source) }, into: &notebook)
+    effects += restored.kept(lessonID: lesson.id)
     notebook.runAll(includeHeavy: false)
     var session = LessonSession(notebook: notebook)
     session.questions = old.questions
@@ -183,9 +154,42 @@ func reloaded(_ state: inout AppState, _ result: Result<Lesson, LessonLoadFailur
         session.questions.editor = nil
     }
     state.session = session
+    let dropped = restored.dropped.map(\.value)
     state.status = dropped.isEmpty ? StatusMessage("reloaded \(lesson.file)")
         : StatusMessage("reloaded \(lesson.file); dropped \(dropped.count) value(s) that no longer apply: \(dropped.joined(separator: ", "))", isError: true)
     return effects
+}
+
+/// The learner's values (cell → parameter → source) set on a fresh notebook of the lesson.
+struct RestoredOverrides {
+    /// Each value the lesson no longer takes, as `cell.parameter = source`, and why.
+    var dropped: [(value: String, reason: String)] = []
+    /// For each cell that lost a value, the values it keeps.
+    var keptByCell: [(cell: String, sources: [String: String])] = []
+
+    /// Records that make the store forget the dropped values and keep the rest.
+    func kept(lessonID: String) -> [Effect] {
+        keptByCell.map { .record(.overrides(lessonID: lessonID, cellID: $0.cell, sources: $0.sources)) }
+    }
+}
+
+/// Sets saved values on a notebook, in a fixed order; a value that no longer applies (its cell
+/// or parameter is gone, or it no longer parses or validates) is dropped, not fatal.
+func restore(_ saved: [String: [String: String]], into notebook: inout Notebook) -> RestoredOverrides {
+    var result = RestoredOverrides()
+    for (cellID, parameters) in saved.sorted(by: { $0.key < $1.key }) {
+        var kept: [String: String] = [:]
+        for (name, source) in parameters.sorted(by: { $0.key < $1.key }) {
+            do {
+                try notebook.setOverride(cell: cellID, parameter: name, source: source)
+                kept[name] = source
+            } catch {
+                result.dropped.append(("\(cellID).\(name) = \(source)", "\(error)"))
+            }
+        }
+        if kept.count < parameters.count { result.keptByCell.append((cellID, kept)) }
+    }
+    return result
 }
 
 /// What the progress store should record of these cells' current results, stamped with the
@@ -213,18 +217,7 @@ func back(_ state: inout AppState) -> [Effect] {
             }
             state.lessons[i].savedOverrides = saved
             state.lessons[i].answers = session.questions.answers
-            let current = Set(session.lesson.questions.map(\.id))
-            let states = session.questions.answers.filter { current.contains($0.key) }.values
-            state.lessons[i].progress.questions = current.count
-            state.lessons[i].progress.answered = states.filter(\.isSettled).count
-            state.lessons[i].progress.rightFirstTry = states.filter(\.rightFirstTry).count
-            // The same rule as the progress store: cells of the lesson now that ran successfully,
-            // done when there are some and all of them have.
-            let cells = Set(session.lesson.cells.map(\.id))
-            let ran = state.lessons[i].ranCells.intersection(cells).count
-            state.lessons[i].progress.cells = cells.count
-            state.lessons[i].progress.cellsRun = ran
-            state.lessons[i].progress.done = !cells.isEmpty && ran == cells.count
+            state.lessons[i].recount(cellIDs: session.lesson.cells.map(\.id), questionIDs: session.lesson.questions.map(\.id))
         }
         state.screen = .list
         state.session = nil
