@@ -56,7 +56,7 @@ public struct LessonCatalog: Sendable {
 /// and the notebook's lesson list poll to see lessons added, removed, renamed or edited.
 public struct LessonFolderSignature: Sendable {
     private let directory: URL
-    private var last: [String: String]
+    private var last: [String: FileSignature]
 
     public init(_ directory: URL) {
         self.directory = directory
@@ -70,15 +70,28 @@ public struct LessonFolderSignature: Sendable {
         return now != last
     }
 
-    private static func read(_ directory: URL) -> [String: String] {
+    private static func read(_ directory: URL) -> [String: FileSignature] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        var signature: [String: String] = [:]
+        var signature: [String: FileSignature] = [:]
         for name in names where name.hasSuffix(".md") {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)
-            let size = (attributes?[.size] as? Int) ?? -1
-            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            signature[name] = "\(size) \(modified)"
+            signature[name] = FileSignature(directory.appendingPathComponent(name))
         }
         return signature
+    }
+}
+
+/// What says a file changed without reading it: its size, modification time and inode (a new
+/// inode is an editor's save by renaming a temporary file over it).
+public struct FileSignature: Sendable, Equatable {
+    public let size: Int
+    public let modified: Date
+    public let inode: Int
+
+    /// Nil when the file cannot be read (missing for a moment, during such a save).
+    public init?(_ url: URL) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
+        size = (attributes[.size] as? Int) ?? -1
+        modified = (attributes[.modificationDate] as? Date) ?? .distantPast
+        inode = (attributes[.systemFileNumber] as? Int) ?? -1
     }
 }

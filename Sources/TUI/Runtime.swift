@@ -167,25 +167,14 @@ public enum Runtime {
     }
 }
 
-/// Watches the open lesson's file for an author editing it beside the notebook. On Linux,
-/// inotify on the file's folder says when something there changed; the file's size,
-/// modification time and inode then say whether it was the lesson (this also sees an editor
-/// that writes a temporary file and renames it over the lesson). Without inotify, or as a
-/// safety net every two seconds, the same check runs on every tick of the loop (4 Hz while a
-/// lesson is open). A file missing for a moment (between the two steps of such a save) is
-/// waited for, not reported.
+/// Watches the open lesson's file for an author editing it beside the notebook: when
+/// ``LookAgain`` says so, the file's ``FileSignature`` says whether it changed. A file missing
+/// for a moment (between the two steps of a rename-on-save) is waited for, not reported.
 struct LessonFileWatch {
-    private struct Signature: Equatable {
-        var size: Int
-        var modified: Date
-        var inode: Int
-    }
-
     private var lessonID: String?
     private var url: URL?
-    private var last: Signature?
-    private var notifications: FolderNotifications?
-    private var lastCheck = Date.distantPast
+    private var last: FileSignature?
+    private var look: LookAgain?
 
     var isWatching: Bool { url != nil }
 
@@ -195,26 +184,58 @@ struct LessonFileWatch {
         guard id != lessonID else { return }
         lessonID = id
         url = id.flatMap { id in state.lessons.first { $0.header.id == id }?.header.url }
-        last = url.flatMap(Self.signature)
-        notifications = url.flatMap { FolderNotifications($0.deletingLastPathComponent()) }
-        lastCheck = Date()
+        last = url.flatMap(FileSignature.init)
+        look = url.map { LookAgain(folder: $0.deletingLastPathComponent()) }
     }
 
     /// The change event, when the file differs from the last time it was seen.
     mutating func poll() -> Event? {
-        guard let url, let lessonID else { return nil }
-        if let notifications, !notifications.drain(), Date().timeIntervalSince(lastCheck) < 2 { return nil }
-        lastCheck = Date()
-        guard let now = Self.signature(url), now != last else { return nil }
+        guard let url, let lessonID, look?.due() == true, let now = FileSignature(url), now != last else { return nil }
         last = now
         return .lessonFileChanged(id: lessonID)
     }
+}
 
-    private static func signature(_ url: URL) -> Signature? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
-        return Signature(size: (attributes[.size] as? Int) ?? -1,
-                         modified: (attributes[.modificationDate] as? Date) ?? .distantPast,
-                         inode: (attributes[.systemFileNumber] as? Int) ?? -1)
+/// Watches the lessons folder while the list shows, so that lessons added, removed or renamed
+/// appear without a restart. Changes made while a lesson is open are seen on the way back.
+struct LessonFolderWatch {
+    private let directory: URL?
+    private var signature: LessonFolderSignature?
+    private var look: LookAgain?
+
+    init(_ directory: URL?) {
+        self.directory = directory
+        signature = directory.map(LessonFolderSignature.init)
+        look = directory.map { LookAgain(folder: $0) }
+    }
+
+    var isWatching: Bool { directory != nil }
+
+    /// The folder's headers read again, when a file changed; only on the list.
+    mutating func poll(_ state: AppState) -> Event? {
+        guard let directory, state.screen == .list, look?.due() == true, signature?.changed() == true else { return nil }
+        return .catalogChanged(LessonLoader(registry: state.registry).loadHeaders(directory))
+    }
+}
+
+/// When a watch should look at its files again. On Linux, inotify on the folder says at once
+/// that something there changed; a look every two seconds is the safety net. Without inotify,
+/// a look every quarter of a second, the loop's tick while something is watched. Either way the
+/// loop's other events (a key, a job's report) never cost a look.
+private struct LookAgain {
+    private let notifications: FolderNotifications?
+    private var last = Date()
+
+    init(folder: URL) {
+        notifications = FolderNotifications(folder)
+    }
+
+    mutating func due() -> Bool {
+        let now = Date()
+        let interval: TimeInterval = notifications == nil ? 0.25 : 2
+        guard notifications?.drain() == true || now.timeIntervalSince(last) >= interval else { return false }
+        last = now
+        return true
     }
 }
 
@@ -226,7 +247,7 @@ private final class FolderNotifications {
         #if os(Linux)
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else { return nil }
-        let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB)
+        let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB)
         guard inotify_add_watch(fd, folder.path, mask) >= 0 else {
             close(fd)
             return nil
@@ -245,25 +266,5 @@ private final class FolderNotifications {
         var any = false
         while read(descriptor, &buffer, buffer.count) > 0 { any = true }
         return any
-    }
-}
-
-/// Watches the lessons folder while the list shows, so that lessons added, removed or renamed
-/// appear without a restart.
-struct LessonFolderWatch {
-    private let directory: URL?
-    private var signature: LessonFolderSignature?
-
-    init(_ directory: URL?) {
-        self.directory = directory
-        signature = directory.map(LessonFolderSignature.init)
-    }
-
-    var isWatching: Bool { directory != nil }
-
-    /// The folder's headers read again, when a file changed; only on the list.
-    mutating func poll(_ state: AppState) -> Event? {
-        guard let directory, state.screen == .list, signature?.changed() == true else { return nil }
-        return .catalogChanged(LessonLoader(registry: state.registry).loadHeaders(directory))
     }
 }
