@@ -175,7 +175,8 @@ public struct LessonParser {
         return index + 1
     }
 
-    static func isValidLessonID(_ id: String) -> Bool {
+    /// Whether `id` can name a lesson (and its file): `[a-z0-9-]+`.
+    public static func isValidLessonID(_ id: String) -> Bool {
         !id.isEmpty && id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
     }
 

@@ -21,7 +21,7 @@ struct NewCommand: ParsableCommand {
     var title: String?
 
     func validate() throws {
-        guard LessonTemplate.isValidID(id) else {
+        guard LessonParser.isValidLessonID(id) else {
             throw ValidationError("lesson id '\(id.escapingControls)' must match [a-z0-9-]+")
         }
         if let title, title.contains(where: { $0.isNewline }) {
@@ -55,10 +55,6 @@ struct NewCommand: ParsableCommand {
 
 /// The text `derive new` writes.
 enum LessonTemplate {
-    static func isValidID(_ id: String) -> Bool {
-        !id.isEmpty && id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
-    }
-
     /// `my-new-lesson` → `My new lesson`.
     static func title(from id: String) -> String {
         let words = id.split(separator: "-").joined(separator: " ")
