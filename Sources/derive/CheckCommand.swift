@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Lessons
 import NotebookCore
+import Synchronization
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -93,39 +94,19 @@ extension CheckCommand {
                 return notebook
             }
         }
-        let results = CheckResults(count: lessons.count)
+        let slots = Mutex([Notebook?](repeating: nil, count: lessons.count))
         let bar = StderrProgress(label: "checking \(lessons.count) lessons")
         DispatchQueue.concurrentPerform(iterations: lessons.count) { index in
             var notebook = Notebook(lesson: lessons[index], registry: ModuleCatalog.registry)
             notebook.runAll(includeHeavy: includeHeavy)
-            bar.update(results.store(notebook, at: index))
+            let finished = slots.withLock { slots in
+                slots[index] = notebook
+                return slots.filter { $0 != nil }.count
+            }
+            bar.update(Double(finished) / Double(lessons.count))
         }
         bar.finish()
-        return results.notebooks
-    }
-}
-
-/// The notebooks of a parallel check, filled in as each finishes.
-private final class CheckResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Notebook?]
-    private var finished = 0
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    /// Stores one notebook; returns the fraction of lessons finished.
-    func store(_ notebook: Notebook, at index: Int) -> Double {
-        lock.lock()
-        defer { lock.unlock() }
-        slots[index] = notebook
-        finished += 1
-        return Double(finished) / Double(slots.count)
-    }
-
-    var notebooks: [Notebook] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.compactMap { $0 }
+        return slots.withLock { $0.compactMap { $0 } }
     }
 }
 
