@@ -89,16 +89,7 @@ enum ExpectationJudge {
     /// The elements of the two sides, paired; a scalar pairs with every element of the other.
     /// Nil when the shapes differ.
     private static func elementPairs(_ a: Value, _ b: Value) -> [(Double, Double)]? {
-        func elements(_ v: Value) -> [Double]? {
-            switch v {
-            case .number(let x): [x]
-            case .integer(let n): [Double(n)]
-            case .vector(let xs): xs
-            case .matrix(let rows): rows.flatMap { $0 }
-            default: nil
-            }
-        }
-        guard let xs = elements(a), let ys = elements(b) else { return nil }
+        guard let xs = a.numbers, let ys = b.numbers else { return nil }
         if a.scalar != nil { return ys.map { (xs[0], $0) } }
         if b.scalar != nil { return xs.map { ($0, ys[0]) } }
         switch (a, b) {

@@ -132,8 +132,8 @@ public enum QuestionJudge {
             return a == b ? .right : .wrong("it is \(b)")
         default: break
         }
-        guard let ys = elements(answer) else { return .wrong("the answer is \(answer.kind.article) \(answer.kind.rawValue)") }
-        guard let xs = elements(typed), xs.count == ys.count else {
+        guard let ys = answer.numbers else { return .wrong("the answer is \(answer.kind.article) \(answer.kind.rawValue)") }
+        guard let xs = typed.numbers, xs.count == ys.count else {
             return .unreadable("the answer is \(answer.kind == .vector ? "a vector of \(ys.count)" : answer.kind == .matrix ? "a matrix" : "a number")")
         }
         let exact = tolerance == .standard && (answer.kind == .integer || answer.kind == .bool)
@@ -153,16 +153,6 @@ public enum QuestionJudge {
             if !ok { return .wrong(howFar(x, y, vector: xs.count > 1)) }
         }
         return .right
-    }
-
-    private static func elements(_ v: Value) -> [Double]? {
-        switch v {
-        case .number(let x): [x]
-        case .integer(let n): [Double(n)]
-        case .vector(let xs): xs
-        case .matrix(let rows): rows.flatMap { $0 }
-        default: nil
-        }
     }
 
     /// "too high by 12%", "too low by 0.05", without giving the answer away.

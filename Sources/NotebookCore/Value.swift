@@ -34,6 +34,17 @@ public enum Value: Sendable, Equatable {
         }
     }
 
+    /// Every number it holds, a matrix row by row; nil for text and booleans.
+    public var numbers: [Double]? {
+        switch self {
+        case .number(let x): [x]
+        case .integer(let n): [Double(n)]
+        case .vector(let xs): xs
+        case .matrix(let rows): rows.flatMap { $0 }
+        case .bool, .text: nil
+        }
+    }
+
     /// How many numbers it holds: 1 for a scalar, the elements of a vector or matrix.
     public var elementCount: Int {
         switch self {
