@@ -36,8 +36,8 @@ struct GlobalOptions: ParsableArguments {
 
     /// Reads the lessons' headers, for the commands that only list them; files whose front
     /// matter did not read are reported on stderr. A body's errors wait until it is opened.
-    func loadCatalog() throws -> LessonCatalog {
-        let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(try lessonsDirectory())
+    func loadCatalog(from directory: URL? = nil) throws -> LessonCatalog {
+        let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(try directory ?? lessonsDirectory())
         for error in catalog.errors { Terminal.warn("\(error)") }
         return catalog
     }

@@ -24,7 +24,7 @@ struct TUICommand: ParsableCommand {
     /// last in, or the list when there is none.
     func open(resume: Bool) throws {
         let directory = try global.lessonsDirectory()
-        let catalog = try global.loadCatalog()
+        let catalog = try global.loadCatalog(from: directory)
         if let lesson, catalog.header(lesson) == nil {
             throw LessonSelection.unknownLesson(lesson, known: catalog.headers.map(\.id))
         }
