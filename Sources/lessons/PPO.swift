@@ -138,13 +138,7 @@ public struct PPOOptimizeModule: ComputeModule {
     public let name = "ppo.optimize"
     public let summary = "PPO's epochs on one softmax batch: full-batch gradient ascent (sgd or adam) on the clipped surrogate L^CLIP from θ_old, with the objective, KL and ratios per step."
 
-    public let parameters: [ParameterSpec] = [
-        .vector("logits", [1, 0, -1], range: .closed(-TRPOLimits.logit, TRPOLimits.logit),
-                maxElements: TRPOLimits.actions, doc: "θ_old, one logit per action (at most 100 actions)"),
-        .vector("actions", [2, 2, 1, 0], range: .nonNegative, maxElements: TRPOLimits.samples,
-                doc: "sampled action indices a_i (0-based)"),
-        .vector("advantages", [1.5, 1, -0.5, -1], range: .closed(-TRPOLimits.advantage, TRPOLimits.advantage),
-                maxElements: TRPOLimits.samples, doc: "advantage A_i of each sample, same length as actions"),
+    public let parameters: [ParameterSpec] = SoftmaxBatch.parameters + [
         .number("clip", 0.2, range: .unit, doc: "PPO's ε: each ratio is clipped to [1 − ε, 1 + ε]"),
         .number("lr", 0.1, range: .init(lower: 0, lowerInclusive: false, upper: PPOLimits.learningRate),
                 doc: "learning rate (sgd: θ += lr·∇; adam: the step's scale)"),
@@ -173,12 +167,8 @@ public struct PPOOptimizeModule: ComputeModule {
     ]
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
-        let logits = try inputs.vector("logits")
-        let actions = try inputs.indices("actions", below: logits.count)
-        let advantages = try inputs.vector("advantages")
-        guard advantages.count == actions.count else {
-            throw .invalid("advantages", "has \(countedNoun(advantages.count, "entry", "entries")) but actions has \(countedNoun(actions.count, "entry", "entries")); each sample needs one advantage")
-        }
+        let batch = try SoftmaxBatch(inputs)
+        let (logits, actions, advantages) = (batch.logits, batch.actions, batch.advantages)
         let steps = try inputs.integer("steps")
         let work = steps * (actions.count + logits.count)
         guard work <= PPOLimits.work else {

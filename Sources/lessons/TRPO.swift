@@ -30,6 +30,32 @@ enum TRPOLimits {
     static let residualTolerance = 1e-10
 }
 
+/// A softmax policy's logits and a batch of samples (action, advantage): what `trpo.step` and
+/// `ppo.optimize` both take, declared and read once for the two.
+struct SoftmaxBatch {
+    let logits: [Double]
+    let actions: [Int]
+    let advantages: [Double]
+
+    static let parameters: [ParameterSpec] = [
+        .vector("logits", [1, 0, -1], range: .closed(-TRPOLimits.logit, TRPOLimits.logit),
+                maxElements: TRPOLimits.actions, doc: "θ_old, one logit per action (at most 100 actions)"),
+        .vector("actions", [2, 2, 1, 0], range: .nonNegative, maxElements: TRPOLimits.samples,
+                doc: "sampled action indices a_i (0-based)"),
+        .vector("advantages", [1.5, 1, -0.5, -1], range: .closed(-TRPOLimits.advantage, TRPOLimits.advantage),
+                maxElements: TRPOLimits.samples, doc: "advantage A_i of each sample, same length as actions"),
+    ]
+
+    init(_ inputs: Inputs) throws(ComputeError) {
+        logits = try inputs.vector("logits")
+        actions = try inputs.indices("actions", below: logits.count)
+        advantages = try inputs.vector("advantages")
+        guard advantages.count == actions.count else {
+            throw .invalid("advantages", "has \(countedNoun(advantages.count, "entry", "entries")) but actions has \(countedNoun(actions.count, "entry", "entries")); each sample needs one advantage")
+        }
+    }
+}
+
 fileprivate func innerProduct(_ x: [Double], _ y: [Double]) -> Double {
     var total = 0.0
     for (a, b) in zip(x, y) { total += a * b }
@@ -234,13 +260,7 @@ public struct TRPOStepModule: ComputeModule {
     public let name = "trpo.step"
     public let summary = "One TRPO step on a softmax policy: g, Fisher F, x = F⁻¹g by conjugate gradient, β = sqrt(2δ/xᵀFx), backtracking line search."
 
-    public let parameters: [ParameterSpec] = [
-        .vector("logits", [1, 0, -1], range: .closed(-TRPOLimits.logit, TRPOLimits.logit),
-                maxElements: TRPOLimits.actions, doc: "θ_old, one logit per action (at most 100 actions)"),
-        .vector("actions", [2, 2, 1, 0], range: .nonNegative, maxElements: TRPOLimits.samples,
-                doc: "sampled action indices a_i (0-based)"),
-        .vector("advantages", [1.5, 1, -0.5, -1], range: .closed(-TRPOLimits.advantage, TRPOLimits.advantage),
-                maxElements: TRPOLimits.samples, doc: "advantage A_i of each sample, same length as actions"),
+    public let parameters: [ParameterSpec] = SoftmaxBatch.parameters + [
         .number("delta", 0.01, range: .init(lower: 0, lowerInclusive: false, upper: 100),
                 doc: "trust-region radius δ: KL(π_old‖π_new) ≤ δ"),
         .number("damping", 0, range: .closed(0, 1e6), doc: "added to F's diagonal; 0 solves with the pseudo-inverse"),
@@ -280,12 +300,8 @@ public struct TRPOStepModule: ComputeModule {
     ]
 
     public func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs {
-        let logits = try inputs.vector("logits")
-        let actions = try inputs.indices("actions", below: logits.count)
-        let advantages = try inputs.vector("advantages")
-        guard advantages.count == actions.count else {
-            throw .invalid("advantages", "has \(countedNoun(advantages.count, "entry", "entries")) but actions has \(countedNoun(actions.count, "entry", "entries")); each sample needs one advantage")
-        }
+        let batch = try SoftmaxBatch(inputs)
+        let (logits, actions, advantages) = (batch.logits, batch.actions, batch.advantages)
         let delta = try inputs.number("delta")
         let step = TRPOStep(
             logits: logits, actions: actions, advantages: advantages, delta: delta,
