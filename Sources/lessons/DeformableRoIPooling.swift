@@ -96,14 +96,7 @@ public struct DeformRoIPoolModule: ComputeModule {
     public let name = "roi.deform"
     public let summary = "Deformable RoI pooling (Dai et al. 2017): each bin moves by γ·(normalised offset)·(box height, width) and averages bilinear samples."
     public let parameters: [ParameterSpec] = [
-        .matrix("feature", [[1, 2, 3, 4, 5, 6],
-                            [7, 9, 8, 3, 2, 1],
-                            [4, 12, 6, 5, 14, 0],
-                            [3, 2, 11, 10, 7, 8],
-                            [0, 1, 2, 13, 4, 3],
-                            [5, 6, 7, 8, 9, 15]],
-                range: FeatureMapLimits.range, maxElements: FeatureMapLimits.elements,
-                doc: "the feature map, H×W (at most 65536 elements)"),
+        FeatureMap.parameter,
         .vector("box", [1, 1, 4, 4], minElements: 4, maxElements: 4,
                 doc: "[x1, y1, x2, y2] in image coordinates, x1 ≤ x2, y1 ≤ y2; rounded to whole cells as the operator does"),
         .number("scale", 1, range: .positive, doc: "multiplies the rounded box into map coordinates (1/16 for a stride-16 map)"),

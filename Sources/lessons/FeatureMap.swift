@@ -17,6 +17,18 @@ struct FeatureMap {
     }
 
     subscript(y: Int, x: Int) -> Double { values[y * width + x] }
+
+    /// The `feature` parameter of the RoI modules (`roi.pool`, `roi.align`, `roi.deform`): one
+    /// 6×6 map by default, so their cells compare on the same numbers.
+    static let parameter = ParameterSpec.matrix(
+        "feature", [[1, 2, 3, 4, 5, 6],
+                    [7, 9, 8, 3, 2, 1],
+                    [4, 12, 6, 5, 14, 0],
+                    [3, 2, 11, 10, 7, 8],
+                    [0, 1, 2, 13, 4, 3],
+                    [5, 6, 7, 8, 9, 15]],
+        range: FeatureMapLimits.range, maxElements: FeatureMapLimits.elements,
+        doc: "the feature map, H×W (at most 65536 elements)")
 }
 
 enum FeatureMapLimits {
