@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "ProgressTests",
                     dependencies: ["Progress", "NotebookCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore", "CF16C", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["NotebookCore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["NotebookCore", "Progress", "TestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons", "Progress", "TestSupport"],
                     resources: [.copy("Fixtures")]),
     ],

@@ -1,7 +1,13 @@
 /// Renders a notebook as Markdown that reads on a code host: the lesson with its values filled
 /// in and every cell's outputs written under it.
 public struct MarkdownRenderer {
-    public init() {}
+    /// Where a chart output's picture is, given the cell and output names (`derive export
+    /// --to md` writes them beside the Markdown); nil draws no picture.
+    public var chartLink: ((_ cell: String, _ output: String) -> String?)?
+
+    public init(chartLink: ((_ cell: String, _ output: String) -> String?)? = nil) {
+        self.chartLink = chartLink
+    }
 
     public func render(_ notebook: Notebook, onlyCell: String? = nil) -> String {
         var out: [String] = []
@@ -9,7 +15,7 @@ public struct MarkdownRenderer {
             switch block {
             case .prose(let lines):
                 guard onlyCell == nil else { continue }
-                out += lines.map { filled($0, notebook) }
+                out += FilledProse.markdown(lines, notebook)
             case .cell(let index):
                 let cell = notebook.lesson.cells[index]
                 guard onlyCell == nil || onlyCell == cell.id else { continue }
@@ -19,7 +25,7 @@ public struct MarkdownRenderer {
                 guard onlyCell == nil || onlyCell == question.cell else { continue }
                 out.append("> **Question** (`\(question.id)`, about cell `\(question.cell)`)")
                 out.append(">")
-                out += question.text.map { "> " + filled($0, notebook) }
+                out += FilledProse.markdown(question.text, notebook).map { "> " + $0 }
                 if !question.choices.isEmpty {
                     out.append(">")
                     out += question.choices.enumerated().map { "> \($0.offset + 1). \($0.element)" }
@@ -29,16 +35,6 @@ public struct MarkdownRenderer {
             }
         }
         return TerminalText.escapeControls(out.joined(separator: "\n")) + "\n"
-    }
-
-    /// A prose line with its values in bold; code lines as written.
-    private func filled(_ line: ProseLine, _ notebook: Notebook) -> String {
-        line.isCode ? line.raw : line.segments.map { segment in
-            switch segment {
-            case .text(let s): s
-            case .placeholder(let p): "**" + notebook.resolve(p).text + "**"
-            }
-        }.joined()
     }
 
     private func cellSection(_ cell: CellSpec, _ notebook: Notebook) -> [String] {
@@ -64,6 +60,12 @@ public struct MarkdownRenderer {
         for (name, value) in outputs.entries {
             let text = value.briefText.replacingOccurrences(of: "|", with: "\\|")
             lines.append("| `\(name)` | \(text) |")
+        }
+        let hints = notebook.registry.module(named: cell.compute)?.outputs ?? []
+        for output in hints {
+            guard let value = outputs[output.name], SVGChart.chart(for: value, hint: output.hint, name: output.name) != nil,
+                  let link = chartLink?(cell.id, output.name) else { continue }
+            lines += ["", "![Chart of \(output.name)](\(link))"]
         }
         if !result.expectations.isEmpty {
             lines.append("")

@@ -109,7 +109,8 @@ enum Layout {
         let differential = below.count == 2 && ["∂", "d", "δ"].contains(below[0].text)
         let factors = below.count > 1 && !isSingleApplication(below) && !differential
         if isCompound(below) || leadingSign || factors { bottom = "(" + bottom + ")" }
-        var atom = Atom(top + "/" + bottom, .inner)
+        var atom = Atom(top + "/" + bottom, .inner,
+                        markup: "<mfrac>" + MathMarkup.row(numerator) + MathMarkup.row(denominator) + "</mfrac>")
         atom.isFraction = true
         return atom
     }
@@ -161,7 +162,9 @@ enum Layout {
         let simple = inside.count == 1 && inside[0].kind == .ord && !inside[0].isFraction
             && !inside[0].isUnarySign
         let text = join(body, style: .text)
-        var atom = Atom(sign + (simple ? text : "(" + text + ")"), .ord)
+        let markup = index.map { "<mroot>" + MathMarkup.row(body) + MathMarkup.row($0) + "</mroot>" }
+            ?? "<msqrt>" + MathMarkup.row(body) + "</msqrt>"
+        var atom = Atom(sign + (simple ? text : "(" + text + ")"), .ord, markup: markup)
         atom.needsRoomAfter = simple
         return atom
     }
@@ -175,7 +178,9 @@ enum Layout {
             out.append(c)
             if !c.isWhitespace { out.unicodeScalars.append(mark) }
         }
-        return Atom(out, .ord)
+        let tag = mark == "\u{0332}" ? "munder" : "mover"
+        let markup = "<\(tag) accent=\"true\">" + MathMarkup.row(body) + "<mo>" + MathMarkup.accentMark(mark) + "</mo></\(tag)>"
+        return Atom(out, .ord, markup: markup)
     }
 
     /// `\not` before a relation.
@@ -189,13 +194,21 @@ enum Layout {
     }
 
     static func apply(_ font: Font, to atoms: [Atom]) -> [Atom] {
-        guard font != .upright else { return atoms }
-        return atoms.map { atom in
+        atoms.map { atom in
+            // Atoms that hold other markup (a fraction, a script) keep it unstyled in MathML.
+            let isToken = atom.markup == MathMarkup.token(atom.text, atom.kind)
+            guard font != .upright else {
+                guard isToken, atom.kind == .ord, atom.text.unicodeScalars.count == 1 else { return atom }
+                var upright = atom
+                upright.markup = "<mi mathvariant=\"normal\">" + HTMLText.escape(atom.text) + "</mi>"
+                return upright
+            }
             var styled = atom
             styled.text = ""
             for c in atom.text.unicodeScalars {
                 styled.text += font.styled(c) ?? String(c)
             }
+            if isToken { styled.markup = MathMarkup.token(styled.text, styled.kind) }
             return styled
         }
     }

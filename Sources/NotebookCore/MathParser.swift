@@ -136,6 +136,11 @@ struct MathParser {
             found = true
         }
         guard found else { return }
+        // In MathML a script belongs to the whole group before it (`{a+b}^2`); the terminal
+        // text, which has no such grouping, raises the last atom.
+        let baseMarkup = atoms.count > 1 ? MathMarkup.row(atoms) : atoms.last?.markup ?? "<mrow></mrow>"
+        let limits = atoms.count == 1 && (atoms[0].kind == .op || (atoms[0].kind == .fn && MathMarkup.limitFunctions.contains(atoms[0].text)))
+        for k in atoms.indices { atoms[k].markup = "" }
         var base = atoms.popLast() ?? Atom("", .ord)
         if let sub {
             let script = Layout.script(sub, superscript: false)
@@ -145,13 +150,15 @@ struct MathParser {
         var supAtoms = sup ?? []
         if primes > 0 {
             let mark = primes == 2 ? "″" : primes == 3 ? "‴" : String(repeating: "′", count: primes)
-            supAtoms.insert(Atom(mark, .ord), at: 0)
+            supAtoms.insert(Atom(mark, .ord, markup: "<mo>\(mark)</mo>"), at: 0)
         }
         if !supAtoms.isEmpty {
             let script = Layout.script(supAtoms, superscript: true)
             base.text += script.text
             if script.fellBack { (base.needsRoomBefore, base.needsRoomAfter) = (true, true) }
         }
+        base.markup = MathMarkup.scripts(base: baseMarkup, limits: limits, sub: sub.map(MathMarkup.row),
+                                         sup: supAtoms.isEmpty ? nil : MathMarkup.row(supAtoms))
         atoms.append(base)
     }
 
@@ -178,7 +185,8 @@ struct MathParser {
         if let font = fonts[name] { return Layout.apply(font, to: try parseArg()) }
         if ignoredCommands.contains(name) { return [] }
         if let kind = classCommands[name] {
-            return [Atom(Layout.join(try parseArg(), style: .script), kind)]
+            let argument = try parseArg()
+            return [Atom(Layout.join(argument, style: .script), kind, markup: MathMarkup.row(argument))]
         }
         switch name {
         case "frac", "dfrac", "tfrac", "cfrac":
@@ -186,9 +194,10 @@ struct MathParser {
             let denominator = try parseArg()
             return [Layout.fraction(numerator, denominator)]
         case "binom", "dbinom", "tbinom":
-            let n = Layout.join(try parseArg(), style: .text)
-            let k = Layout.join(try parseArg(), style: .text)
-            return [Atom("(\(n) choose \(k))", .ord)]
+            let n = try parseArg()
+            let k = try parseArg()
+            let markup = "<mrow><mo>(</mo><mfrac linethickness=\"0\">" + MathMarkup.row(n) + MathMarkup.row(k) + "</mfrac><mo>)</mo></mrow>"
+            return [Atom("(\(Layout.join(n, style: .text)) choose \(Layout.join(k, style: .text)))", .ord, markup: markup)]
         case "sqrt":
             skipSpace()
             var index: [Atom]?
@@ -198,7 +207,8 @@ struct MathParser {
             }
             return [try Layout.root(parseArg(), index: index)]
         case "text", "textrm", "textit", "textbf", "textsf", "texttt", "textnormal", "mbox":
-            return [Atom(try parseTextArg(), .ord)]
+            let text = try parseTextArg()
+            return [Atom(text, .ord, markup: "<mtext>" + HTMLText.escape(text) + "</mtext>")]
         case "operatorname":
             if i < s.count, s[i] == "*" { i += 1 }
             return [Atom(Layout.join(try parseArg(), style: .script), .fn)]

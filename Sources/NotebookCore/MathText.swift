@@ -26,6 +26,14 @@ public enum MathText {
     /// non-space and not followed by a digit (Pandoc's rule), so prices such as "$5 or $10"
     /// stay prose. Math never crosses a blank line.
     public static func renderInline(_ markdown: String, protect: Bool = false) -> String {
+        replacingMath(in: markdown) { source, _ in
+            tryRender(source).map { protect ? String(protectOpen) + $0 + String(protectClose) : $0 }
+        }
+    }
+
+    /// Replaces every math span, found by the rules of ``renderInline(_:protect:)``, with
+    /// `replace(source, isDisplay)`; where that gives `nil` the span stays as written.
+    public static func replacingMath(in markdown: String, _ replace: (String, Bool) -> String?) -> String {
         let s = Array(markdown.unicodeScalars)
         var out = ""
         // A search for a closing delimiter that failed up to a barrier (the end of the text or a
@@ -57,10 +65,8 @@ public enum MathText {
                       let close = closingBacktickDollar(in: s, from: i + 2, hopelessBefore: &backtickHopelessBefore) {
                 // GitHub's $`...`$ form: the backticks let the math contain Markdown characters.
                 let source = String(scalars: s[(i + 2)..<close])
-                if let rendered = tryRender(source) {
-                    if protect { out.unicodeScalars.append(Self.protectOpen) }
-                    out.appendScalars(rendered.unicodeScalars)
-                    if protect { out.unicodeScalars.append(Self.protectClose) }
+                if let replacement = replace(source, false) {
+                    out += replacement
                 } else {
                     out.appendScalars(s[i..<(close + 2)])
                 }
@@ -80,10 +86,8 @@ public enum MathText {
                 }
                 if let close {
                     let source = String(scalars: s[(i + open)..<close])
-                    if let rendered = tryRender(source) {
-                        if protect { out.unicodeScalars.append(Self.protectOpen) }
-                        out.appendScalars(rendered.unicodeScalars)
-                        if protect { out.unicodeScalars.append(Self.protectClose) }
+                    if let replacement = replace(source, display) {
+                        out += replacement
                     } else {
                         out.appendScalars(s[i..<(close + open)])
                     }
@@ -104,6 +108,14 @@ public enum MathText {
     /// that ``PlainMarkdown/inline(_:)`` leaves it alone (the `*` of π* is not emphasis).
     public static let protectOpen: Unicode.Scalar = "\u{E000}"
     public static let protectClose: Unicode.Scalar = "\u{E001}"
+
+    /// One LaTeX math expression as a MathML `<math>` element, or `nil` where the terminal
+    /// rendering would fall back to source too.
+    public static func mathML(_ latex: String, display: Bool) -> String? {
+        var parser = MathParser(latex)
+        guard let atoms = try? parser.parseAll() else { return nil }
+        return MathMarkup.math(atoms, source: latex, display: display)
+    }
 
     /// The rendering, or `nil` when the expression has to fall back to its source.
     static func tryRender(_ latex: String) -> String? {
@@ -209,10 +221,13 @@ struct Atom {
     var needsRoomBefore = false
     /// A letter written right after it would run into it (`e^(x − m) y`, `√x y`).
     var needsRoomAfter = false
+    /// The atom as MathML (see `MathMarkup`); empty for an atom whose markup another holds.
+    var markup: String
 
-    init(_ text: String, _ kind: Kind) {
+    init(_ text: String, _ kind: Kind, markup: String? = nil) {
         self.text = text
         self.kind = kind
+        self.markup = markup ?? MathMarkup.token(text, kind)
     }
 }
 

@@ -4,44 +4,65 @@ public enum PlainMarkdown {
     /// its backticks and `[text](url)` shows as text. A `*` with space on both sides stays.
     public static func inline(_ text: String) -> String {
         guard text.contains(where: { $0 == "*" || $0 == "`" || $0 == "[" || $0 == open }) else { return text }
+        return spans(text).map(\.plainText).joined()
+    }
+
+    /// The inline structure of a line or paragraph of prose, read by the rules ``inline(_:)``
+    /// states; rendered math (protected by ``MathText``) is one `.math` span.
+    public static func spans(_ text: String) -> [InlineSpan] {
         let chars = Array(text)
         let emphasis = EmphasisClosers(chars)
         var brackets = NextIndexSearch(target: "]")
         var parens = NextIndexSearch(target: ")")
-        var out = ""
-        var i = 0
-        while i < chars.count {
+        return spans(chars, 0..<chars.count, emphasis, &brackets, &parens)
+    }
+
+    private static func spans(_ chars: [Character], _ range: Range<Int>, _ emphasis: EmphasisClosers,
+                              _ brackets: inout NextIndexSearch, _ parens: inout NextIndexSearch) -> [InlineSpan] {
+        var out: [InlineSpan] = []
+        var text = ""
+        func flush() {
+            if !text.isEmpty { out.append(.text(text)); text = "" }
+        }
+        var i = range.lowerBound
+        while i < range.upperBound {
             let c = chars[i]
             if c == open {
                 // Rendered math (see `MathText.renderInline(_:protect:)`): copied as it is.
-                let end = chars[(i + 1)...].firstIndex(of: close) ?? chars.count
-                out += String(chars[(i + 1)..<end])
+                let end = chars[(i + 1)..<range.upperBound].firstIndex(of: close) ?? range.upperBound
+                flush()
+                out.append(.math(String(chars[(i + 1)..<end])))
                 i = end + 1
                 continue
             }
-            if c == "`", let close = chars[(i + 1)...].firstIndex(of: "`") {
-                out += String(chars[(i + 1)..<close])
+            if c == "`", let close = chars[(i + 1)..<range.upperBound].firstIndex(of: "`") {
+                flush()
+                out.append(.code(String(chars[(i + 1)..<close])))
                 i = close + 1
                 continue
             }
             if c == "*" {
-                let run = chars[i...].prefix { $0 == "*" }.count
+                let run = chars[i..<range.upperBound].prefix { $0 == "*" }.count
                 let marker = min(run, 2)
-                if let end = emphasis.closing(from: i + marker, marker: marker) {
-                    out += inline(String(chars[(i + marker)..<end]))
+                if let end = emphasis.closing(from: i + marker, marker: marker), end < range.upperBound {
+                    flush()
+                    let inner = spans(chars, (i + marker)..<end, emphasis, &brackets, &parens)
+                    out.append(marker == 2 ? .strong(inner) : .emphasis(inner))
                     i = end + marker
                     continue
                 }
             }
-            if c == "[", let close = brackets.next(in: chars, from: i + 1), close + 1 < chars.count,
-               chars[close + 1] == "(", let end = parens.next(in: chars, from: close + 2) {
-                out += String(chars[(i + 1)..<close])
+            if c == "[", let close = brackets.next(in: chars, from: i + 1), close + 1 < range.upperBound,
+               chars[close + 1] == "(", let end = parens.next(in: chars, from: close + 2), end < range.upperBound {
+                flush()
+                out.append(.link(text: String(chars[(i + 1)..<close]), url: String(chars[(close + 2)..<end])))
                 i = end + 1
                 continue
             }
-            out.append(c)
+            text.append(c)
             i += 1
         }
+        flush()
         return out
     }
 
@@ -145,5 +166,25 @@ public struct NextIndexSearch {
         from = start
         found = start < chars.count ? chars[start...].firstIndex(of: target) : nil
         return found
+    }
+}
+
+/// A piece of inline prose: what ``PlainMarkdown/spans(_:)`` reads, for renderers that style it.
+public indirect enum InlineSpan: Sendable, Equatable {
+    case text(String)
+    case strong([InlineSpan])
+    case emphasis([InlineSpan])
+    case code(String)
+    case link(text: String, url: String)
+    /// Math already rendered (the text between ``MathText/protectOpen`` and ``MathText/protectClose``).
+    case math(String)
+
+    /// The span as plain text: markup dropped, link text without its address.
+    public var plainText: String {
+        switch self {
+        case .text(let s), .code(let s), .math(let s): s
+        case .strong(let inner), .emphasis(let inner): inner.map(\.plainText).joined()
+        case .link(let text, _): text
+        }
     }
 }

@@ -16,6 +16,7 @@ struct Derive: ParsableCommand {
         subcommands: [
             TUICommand.self, ListCommand.self, RunCommand.self, CheckCommand.self,
             QuizCommand.self, ComputeCommand.self, ModulesCommand.self, ProgressCommand.self, NewCommand.self,
+            ExportCommand.self,
         ]
     )
 
