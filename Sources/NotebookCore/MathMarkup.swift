@@ -32,8 +32,19 @@ enum MathMarkup {
     /// Function names whose scripts go under them in display math (`\max_{a}`), as TeX's `\lim`.
     static let limitFunctions: Set<String> = ["lim", "max", "min", "sup", "inf", "lim inf", "lim sup"]
 
+    /// Atoms in an `<mrow>`. A function name gets TeX's thin space before what it applies
+    /// to, unless that is a bracket (`log x`, but `log(x)`); browsers add none after `<mi>`.
     static func row(_ atoms: [Atom]) -> String {
-        "<mrow>" + atoms.map(\.markup).joined() + "</mrow>"
+        var out = "<mrow>"
+        // TeX's rule for a sign (`[−1, −2]`): the browser would space a lone `−` as binary.
+        let shown = Layout.resolve(atoms).filter { !$0.markup.isEmpty }
+        for (k, atom) in shown.enumerated() {
+            out += atom.isUnarySign && atom.markup.hasPrefix("<mo>") ? "<mo form=\"prefix\">" + atom.markup.dropFirst(4) : atom.markup
+            if atom.kind == .fn, k + 1 < shown.count, ![.open, .space, .punct, .close].contains(shown[k + 1].kind) {
+                out += "<mspace width=\"0.1667em\"/>"
+            }
+        }
+        return out + "</mrow>"
     }
 
     /// A base with scripts: `<munderover>` for large operators and limit functions, whose
