@@ -243,7 +243,10 @@ CORRIDOR_CASES = [
 
 # --- pg.corridor-train --------------------------------------------------------------------
 
-def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant, seed):
+def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant, seed, threshold=0.9):
+    """QAC and A2C transition by transition; REINFORCE (Sutton & Barto 2018, section 13.3 and the
+    REINFORCE-with-baseline box of 13.4, without their gamma^t factor and with a tabular v) after each
+    sampled episode. Also the first episode after which pi(right) > threshold in every state."""
     rng = Xoshiro256StarStar(seed=seed)
     theta = [[0.0, 0.0] for _ in range(length)]
     q = [[0.0, 0.0] for _ in range(length)]
@@ -266,7 +269,41 @@ def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant
         else:
             v[s] = updated
 
-    for _ in range(episodes):
+    def reinforce_episode():
+        # Sample the whole episode with the policy fixed, then update each step from its return.
+        path = []  # (state, action, reward)
+        s = 0
+        while True:
+            a = rng.categorical(py_softmax(theta[s]))
+            end = a == 0 or s == length - 1
+            path.append((s, a, reward if (s == length - 1 and a == 1) else 0.0))
+            if end:
+                break
+            s += 1
+        g = 0.0
+        to_go = []
+        for (_, _, r) in reversed(path):
+            g = r + gamma * g
+            to_go.append(g)
+        to_go.reverse()
+        for (s, a, _), g_t in zip(path, to_go):
+            psi = g_t
+            if variant == "reinforce-baseline":
+                psi = g_t - v[s]
+                v[s] = v[s] + lr_critic * psi
+            pi = py_softmax(theta[s])
+            grad = [(1.0 if b == a else 0.0) - pi[b] for b in range(2)]
+            step = lr_actor * psi
+            theta[s] = [theta[s][b] + (step * grad[b] + 0.0) for b in range(2)]
+        return to_go[0]
+
+    passage = episodes + 1
+    for e in range(episodes):
+        if variant.startswith("reinforce"):
+            returns.append(reinforce_episode())
+            if passage > episodes and min(py_softmax(row)[1] for row in theta) > threshold:
+                passage = e + 1
+            continue
         s = 0
         a = rng.categorical(py_softmax(theta[s]))
         discount = 1.0
@@ -282,6 +319,8 @@ def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant
                 break
             discount *= gamma
             s, a = s_next, a_next
+        if passage > episodes and min(py_softmax(row)[1] for row in theta) > threshold:
+            passage = e + 1
     pi_right = [py_softmax(row)[1] for row in theta]
     curve = []
     for k in range(10):
@@ -293,7 +332,8 @@ def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant
     return {"length": length, "episodes": episodes, "gamma": gamma, "reward": reward, "lr_actor": lr_actor,
             "lr_critic": lr_critic, "variant": variant, "seed": seed,
             "theta": [hexes(row) for row in theta], "v": hexes(v), "q": [hexes(row) for row in q],
-            "pi_right": hexes(pi_right), "return_curve": hexes(curve), "readable_pi_right": pi_right}
+            "pi_right": hexes(pi_right), "return_curve": hexes(curve), "readable_pi_right": pi_right,
+            "episodes_to_threshold": passage}
 
 
 TRAIN_CASES = [
@@ -302,6 +342,10 @@ TRAIN_CASES = [
     (2, 300, 0.9, 1.0, 0.5, 0.2, "qac", 2024),
     (4, 500, 0.95, 2.0, 0.3, 0.1, "a2c", 3),
     (3, 57, 1.0, -1.0, 1.5, 0.9, "qac", 0),
+    (2, 300, 0.9, 1.0, 0.5, 0.5, "reinforce", 2024),
+    (2, 300, 0.9, 1.0, 0.5, 0.5, "reinforce-baseline", 2024),
+    (4, 500, 0.95, 2.0, 0.3, 0.1, "reinforce", 3),
+    (5, 200, 0.8, -1.5, 0.7, 0.3, "reinforce-baseline", 11),
 ]
 
 
