@@ -16,6 +16,11 @@ import NotebookCore
 // Sutton & Barto's REINFORCE with baseline, with a tabular v). Like the actor-critics, and unlike
 // Sutton & Barto's boxes, no variant weights step t by γ^t.
 //
+// With `critic = exact` no critic is learned: before every update the critic's table (v for A2C and
+// REINFORCE with baseline, q for QAC) is set to the true V^π or q^π of the current policy, by
+// `Corridor`'s Bellman recursion, and the critic step is skipped (QAC's actor is then scaled by
+// q^π(s, a) itself). This separates what the critic's lag costs from what its signal costs.
+//
 // Randomness: per seed a xoshiro256** stream; one uniform picks the first action of an episode,
 // then one per non-terminal transition picks the next action. REINFORCE's policy is fixed during
 // an episode, so all four variants draw the same uniforms and share the first episode of a seed.
@@ -32,6 +37,14 @@ enum CorridorVariant: String, CaseIterable {
     case reinforceBaseline = "reinforce-baseline"
 }
 
+/// Where the corridor learner's critic comes from.
+enum CorridorCritic: String, CaseIterable {
+    /// Learned by TD (QAC, A2C) or from the returns (REINFORCE with baseline), from zero.
+    case learned
+    /// The true values of the current policy, recomputed before every update.
+    case exact
+}
+
 /// One learner on the corridor: the actor's logits and both critics (v is REINFORCE's baseline).
 struct CorridorLearner {
     let length: Int
@@ -40,35 +53,50 @@ struct CorridorLearner {
     let lrActor: Double
     let lrCritic: Double
     let variant: CorridorVariant
+    /// True: the critic is the exact V^π / q^π of the current policy, never learned.
+    let exactCritic: Bool
     /// θ[s] = [left, right] logits.
     private(set) var theta: [[Double]]
     private(set) var q: [[Double]]
     private(set) var v: [Double]
 
-    init(length: Int, gamma: Double, reward: Double, lrActor: Double, lrCritic: Double, variant: CorridorVariant) {
+    init(length: Int, gamma: Double, reward: Double, lrActor: Double, lrCritic: Double, variant: CorridorVariant,
+         exactCritic: Bool = false) {
         self.length = length
         self.gamma = gamma
         self.reward = reward
         self.lrActor = lrActor
         self.lrCritic = lrCritic
         self.variant = variant
+        self.exactCritic = exactCritic
         theta = [[Double]](repeating: [0, 0], count: length)
         q = theta
         v = [Double](repeating: 0, count: length)
     }
 
-    /// One `pg.actor-critic` transition, in its order of operations.
+    /// With an exact critic: sets the critic's table to the true values of the current policy
+    /// (q for QAC, v otherwise; REINFORCE without a baseline has no critic).
+    mutating func refreshCritic() {
+        guard exactCritic, variant != .reinforce else { return }
+        let truth = Corridor(piRight: piRight, gamma: gamma, reward: reward)
+        if variant == .qac { q = truth.actionValues } else { v = truth.values }
+    }
+
+    /// One `pg.actor-critic` transition, in its order of operations; with an exact critic the
+    /// tables are first set to the current policy's true values and the critic step is skipped.
     mutating func transition(s: Int, a: Int, r: Double, sNext: Int, aNext: Int, done: Bool) {
+        refreshCritic()
         let isQAC = variant == .qac
         let estimate = isQAC ? q[s][a] : v[s]
         let bootstrap = done ? 0 : (isQAC ? q[sNext][aNext] : v[sNext])
         let target = r + gamma * bootstrap
         let td = target - estimate
-        let updated = estimate + lrCritic * td
+        let updated = exactCritic ? estimate : estimate + lrCritic * td
         let advantage = isQAC ? updated : td
         let grad = SoftmaxPolicy(theta[s]).scoreFunction(a)
         let actorStep = scaledStep(lrActor * advantage, grad)
         theta[s] = zip(theta[s], actorStep).map { $0 + $1 }
+        if exactCritic { return }
         if isQAC { q[s][a] = updated } else { v[s] = updated }
     }
 
@@ -121,8 +149,9 @@ struct CorridorLearner {
             // State t of the corridor is the state at step t.
             var psi = returns[t]
             if variant == .reinforceBaseline {
+                refreshCritic()
                 psi = returns[t] - v[t]
-                v[t] = v[t] + lrCritic * psi
+                if !exactCritic { v[t] = v[t] + lrCritic * psi }
             }
             let grad = SoftmaxPolicy(theta[t]).scoreFunction(actions[t])
             let actorStep = scaledStep(lrActor * psi, grad)
@@ -156,6 +185,8 @@ public struct CorridorTrainModule: ComputeModule {
         .number("lr_critic", 0.2, range: .closed(0, 1), doc: "critic step size, in [0, 1]"),
         .choice("variant", CorridorVariant.self, default: .a2c,
                 doc: "qac (critic q, actor scaled by q'), a2c (critic v, actor scaled by δ), reinforce (after each episode, scaled by the return-to-go G) or reinforce-baseline (scaled by G − v(s), v learned from G)"),
+        .choice("critic", CorridorCritic.self, default: .learned,
+                doc: "learned (from zero, by TD or from the returns) or exact (the true V or q of the current policy before every update, no critic step; not for reinforce)"),
         .integer("seed", 1, range: .nonNegative, doc: "seed of the generator"),
         .integer("seeds", 1, range: .closed(1, 1_000),
                  doc: "runs with seeds seed … seed + seeds − 1 for the seed_* outputs (seeds × episodes × length ≤ 5,000,000)"),
@@ -165,8 +196,8 @@ public struct CorridorTrainModule: ComputeModule {
     public let outputs: [OutputSpec] = [
         .init("pi_right", .vector, hint: .chart, doc: "final π(right | s) for each state (first seed)"),
         .init("theta", .matrix, hint: .table, doc: "final actor logits, one row per state, columns [left, right]"),
-        .init("v", .vector, doc: "the learned v: A2C's critic, reinforce-baseline's baseline (zeros for QAC and reinforce)"),
-        .init("q", .matrix, hint: .table, doc: "QAC's learned q, columns [left, right] (zeros for the others)"),
+        .init("v", .vector, doc: "the learned v: A2C's critic, reinforce-baseline's baseline (zeros for QAC and reinforce); with critic = exact, the true V of the final policy"),
+        .init("q", .matrix, hint: .table, doc: "QAC's learned q, columns [left, right] (zeros for the others); with critic = exact, QAC's true q of the final policy"),
         .init("v_true", .vector, doc: "the true V of the final policy, for comparison with the critic"),
         .init("q_true", .matrix, hint: .table, doc: "the true q of the final policy"),
         .init("return_curve", .vector, hint: .chart, doc: "mean discounted return in each tenth of the episodes (first seed)"),
@@ -185,6 +216,10 @@ public struct CorridorTrainModule: ComputeModule {
         let gamma = try inputs.number("gamma"), reward = try inputs.number("reward")
         let lrActor = try inputs.number("lr_actor"), lrCritic = try inputs.number("lr_critic")
         let variant = try inputs.choice("variant", as: CorridorVariant.self)
+        let exact = try inputs.choice("critic", as: CorridorCritic.self) == .exact
+        if exact && variant == .reinforce {
+            throw .invalid("critic", "is exact, but reinforce has no critic; use qac, a2c or reinforce-baseline")
+        }
         let seed = try inputs.integer("seed"), seeds = try inputs.integer("seeds")
         let threshold = try inputs.number("threshold")
         guard seeds <= Self.maxWork / (episodes * length) else {
@@ -203,7 +238,7 @@ public struct CorridorTrainModule: ComputeModule {
         for k in 0..<seeds {
             try context.checkCancelled()
             var learner = CorridorLearner(length: length, gamma: gamma, reward: reward, lrActor: lrActor,
-                                          lrCritic: lrCritic, variant: variant)
+                                          lrCritic: lrCritic, variant: variant, exactCritic: exact)
             var rng = Xoshiro256StarStar(parameterSeed: seed + k)
             var seedReturns: [Double] = []
             seedReturns.reserveCapacity(episodes)
@@ -218,7 +253,10 @@ public struct CorridorTrainModule: ComputeModule {
             let minimum = learner.piRight.min() ?? 0
             minima.append(minimum)
             if minimum > threshold { above += 1 }
-            if k == 0 { first = learner }
+            if k == 0 {
+                learner.refreshCritic()
+                first = learner
+            }
         }
         guard let learner = first else { throw .failed("no run") }
         let piRight = learner.piRight

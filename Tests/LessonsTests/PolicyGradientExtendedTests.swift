@@ -391,7 +391,7 @@ final class CorridorTrainTests: XCTestCase {
     /// Same generator, draws and operations as the Python replay: every bit matches.
     func testMatchesPythonReplay() throws {
         let cases = try extendedFixture("corridor_train")
-        XCTAssertEqual(cases.count, 8)
+        XCTAssertEqual(cases.count, 12)
         for c in cases {
             let values: [String: Value] = [
                 "length": .integer(try XCTUnwrap(c["length"] as? Int)),
@@ -402,6 +402,7 @@ final class CorridorTrainTests: XCTestCase {
                 "lr_critic": .number(try XCTUnwrap(fixtureNumber(c["lr_critic"]))),
                 "variant": .text(try XCTUnwrap(c["variant"] as? String)),
                 "seed": .integer(try XCTUnwrap(c["seed"] as? Int)),
+                "critic": .text(try XCTUnwrap(c["critic"] as? String)),
             ]
             let out = try evaluate(module, values)
             let label = "\(values)"
@@ -493,6 +494,40 @@ final class CorridorTrainTests: XCTestCase {
         }
     }
 
+    /// A2C with the exact critic, seed 1's first episode by hand (right, right, as above). The
+    /// uniform policy's values are V(door) = ½·1 = 0.5 and V(start) = ½·0.9·0.5 = 0.225. At the start
+    /// δ = 0 + 0.9·0.5 − 0.225 = 0.225, so θ[0] += 0.5·0.225·(−½, ½) = (−0.05625, 0.05625): the start
+    /// is pushed right at once, where the learned critic's δ is 0 (the lesson's cell c1). θ[0] does
+    /// not change V(door), so at the door δ = 1 − 0.5 = 0.5 and θ[1] = (−0.125, 0.125).
+    func testExactCriticFirstEpisodeByHand() throws {
+        var learner = CorridorLearner(length: 2, gamma: 0.9, reward: 1, lrActor: 0.5, lrCritic: 0.5, variant: .a2c,
+                                      exactCritic: true)
+        var rng = Xoshiro256StarStar(seed: 1)
+        XCTAssertEqual(learner.episode(&rng), 0.9, accuracy: 1e-15)
+        assertClose(learner.theta[0], [-0.05625, 0.05625], tol: 1e-15)
+        assertClose(learner.theta[1], [-0.125, 0.125], tol: 1e-15)
+        var learned = CorridorLearner(length: 2, gamma: 0.9, reward: 1, lrActor: 0.5, lrCritic: 0.5, variant: .a2c)
+        var rng2 = Xoshiro256StarStar(seed: 1)
+        _ = learned.episode(&rng2)
+        XCTAssertEqual(learned.theta[0], [0, 0], "the learned critic gives the start no push in episode 1")
+
+        // The module's outputs: the critic reported is the final policy's true V (or q for QAC), and
+        // lr_critic is not used.
+        for variant in ["a2c", "qac", "reinforce-baseline"] {
+            let a = try evaluate(module, ["variant": .text(variant), "critic": .text("exact"), "episodes": .integer(50)])
+            let b = try evaluate(module, ["variant": .text(variant), "critic": .text("exact"), "episodes": .integer(50),
+                                          "lr_critic": .number(0.9)])
+            XCTAssertEqual(a.matrix("theta"), b.matrix("theta"), variant)
+            if variant == "qac" {
+                XCTAssertEqual(a.matrix("q"), a.matrix("q_true"), variant)
+            } else {
+                XCTAssertEqual(a.vector("v"), a.vector("v_true"), variant)
+            }
+        }
+        let error = evaluationError(module, ["variant": .text("reinforce"), "critic": .text("exact")])
+        XCTAssertEqual(error?.parameter, "critic")
+    }
+
     /// Without a baseline and with R > 0, only a successful episode (right in every state) has a
     /// nonzero return, and it pushes right: π(right | s) never falls, in any state, at any episode.
     /// With the baseline a success can follow an over-valued v and push right down, so it can fall.
@@ -536,6 +571,11 @@ final class CorridorTrainTests: XCTestCase {
         XCTAssertLessThan(r, rb)
         XCTAssertLessThan(rb, a)
         XCTAssertLessThan(rb, q)
+        // The exact critic removes the lag but not δ's variance: A2C lands between the two.
+        let exact = try evaluate(module, ["variant": .text("a2c"), "critic": .text("exact"), "seeds": .integer(200)])
+        let e = exact.vector("seed_episodes_to_threshold").reduce(0, +) / 200
+        XCTAssertLessThan(r, e)
+        XCTAssertLessThan(e, a)
     }
 
     func testSeedsKeepTheFirstRunAndThresholdIsStrict() throws {
