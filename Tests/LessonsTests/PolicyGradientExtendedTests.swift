@@ -391,7 +391,7 @@ final class CorridorTrainTests: XCTestCase {
     /// Same generator, draws and operations as the Python replay: every bit matches.
     func testMatchesPythonReplay() throws {
         let cases = try extendedFixture("corridor_train")
-        XCTAssertEqual(cases.count, 4)
+        XCTAssertEqual(cases.count, 12)
         for c in cases {
             let values: [String: Value] = [
                 "length": .integer(try XCTUnwrap(c["length"] as? Int)),
@@ -402,6 +402,7 @@ final class CorridorTrainTests: XCTestCase {
                 "lr_critic": .number(try XCTUnwrap(fixtureNumber(c["lr_critic"]))),
                 "variant": .text(try XCTUnwrap(c["variant"] as? String)),
                 "seed": .integer(try XCTUnwrap(c["seed"] as? Int)),
+                "critic": .text(try XCTUnwrap(c["critic"] as? String)),
             ]
             let out = try evaluate(module, values)
             let label = "\(values)"
@@ -410,6 +411,9 @@ final class CorridorTrainTests: XCTestCase {
             XCTAssertEqual(out.matrix("q"), fixtureMatrix(c["q"]), label)
             XCTAssertEqual(out.vector("pi_right"), fixtureVector(c["pi_right"]), label)
             XCTAssertEqual(out.vector("return_curve"), fixtureVector(c["return_curve"]), label)
+            XCTAssertEqual(out.vector("seed_return_curve"), out.vector("return_curve"), "one seed: \(label)")
+            XCTAssertEqual(out.vector("seed_episodes_to_threshold"),
+                           [Double(try XCTUnwrap(c["episodes_to_threshold"] as? Int))], label)
             XCTAssertEqual(fixtureVector(c["v"]).count, try XCTUnwrap(c["length"] as? Int), "hex floats parsed")
         }
     }
@@ -469,6 +473,111 @@ final class CorridorTrainTests: XCTestCase {
         XCTAssertEqual(qac.vector("v"), [0, 0], "QAC leaves v alone")
     }
 
+    /// REINFORCE's first episode by hand. Seed 1's first two uniforms, 0.703 and 0.520, are both
+    /// ≥ 1/2, so the uniform policy goes right twice and succeeds: G₀ = γR = 0.9, G₁ = R = 1, and
+    /// θ[s] += α G_s (onehot(right) − (½, ½)) gives θ[0] = (−0.225, 0.225), θ[1] = (−0.25, 0.25).
+    /// With the baseline v starts at 0, so θ is the same and v moves half way to G: (0.45, 0.5).
+    /// Seed 2's first uniform, 0.102, goes left: G = 0, and neither variant changes anything.
+    func testReinforceFirstEpisodeByHand() {
+        for variant in [CorridorVariant.reinforce, .reinforceBaseline] {
+            var learner = CorridorLearner(length: 2, gamma: 0.9, reward: 1, lrActor: 0.5, lrCritic: 0.5, variant: variant)
+            var rng = Xoshiro256StarStar(seed: 1)
+            XCTAssertEqual(learner.episode(&rng), 0.9, accuracy: 1e-15)
+            assertClose(learner.theta[0], [-0.225, 0.225], tol: 1e-15)
+            assertClose(learner.theta[1], [-0.25, 0.25], tol: 1e-15)
+            assertClose(learner.v, variant == .reinforce ? [0, 0] : [0.45, 0.5], tol: 1e-15)
+            var failing = CorridorLearner(length: 2, gamma: 0.9, reward: 1, lrActor: 0.5, lrCritic: 0.5, variant: variant)
+            var rng2 = Xoshiro256StarStar(seed: 2)
+            XCTAssertEqual(failing.episode(&rng2), 0)
+            XCTAssertEqual(failing.theta, [[0, 0], [0, 0]])
+            XCTAssertEqual(failing.v, [0, 0])
+        }
+    }
+
+    /// A2C with the exact critic, seed 1's first episode by hand (right, right, as above). The
+    /// uniform policy's values are V(door) = ½·1 = 0.5 and V(start) = ½·0.9·0.5 = 0.225. At the start
+    /// δ = 0 + 0.9·0.5 − 0.225 = 0.225, so θ[0] += 0.5·0.225·(−½, ½) = (−0.05625, 0.05625): the start
+    /// is pushed right at once, where the learned critic's δ is 0 (the lesson's cell c1). θ[0] does
+    /// not change V(door), so at the door δ = 1 − 0.5 = 0.5 and θ[1] = (−0.125, 0.125).
+    func testExactCriticFirstEpisodeByHand() throws {
+        var learner = CorridorLearner(length: 2, gamma: 0.9, reward: 1, lrActor: 0.5, lrCritic: 0.5, variant: .a2c,
+                                      exactCritic: true)
+        var rng = Xoshiro256StarStar(seed: 1)
+        XCTAssertEqual(learner.episode(&rng), 0.9, accuracy: 1e-15)
+        assertClose(learner.theta[0], [-0.05625, 0.05625], tol: 1e-15)
+        assertClose(learner.theta[1], [-0.125, 0.125], tol: 1e-15)
+        var learned = CorridorLearner(length: 2, gamma: 0.9, reward: 1, lrActor: 0.5, lrCritic: 0.5, variant: .a2c)
+        var rng2 = Xoshiro256StarStar(seed: 1)
+        _ = learned.episode(&rng2)
+        XCTAssertEqual(learned.theta[0], [0, 0], "the learned critic gives the start no push in episode 1")
+
+        // The module's outputs: the critic reported is the final policy's true V (or q for QAC), and
+        // lr_critic is not used.
+        for variant in ["a2c", "qac", "reinforce-baseline"] {
+            let a = try evaluate(module, ["variant": .text(variant), "critic": .text("exact"), "episodes": .integer(50)])
+            let b = try evaluate(module, ["variant": .text(variant), "critic": .text("exact"), "episodes": .integer(50),
+                                          "lr_critic": .number(0.9)])
+            XCTAssertEqual(a.matrix("theta"), b.matrix("theta"), variant)
+            if variant == "qac" {
+                XCTAssertEqual(a.matrix("q"), a.matrix("q_true"), variant)
+            } else {
+                XCTAssertEqual(a.vector("v"), a.vector("v_true"), variant)
+            }
+        }
+        let error = evaluationError(module, ["variant": .text("reinforce"), "critic": .text("exact")])
+        XCTAssertEqual(error?.parameter, "critic")
+    }
+
+    /// Without a baseline and with R > 0, only a successful episode (right in every state) has a
+    /// nonzero return, and it pushes right: π(right | s) never falls, in any state, at any episode.
+    /// With the baseline a success can follow an over-valued v and push right down, so it can fall.
+    func testReinforceWithoutBaselineOnlyPushesRight() {
+        var fell = false
+        for seed in 1...20 {
+            for variant in [CorridorVariant.reinforce, .reinforceBaseline] {
+                var learner = CorridorLearner(length: 3, gamma: 0.9, reward: 1, lrActor: 0.5, lrCritic: 0.5, variant: variant)
+                var rng = Xoshiro256StarStar(seed: UInt64(seed))
+                var before = learner.piRight
+                for _ in 0..<100 {
+                    _ = learner.episode(&rng)
+                    let after = learner.piRight
+                    if variant == .reinforce {
+                        for s in 0..<3 { XCTAssertGreaterThanOrEqual(after[s], before[s], "seed \(seed) state \(s)") }
+                    } else if zip(after, before).contains(where: { $0 < $1 }) {
+                        fell = true
+                    }
+                    before = after
+                }
+            }
+        }
+        XCTAssertTrue(fell, "the baseline variant does sometimes push right down")
+    }
+
+    /// The lesson's comparison over 200 seeds on the default corridor: REINFORCE without a baseline
+    /// reaches π(right) > 0.9 first on average, the baseline version next, then the actor-critics;
+    /// every variant reaches it in every run.
+    func testLearningSpeedOrderingAcrossSeeds() throws {
+        var speed: [String: Double] = [:]
+        for variant in ["reinforce", "reinforce-baseline", "a2c", "qac"] {
+            let out = try evaluate(module, ["variant": .text(variant), "seeds": .integer(200), "lr_critic": .number(0.5)])
+            let passage = out.vector("seed_episodes_to_threshold")
+            XCTAssertEqual(passage.count, 200)
+            XCTAssertLessThanOrEqual(passage.max() ?? .infinity, 300, variant)
+            speed[variant] = passage.reduce(0, +) / 200
+            XCTAssertEqual(out.vector("seed_return_curve").count, 10)
+        }
+        let r = try XCTUnwrap(speed["reinforce"]), rb = try XCTUnwrap(speed["reinforce-baseline"])
+        let a = try XCTUnwrap(speed["a2c"]), q = try XCTUnwrap(speed["qac"])
+        XCTAssertLessThan(r, rb)
+        XCTAssertLessThan(rb, a)
+        XCTAssertLessThan(rb, q)
+        // The exact critic removes the lag but not δ's variance: A2C lands between the two.
+        let exact = try evaluate(module, ["variant": .text("a2c"), "critic": .text("exact"), "seeds": .integer(200)])
+        let e = exact.vector("seed_episodes_to_threshold").reduce(0, +) / 200
+        XCTAssertLessThan(r, e)
+        XCTAssertLessThan(e, a)
+    }
+
     func testSeedsKeepTheFirstRunAndThresholdIsStrict() throws {
         let one = try evaluate(module, ["episodes": .integer(40), "seed": .integer(8)])
         let three = try evaluate(module, ["episodes": .integer(40), "seed": .integer(8), "seeds": .integer(3)])
@@ -516,6 +625,7 @@ final class CorridorTrainTests: XCTestCase {
             ("lr_critic", ["lr_critic": .number(1.5)]),
             ("lr_actor", ["lr_actor": .number(.nan)]),
             ("variant", ["variant": .text("ppo")]),
+            ("variant", ["variant": .text("reinforce_baseline")]),
             ("gamma", ["gamma": .number(-0.1)]),
         ]
         for (parameter, values) in cases {

@@ -243,30 +243,96 @@ CORRIDOR_CASES = [
 
 # --- pg.corridor-train --------------------------------------------------------------------
 
-def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant, seed):
+def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant, seed, critic="learned",
+                   threshold=0.9):
+    """QAC and A2C transition by transition; REINFORCE (Sutton & Barto 2018, section 13.3 and the
+    REINFORCE-with-baseline box of 13.4, without their gamma^t factor and with a tabular v) after each
+    sampled episode. Also the first episode after which pi(right) > threshold in every state.
+    With critic == "exact" the critic is never learned: before each update it is set to the true
+    values of the current policy (V for a2c and reinforce-baseline, q for qac)."""
     rng = Xoshiro256StarStar(seed=seed)
     theta = [[0.0, 0.0] for _ in range(length)]
     q = [[0.0, 0.0] for _ in range(length)]
     v = [0.0] * length
     returns = []
+    exact = critic == "exact"
+
+    def refresh():
+        # The true values by the backward Bellman recursion on the corridor (right from the last state
+        # earns R, right elsewhere moves on, left ends with 0): q(i, right) = R or gamma V(i+1),
+        # q(i, left) = 0, V(i) = pi_i q(i, right). Checked against numpy's linear solve.
+        if not exact or variant == "reinforce":
+            return
+        p = [py_softmax(row)[1] for row in theta]
+        vals = [0.0] * length
+        qs = [[0.0, 0.0] for _ in range(length)]
+        for i in reversed(range(length)):
+            qs[i][1] = reward if i == length - 1 else gamma * vals[i + 1]
+            vals[i] = p[i] * qs[i][1]
+        v_np, q_np = true_values(length, p, gamma, reward)
+        assert np.allclose(vals, v_np, rtol=1e-12, atol=1e-12) and np.allclose(qs, q_np, rtol=1e-12, atol=1e-12)
+        if variant == "qac":
+            for i in range(length):
+                q[i] = list(qs[i])
+        else:
+            v[:] = vals
 
     def transition(s, a, r, s_next, a_next, done):
+        refresh()
         estimate = q[s][a] if variant == "qac" else v[s]
         bootstrap = 0.0 if done else (q[s_next][a_next] if variant == "qac" else v[s_next])
         target = r + gamma * bootstrap
         td = target - estimate
-        updated = estimate + lr_critic * td
+        updated = estimate if exact else estimate + lr_critic * td
         advantage = updated if variant == "qac" else td
         pi = py_softmax(theta[s])
         grad = [(1.0 if b == a else 0.0) - pi[b] for b in range(2)]
         step = lr_actor * advantage
         theta[s] = [theta[s][b] + (step * grad[b] + 0.0) for b in range(2)]
+        if exact:
+            return
         if variant == "qac":
             q[s][a] = updated
         else:
             v[s] = updated
 
-    for _ in range(episodes):
+    def reinforce_episode():
+        # Sample the whole episode with the policy fixed, then update each step from its return.
+        path = []  # (state, action, reward)
+        s = 0
+        while True:
+            a = rng.categorical(py_softmax(theta[s]))
+            end = a == 0 or s == length - 1
+            path.append((s, a, reward if (s == length - 1 and a == 1) else 0.0))
+            if end:
+                break
+            s += 1
+        g = 0.0
+        to_go = []
+        for (_, _, r) in reversed(path):
+            g = r + gamma * g
+            to_go.append(g)
+        to_go.reverse()
+        for (s, a, _), g_t in zip(path, to_go):
+            psi = g_t
+            if variant == "reinforce-baseline":
+                refresh()
+                psi = g_t - v[s]
+                if not exact:
+                    v[s] = v[s] + lr_critic * psi
+            pi = py_softmax(theta[s])
+            grad = [(1.0 if b == a else 0.0) - pi[b] for b in range(2)]
+            step = lr_actor * psi
+            theta[s] = [theta[s][b] + (step * grad[b] + 0.0) for b in range(2)]
+        return to_go[0]
+
+    passage = episodes + 1
+    for e in range(episodes):
+        if variant.startswith("reinforce"):
+            returns.append(reinforce_episode())
+            if passage > episodes and min(py_softmax(row)[1] for row in theta) > threshold:
+                passage = e + 1
+            continue
         s = 0
         a = rng.categorical(py_softmax(theta[s]))
         discount = 1.0
@@ -282,6 +348,9 @@ def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant
                 break
             discount *= gamma
             s, a = s_next, a_next
+        if passage > episodes and min(py_softmax(row)[1] for row in theta) > threshold:
+            passage = e + 1
+    refresh()
     pi_right = [py_softmax(row)[1] for row in theta]
     curve = []
     for k in range(10):
@@ -291,9 +360,10 @@ def corridor_train(length, episodes, gamma, reward, lr_actor, lr_critic, variant
             total += x
         curve.append(total / (hi - lo))
     return {"length": length, "episodes": episodes, "gamma": gamma, "reward": reward, "lr_actor": lr_actor,
-            "lr_critic": lr_critic, "variant": variant, "seed": seed,
+            "lr_critic": lr_critic, "variant": variant, "seed": seed, "critic": critic,
             "theta": [hexes(row) for row in theta], "v": hexes(v), "q": [hexes(row) for row in q],
-            "pi_right": hexes(pi_right), "return_curve": hexes(curve), "readable_pi_right": pi_right}
+            "pi_right": hexes(pi_right), "return_curve": hexes(curve), "readable_pi_right": pi_right,
+            "episodes_to_threshold": passage}
 
 
 TRAIN_CASES = [
@@ -302,6 +372,15 @@ TRAIN_CASES = [
     (2, 300, 0.9, 1.0, 0.5, 0.2, "qac", 2024),
     (4, 500, 0.95, 2.0, 0.3, 0.1, "a2c", 3),
     (3, 57, 1.0, -1.0, 1.5, 0.9, "qac", 0),
+    (2, 300, 0.9, 1.0, 0.5, 0.5, "reinforce", 2024),
+    (2, 300, 0.9, 1.0, 0.5, 0.5, "reinforce-baseline", 2024),
+    (4, 500, 0.95, 2.0, 0.3, 0.1, "reinforce", 3),
+    (5, 200, 0.8, -1.5, 0.7, 0.3, "reinforce-baseline", 11),
+    # critic = exact: the true V or q of the current policy before every update
+    (2, 300, 0.9, 1.0, 0.5, 0.5, "a2c", 2024, "exact"),
+    (2, 300, 0.9, 1.0, 0.5, 0.5, "qac", 2024, "exact"),
+    (4, 500, 0.95, 2.0, 0.3, 0.1, "a2c", 3, "exact"),
+    (3, 120, 0.8, -1.5, 0.7, 0.3, "reinforce-baseline", 11, "exact"),
 ]
 
 
