@@ -4,6 +4,14 @@ import PackageDescription
 // Dependencies point one way (see README's Layout): NotebookCore depends on nothing;
 // Lessons, Progress and TUI depend on NotebookCore (Progress also on GRDB, the only SQLite
 // code); derive wires them together.
+// Haswell's instruction set (AVX2) for FloatLanesAVX2 alone; where the build machine is not x86,
+// the module compiles for the baseline and is never chosen.
+#if arch(x86_64)
+let avx2: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let avx2: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "derive",
     platforms: [.macOS(.v13)],
@@ -18,7 +26,10 @@ let package = Package(
         .target(name: "NotebookCore"),
         // The CPU's float32 -> FP16 instruction, as an independent reference for fp.sweep.
         .target(name: "CF16C"),
-        .target(name: "Lessons", dependencies: ["NotebookCore", "CF16C"], path: "Sources/lessons"),
+        // fp.sweep's SIMD loops, compiled twice: for any x86-64, and for AVX2 (chosen at run time).
+        .target(name: "FloatLanes"),
+        .target(name: "FloatLanesAVX2", dependencies: ["FloatLanes"], swiftSettings: avx2),
+        .target(name: "Lessons", dependencies: ["NotebookCore", "CF16C", "FloatLanes", "FloatLanesAVX2"], path: "Sources/lessons"),
         .target(name: "Progress", dependencies: ["NotebookCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CTerminalSignals"),
@@ -35,7 +46,8 @@ let package = Package(
         .testTarget(name: "NotebookCoreTests", dependencies: ["NotebookCore", "TestSupport"]),
         .testTarget(name: "ProgressTests",
                     dependencies: ["Progress", "NotebookCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore", "CF16C", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore", "CF16C", "FloatLanes", "FloatLanesAVX2", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore", "Progress", "TestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons", "Progress", "TestSupport"],
                     resources: [.copy("Fixtures")]),

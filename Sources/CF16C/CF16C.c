@@ -8,6 +8,11 @@ int cf16c_available(void) {
     return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
 }
 
+int cf16c_avx2_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+
 // The rounding is the instruction's immediate (round to nearest even), not MXCSR's mode. DAZ
 // would flush float32 subnormal inputs to zero, which FP16 rounds them to anyway.
 __attribute__((target("avx,f16c")))
@@ -36,6 +41,8 @@ void cf16c_round_patterns(uint32_t first, size_t count, int32_t *out) {
 #else
 
 int cf16c_available(void) { return 0; }
+
+int cf16c_avx2_available(void) { return 0; }
 
 void cf16c_round_patterns(uint32_t first, size_t count, int32_t *out) {
     (void)first; (void)count; (void)out;

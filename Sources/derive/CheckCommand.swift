@@ -96,7 +96,14 @@ extension CheckCommand {
         }
         let slots = Mutex([Notebook?](repeating: nil, count: lessons.count))
         let bar = StderrProgress(label: "checking \(lessons.count) lessons")
-        DispatchQueue.concurrentPerform(iterations: lessons.count) { index in
+        // The longest first, so that no long lesson starts last while the other cores idle:
+        // heavy cells (the exhaustive sweeps, the long fits) dwarf the rest, then cell counts.
+        let order = lessons.indices.sorted { a, b in
+            let cost = { (i: Int) in (includeHeavy ? lessons[i].cells.filter(\.isHeavy).count : 0, lessons[i].cells.count) }
+            return cost(a) > cost(b)
+        }
+        DispatchQueue.concurrentPerform(iterations: lessons.count) { k in
+            let index = order[k]
             var notebook = Notebook(lesson: lessons[index], registry: ModuleCatalog.registry)
             notebook.runAll(includeHeavy: includeHeavy)
             let finished = slots.withLock { slots in

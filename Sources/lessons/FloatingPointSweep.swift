@@ -1,14 +1,16 @@
 import CF16C
 import Dispatch
+import FloatLanes
+import FloatLanesAVX2
 import Foundation
 import NotebookCore
 import Synchronization
 
 // Proof by exhaustion: every float32 bit pattern converted by the lesson's bit-level algorithm
 // and by an independent conversion, all cores working on chunks of the pattern space. The
-// lesson's side is `RoundingLanes` (FloatingPointRoundingLanes.swift), the SIMD form of
-// `FloatFormat.round`, eight patterns at a time; the reference converts a block of patterns
-// into a buffer small enough to stay in the L1 cache, and the lanes read it back.
+// lesson's side is `RoundingLanes` (Sources/FloatLanes), the SIMD form of `FloatFormat.round`,
+// eight patterns at a time; the reference converts a block of patterns into a buffer small
+// enough to stay in the L1 cache, and the lanes read it back.
 
 // MARK: - References
 
@@ -52,36 +54,26 @@ struct NativeFloat16Reference: SweepReference {
 
 /// BF16 by the integer trick ``bf16BitTrick(_:)`` on lanes, eight patterns at a time.
 struct BF16IntegerReference: SweepReference {
+    var kernel: LaneKernel = .current
     var name: String { "integer round-to-nearest-even on the float32 bits" }
 
     func convert(first: UInt32, count: Int, into out: UnsafeMutablePointer<Int32>) {
-        let width = Lanes.scalarCount
-        var patterns = Lanes.laneNumbers &+ Int32(bitPattern: first)
-        var i = 0
-        while i + width <= count {
-            UnsafeMutableRawPointer(out + i).storeBytes(of: bf16BitTrick(patterns), as: Lanes.self)
-            patterns &+= Int32(width)
-            i += width
-        }
-        while i < count {
-            out[i] = Int32(bf16BitTrick(first &+ UInt32(truncatingIfNeeded: i)))
-            i += 1
-        }
+        kernel.bf16Reference(first, count, out)
     }
 }
 
-/// Round-to-nearest-even from float32 to bfloat16 by the well-known integer trick, written
-/// independently of `FloatFormat.round`: BF16 is the top half of a float32, so add
-/// 0x7fff plus the lowest kept bit and truncate. Ties go to even because an odd kept bit
-/// makes the addend 0x8000, which carries at exactly half an ulp; carries ripple into the
-/// exponent and past the largest finite value into the infinity encoding on their own.
-@inline(__always)
-func bf16BitTrick(_ pattern: UInt32) -> UInt16 {
-    if pattern & 0x7fff_ffff > 0x7f80_0000 {
-        return UInt16(pattern >> 16) | 0x0040  // NaN: keep the sign, force the quiet bit
+extension LaneKernel {
+    /// The widest copy this CPU runs: AVX2 where CPUID reports it, the baseline elsewhere.
+    static let current: LaneKernel = cf16c_avx2_available() != 0 ? .avx2 : .baseline
+}
+
+extension RoundingLanes {
+    /// The lanes of FP16 or BF16 (16 bits wide, emin ≥ −126; not FP32).
+    init(_ format: FloatFormat) {
+        precondition(format.width == 16, "RoundingLanes handles the 16-bit formats")
+        self.init(fractionBits: format.fractionBits, qmin: format.qmin, infinityBits: Int(format.infinityBits),
+                  quietNaNBits: Int(format.quietNaNBits), signMask: Int(format.signMask))
     }
-    let lsb = (pattern >> 16) & 1
-    return UInt16((pattern &+ 0x7fff &+ lsb) >> 16)
 }
 
 // MARK: - The sweep
@@ -115,7 +107,7 @@ let sweepBlockSize = 1 << 12
 /// Throws ``ComputeError/cancelled`` when the context is cancelled; chunks not yet started
 /// are skipped as soon as any worker sees the cancellation.
 func sweep(_ lanes: RoundingLanes, against reference: any SweepReference, start: UInt64, count: UInt64,
-           context: RunContext) throws(ComputeError) -> SweepTally {
+           kernel: LaneKernel = .current, context: RunContext) throws(ComputeError) -> SweepTally {
     let end = start + count
     let base = start & ~(sweepChunkSize - 1)
     let chunks = Int((end - base + sweepChunkSize - 1) / sweepChunkSize)
@@ -129,7 +121,7 @@ func sweep(_ lanes: RoundingLanes, against reference: any SweepReference, start:
             return
         }
         let chunkStart = base + UInt64(chunk) * sweepChunkSize
-        let local = check(lanes, against: reference, from: max(start, chunkStart),
+        let local = check(lanes, against: reference, kernel: kernel, from: max(start, chunkStart),
                           to: min(end, chunkStart + sweepChunkSize))
         // Report under the lock so that progress never goes backwards.
         tally.withLock { total in
@@ -144,7 +136,7 @@ func sweep(_ lanes: RoundingLanes, against reference: any SweepReference, start:
 }
 
 /// One chunk, `lo ..< hi`, inside one aligned 2^20 block and so inside one binade.
-private func check(_ lanes: RoundingLanes, against reference: any SweepReference,
+private func check(_ lanes: RoundingLanes, against reference: any SweepReference, kernel: LaneKernel,
                    from lo: UInt64, to hi: UInt64) -> SweepTally {
     var tally = SweepTally(checked: hi - lo)
     let width = Lanes.scalarCount
@@ -157,99 +149,15 @@ private func check(_ lanes: RoundingLanes, against reference: any SweepReference
             // Whole lanes of reference results; the lanes past `count` are not counted.
             reference.convert(first: pattern, count: (count + width - 1) / width * width, into: results)
             let block = CheckedBlock(lanes: lanes, first: pattern, count: count, reference: results)
-            let found = block.identical() ? 0 : block.mismatches()
+            let found = kernel.identical(block) ? 0 : kernel.mismatches(block)
             if found > 0 {
                 tally.mismatches += UInt64(found)
-                if tally.firstMismatch == nil { tally.firstMismatch = first + UInt64(block.firstMismatch()) }
+                if tally.firstMismatch == nil { tally.firstMismatch = first + UInt64(kernel.firstMismatch(block)) }
             }
             first += UInt64(count)
         }
     }
     return tally
-}
-
-/// A block of patterns `first ..< first + count` inside one binade (one aligned 2^20 chunk),
-/// with the reference's encodings of them.
-private struct CheckedBlock {
-    let lanes: RoundingLanes
-    let first: UInt32
-    let count: Int
-    let reference: UnsafePointer<Int32>
-
-    /// Stage one of the rounding, once for the block: every pattern in it has the sign and
-    /// exponent field of `first`. Computed where it is used, so that the compiler sees each
-    /// field as one value in all lanes.
-    @inline(__always)
-    var binade: RoundingLanes.Binade {
-        lanes.binade(of: Lanes(repeating: Int32(bitPattern: first))).uniform
-    }
-
-    /// The reference's encodings of the `group`-th lanes' worth of patterns.
-    @inline(__always)
-    func theirs(_ group: Int) -> Lanes {
-        UnsafeRawPointer(reference).loadUnaligned(fromByteOffset: group &* MemoryLayout<Lanes>.stride, as: Lanes.self)
-    }
-
-    /// All ones in the lanes of the `group`-th lanes' worth of patterns (from `patterns`) that
-    /// disagree; lanes past `count` in a last, partial group may hold anything.
-    @inline(__always)
-    func disagreement(_ group: Int, _ patterns: Lanes, _ binade: RoundingLanes.Binade) -> Lanes {
-        lanes.disagreement(lanes.round(patterns, in: binade), theirs(group))
-    }
-
-    /// All ones in the lanes of the `group`-th lanes' worth of patterns that lie in the block.
-    func inside(_ group: Int) -> Lanes {
-        lanesBelow(Lanes.laneNumbers, Lanes(repeating: Int32(min(count - group * Lanes.scalarCount, Lanes.scalarCount))))
-    }
-
-    /// Whether every encoding equals the reference's bit for bit: the XORs of all lanes, OR-ed
-    /// together, are zero. That is two instructions a group against some ten for the count
-    /// with its NaN rule, and it settles most blocks; the others (NaN blocks, whose payloads
-    /// may differ, and blocks with a real mismatch) go to ``mismatches()``.
-    func identical() -> Bool {
-        let binade = self.binade
-        let whole = count / Lanes.scalarCount
-        var patterns = Lanes.laneNumbers &+ Int32(bitPattern: first)
-        var differences = Lanes()
-        for group in 0..<whole {
-            differences |= lanes.round(patterns, in: binade) ^ theirs(group)
-            patterns &+= Int32(Lanes.scalarCount)
-        }
-        if whole * Lanes.scalarCount < count {
-            differences |= (lanes.round(patterns, in: binade) ^ theirs(whole)) & inside(whole)
-        }
-        return differences.indices.allSatisfy { differences[$0] == 0 }
-    }
-
-    /// How many patterns disagree.
-    func mismatches() -> Int {
-        let binade = self.binade
-        let whole = count / Lanes.scalarCount
-        var patterns = Lanes.laneNumbers &+ Int32(bitPattern: first)
-        var perLane = Lanes()  // at most 2^12 / 16 per lane
-        for group in 0..<whole {
-            perLane &-= disagreement(group, patterns, binade)
-            patterns &+= Int32(Lanes.scalarCount)
-        }
-        if whole * Lanes.scalarCount < count {
-            perLane &-= disagreement(whole, patterns, binade) & inside(whole)
-        }
-        return Int(perLane.wrappedSum())
-    }
-
-    /// The offset of the first pattern that disagrees; call only when ``mismatches()`` > 0.
-    func firstMismatch() -> Int {
-        let binade = self.binade
-        var patterns = Lanes.laneNumbers &+ Int32(bitPattern: first)
-        for group in 0..<((count + Lanes.scalarCount - 1) / Lanes.scalarCount) {
-            let disagree = disagreement(group, patterns, binade) & inside(group)
-            for lane in disagree.indices where disagree[lane] != 0 {
-                return group * Lanes.scalarCount + lane
-            }
-            patterns &+= Int32(Lanes.scalarCount)
-        }
-        return count
-    }
 }
 
 /// `0x3f800000`: a float32 bit pattern, zero-padded to 8 hex digits.
@@ -283,6 +191,7 @@ public struct FPSweepModule: ComputeModule {
         .init("rate", .number, doc: "patterns per second (both conversions and the comparison)"),
         .init("threads", .integer, doc: "cores the chunks were spread over"),
         .init("reference", .text, doc: "what the lesson's algorithm was compared with (for fp16, which conversion ran)"),
+        .init("lanes", .text, doc: "the vector unit the lesson's lanes ran on: AVX2 where the CPU has it, else the baseline SSE2"),
     ]
 
     /// The CPU's instruction where it has one (chosen at run time, by CPUID), else the native
@@ -332,6 +241,7 @@ public struct FPSweepModule: ComputeModule {
             "rate": .number(seconds > 0 ? Double(tally.checked) / seconds : .infinity),
             "threads": .integer(ProcessInfo.processInfo.activeProcessorCount),
             "reference": .text(reference.name),
+            "lanes": .text(LaneKernel.current.name),
         ]
     }
 }

@@ -1,3 +1,4 @@
+import FloatLanes
 import Foundation
 import NotebookCore
 import XCTest

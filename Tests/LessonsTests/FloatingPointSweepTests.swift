@@ -1,5 +1,7 @@
 import CF16C
 import Dispatch
+import FloatLanes
+import FloatLanesAVX2
 import Foundation
 import NotebookCore
 import Synchronization
@@ -355,6 +357,33 @@ final class FloatingPointSweepTests: XCTestCase {
         let tally = try sweep(RoundingLanes(.fp16), against: truncating, start: start, count: count, context: .silent)
         XCTAssertEqual(tally.mismatches, runs * 4095 + runs / 2)
         XCTAssertEqual(tally.firstMismatch, start + 0x1001)
+    }
+
+    /// The AVX2 copy of the loops is the baseline's source compiled for wider registers: both
+    /// count and locate the same planted mismatches, and give the same BF16 encodings.
+    func testTheAVX2CopyAgreesWithTheBaseline() throws {
+        guard cf16c_avx2_available() != 0 else { throw XCTSkip("this CPU has no AVX2") }
+        let planted = Altered(base: ScalarRounding(format: .fp16)) { p, bits in p % 977 == 0 ? bits ^ 1 : bits }
+        let ranges: [(UInt64, UInt64)] = [(0x3f7f_f000, (1 << 16) + 5), (0x7f7f_0000, 1 << 17), (0x8000_0000, 4099)]
+        for (start, count) in ranges {
+            let base = try sweep(RoundingLanes(.fp16), against: planted, start: start, count: count, kernel: .baseline, context: .silent)
+            let wide = try sweep(RoundingLanes(.fp16), against: planted, start: start, count: count, kernel: .avx2, context: .silent)
+            XCTAssertGreaterThan(base.mismatches, 0)
+            XCTAssertEqual(wide.mismatches, base.mismatches, patternHex(start))
+            XCTAssertEqual(wide.firstMismatch, base.firstMismatch, patternHex(start))
+        }
+        // No NaN in the first range: every multiple of 977 is a mismatch, counted by hand.
+        let (start, count) = ranges[0]
+        let first = try sweep(RoundingLanes(.fp16), against: planted, start: start, count: count, kernel: .avx2, context: .silent)
+        XCTAssertEqual(first.mismatches, (start + count - 1) / 977 - (start - 1) / 977)
+        XCTAssertEqual(first.firstMismatch, (start + 976) / 977 * 977)
+        for pattern in [0, 0x7f7f_fff0, 0xffff_f000] as [UInt32] {
+            var base = [Int32](repeating: 0, count: 4099), wide = base
+            LaneKernel.baseline.bf16Reference(pattern, base.count, &base)
+            LaneKernel.avx2.bf16Reference(pattern, wide.count, &wide)
+            XCTAssertEqual(base, wide)
+            XCTAssertEqual(base[5], Int32(bf16BitTrick(pattern &+ 5)))
+        }
     }
 
     /// Two NaNs match whatever their payloads; a NaN against a number does not.

@@ -13,6 +13,10 @@
 /// registers); 0 otherwise, and always 0 on processors other than x86.
 int cf16c_available(void);
 
+/// 1 when this CPU runs AVX2 (and the OS saves its registers), for the sweep's AVX2 lanes;
+/// 0 otherwise, and always 0 on processors other than x86.
+int cf16c_avx2_available(void);
+
 /// Rounds the float32 bit patterns first, first + 1, ..., first + count - 1 (wrapping past
 /// 0xffffffff to 0) to FP16 with vcvtps2ph in round-to-nearest-even, and stores each 16-bit
 /// result zero-extended in out[0 ..< count]. Eight patterns per instruction; count need not be

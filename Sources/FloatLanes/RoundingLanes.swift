@@ -1,23 +1,28 @@
-// The lesson's rounding (`FloatFormat.round(_:mode:)` in FloatingPointRounding.swift) written
+// The lesson's rounding (`FloatFormat.round(_:mode:)` in Sources/lessons/FloatingPointRounding.swift) written
 // for SIMD, so that `fp.sweep` can check it on all 2^32 float32 inputs in about a second. It is
 // the same algorithm restricted to what the sweep feeds it: float32 inputs (24-bit significands
 // instead of 53), round-to-nearest-even, and the 16-bit formats FP16 and BF16. Each step below
 // quotes the line of `round` it stands for. Every `if` of `round` becomes arithmetic on masks
 // (all ones or all zeros in each lane), so eight inputs go through the same instructions and no
 // lane branches.
+//
+// Everything here is `@inlinable`, and this module depends on nothing, so that a second module
+// compiled for a wider vector unit (FloatLanesAVX2) can inline the same source into its own
+// copy of the sweep's loops; `LaneKernel` picks one at run time.
 
 /// Eight 32-bit lanes: float32 bit patterns going in, 16-bit encodings (zero-extended) coming
 /// out. Eight, not sixteen: the baseline x86-64 vector unit (SSE2) has 16 registers of four
 /// lanes, and with sixteen lanes (four registers a value) the sweep spilled more of its
 /// intermediate values to memory and ran 15% slower. The lanes are signed because SSE2
 /// compares only signed integers; no value compared here comes near the sign bit.
-typealias Lanes = SIMD8<Int32>
+public typealias Lanes = SIMD8<Int32>
 /// The same lanes read as unsigned, where a right shift must bring in zeros.
-typealias UnsignedLanes = SIMD8<UInt32>
+public typealias UnsignedLanes = SIMD8<UInt32>
 
 extension Lanes {
     /// 0, 1, 2, …: added to a first pattern, the patterns of consecutive lanes.
-    static var laneNumbers: Lanes {
+    @inlinable
+    public static var laneNumbers: Lanes {
         var lanes = Lanes()
         for i in lanes.indices { lanes[i] = Int32(i) }
         return lanes
@@ -31,22 +36,22 @@ extension Lanes {
 
 /// All ones in the lanes where a < b, zero elsewhere, for operands less than 2^31 apart (true of
 /// every use here), so that the difference cannot wrap.
-@inline(__always)
-func lanesBelow(_ a: Lanes, _ b: Lanes) -> Lanes { (a &- b) &>> 31 }
+@inlinable @inline(__always)
+public func lanesBelow(_ a: Lanes, _ b: Lanes) -> Lanes { (a &- b) &>> 31 }
 
 /// All ones in the lanes where x == 0, for x ≥ 0 (x − 1 is negative only at zero).
-@inline(__always)
-func lanesZero(_ x: Lanes) -> Lanes { (x &- 1) &>> 31 }
+@inlinable @inline(__always)
+public func lanesZero(_ x: Lanes) -> Lanes { (x &- 1) &>> 31 }
 
 /// `mask ? a : b` in every lane, for a mask of all ones or all zeros per lane.
-@inline(__always)
-func choose(_ mask: Lanes, _ a: Lanes, _ b: Lanes) -> Lanes { (a & mask) | (b & ~mask) }
+@inlinable @inline(__always)
+public func choose(_ mask: Lanes, _ a: Lanes, _ b: Lanes) -> Lanes { (a & mask) | (b & ~mask) }
 
-@inline(__always)
-func lanesMax(_ a: Lanes, _ b: Lanes) -> Lanes { choose(lanesBelow(a, b), b, a) }
+@inlinable @inline(__always)
+public func lanesMax(_ a: Lanes, _ b: Lanes) -> Lanes { choose(lanesBelow(a, b), b, a) }
 
-@inline(__always)
-func lanesMin(_ a: Lanes, _ b: Lanes) -> Lanes { choose(lanesBelow(a, b), a, b) }
+@inlinable @inline(__always)
+public func lanesMin(_ a: Lanes, _ b: Lanes) -> Lanes { choose(lanesBelow(a, b), a, b) }
 
 // MARK: - The rounding
 
@@ -58,47 +63,50 @@ func lanesMin(_ a: Lanes, _ b: Lanes) -> Lanes { choose(lanesBelow(a, b), a, b) 
 /// the last kept bit falls, whether the input is ∞ or NaN) and ``round(_:in:)`` rounds the
 /// fraction there. ``round(_:)`` runs both on each lane; the sweep, whose blocks of patterns
 /// each lie in one binade, runs the first stage once per block.
-struct RoundingLanes: Sendable {
-    let format: FloatFormat
+public struct RoundingLanes: Sendable {
     /// m, the stored mantissa bits.
-    let fractionBits: Int32
+    public let fractionBits: Int32
     /// The exponent of a subnormal's last mantissa bit: the smallest subnormal is 2^qmin.
-    let qmin: Int32
-    let infinityBits: Int32
-    let quietNaNBits: Int32
+    public let qmin: Int32
+    public let infinityBits: Int32
+    public let quietNaNBits: Int32
     /// Where the float32 sign (bit 31) lands: bit width − 1.
-    let signShift: Int32
-    let signMask: Int32
+    public let signShift: Int32
+    public let signMask: Int32
 
-    /// The lanes of FP16 or BF16 (16 bits wide, emin ≥ −126; not FP32).
-    init(_ format: FloatFormat) {
-        precondition(format.width == 16, "RoundingLanes handles the 16-bit formats")
-        self.format = format
-        fractionBits = Int32(format.fractionBits)
-        qmin = Int32(format.qmin)
-        infinityBits = Int32(format.infinityBits)
-        quietNaNBits = Int32(format.quietNaNBits)
-        signShift = Int32(32 - format.width)
-        signMask = Int32(format.signMask)
+    /// The lanes of a 16-bit format with emin ≥ −126 (FP16, BF16) from its constants.
+    public init(fractionBits: Int, qmin: Int, infinityBits: Int, quietNaNBits: Int, signMask: Int) {
+        self.fractionBits = Int32(fractionBits)
+        self.qmin = Int32(qmin)
+        self.infinityBits = Int32(infinityBits)
+        self.quietNaNBits = Int32(quietNaNBits)
+        signShift = 16
+        self.signMask = Int32(signMask)
     }
 
     /// What each lane's sign and exponent field decide, before its fraction is looked at.
-    struct Binade {
+    public struct Binade: Sendable {
         /// The result's sign bit, in place.
-        var sign: Lanes
+        public var sign: Lanes
         /// 2^23 for a normal float32, 0 for zero and subnormals.
-        var hidden: Lanes
+        public var hidden: Lanes
         /// The weight 2^qt of the last kept bit.
-        var qt: Lanes
+        public var qt: Lanes
         /// Bits of the 24-bit significand that fall below the last kept one.
-        var shift: Lanes
+        public var shift: Lanes
         /// All ones for ∞ and NaN (the exponent field all ones).
-        var special: Lanes
+        public var special: Lanes
+
+        @inlinable
+        public init(sign: Lanes, hidden: Lanes, qt: Lanes, shift: Lanes, special: Lanes) {
+            (self.sign, self.hidden, self.qt, self.shift, self.special) = (sign, hidden, qt, shift, special)
+        }
 
         /// Lane 0's binade in every lane, for lanes that all hold the same one already: built from
         /// one value, it lets the compiler shift all lanes by one count (one instruction) instead
         /// of lane by lane.
-        var uniform: Binade {
+        @inlinable
+        public var uniform: Binade {
             Binade(sign: Lanes(repeating: sign[0]), hidden: Lanes(repeating: hidden[0]),
                    qt: Lanes(repeating: qt[0]), shift: Lanes(repeating: shift[0]),
                    special: Lanes(repeating: special[0]))
@@ -106,8 +114,8 @@ struct RoundingLanes: Sendable {
     }
 
     /// Stage one: the steps of `round` that read only the sign and the exponent field.
-    @inline(__always)
-    func binade(of b: Lanes) -> Binade {
+    @inlinable @inline(__always)
+    public func binade(of b: Lanes) -> Binade {
         // let negative = b >> 63 != 0; let sign = negative ? signMask : 0
         //   The float32 sign is bit 31; the format's is bit 15.
         let sign = (b &>> signShift) & signMask
@@ -141,8 +149,8 @@ struct RoundingLanes: Sendable {
     }
 
     /// Stage two: the rest of `round`, given each lane's binade. Returns the encodings.
-    @inline(__always)
-    func round(_ b: Lanes, in binade: Binade) -> Lanes {
+    @inlinable @inline(__always)
+    public func round(_ b: Lanes, in binade: Binade) -> Lanes {
         // let doubleFraction = b & ((1 << 52) - 1); significand = fraction | hidden bit
         let fraction = b & 0x7f_ffff
         let significand = fraction | binade.hidden
@@ -174,15 +182,15 @@ struct RoundingLanes: Sendable {
     }
 
     /// Both stages on each lane: `FloatFormat.round` of eight float32 bit patterns.
-    @inline(__always)
-    func round(_ patterns: Lanes) -> Lanes {
+    @inlinable @inline(__always)
+    public func round(_ patterns: Lanes) -> Lanes {
         round(patterns, in: binade(of: patterns))
     }
 
     /// All ones in the lanes where the lesson's encodings and a reference's disagree: their bits
     /// differ and they are not both NaN (IEEE 754 leaves NaN payloads open).
-    @inline(__always)
-    func disagreement(_ mine: Lanes, _ theirs: Lanes) -> Lanes {
+    @inlinable @inline(__always)
+    public func disagreement(_ mine: Lanes, _ theirs: Lanes) -> Lanes {
         let magnitude = signMask - 1
         let infinity = Lanes(repeating: infinityBits)
         let bothNaN = lanesBelow(infinity, mine & magnitude) & lanesBelow(infinity, theirs & magnitude)
@@ -195,8 +203,8 @@ struct RoundingLanes: Sendable {
 /// ``bf16BitTrick(_:)`` on eight patterns at once: the independent BF16 reference, written
 /// like the scalar one (NaN first, then add 0x7fff plus the lowest kept bit and keep the top
 /// half), with the NaN test as a mask.
-@inline(__always)
-func bf16BitTrick(_ patterns: Lanes) -> Lanes {
+@inlinable @inline(__always)
+public func bf16BitTrick(_ patterns: Lanes) -> Lanes {
     let b = UnsignedLanes(truncatingIfNeeded: patterns)
     let top = b &>> 16
     let rounded = (b &+ 0x7fff &+ (top & 1)) &>> 16
