@@ -225,15 +225,11 @@ public protocol ComputeModule: Sendable {
     /// A heavy module's cells must be marked `heavy` (the loader says so otherwise): they are
     /// skipped by `check` unless asked, and never re-run by an upstream edit.
     var isHeavy: Bool { get }
-    /// Whether one run spreads its work over every core itself; the notebook then runs such a
-    /// cell on its own instead of beside others, which would only make them contend.
-    var usesAllCores: Bool { get }
     func run(_ inputs: Inputs, context: RunContext) throws(ComputeError) -> Outputs
 }
 
 extension ComputeModule {
     public var isHeavy: Bool { false }
-    public var usesAllCores: Bool { false }
 
     public func parameter(named name: String) -> ParameterSpec? {
         parameters.first { $0.name == name }

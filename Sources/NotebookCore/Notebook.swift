@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Where a cell stands.
 public enum CellStatus: Sendable, Equatable {
@@ -186,42 +185,16 @@ public struct Notebook: Sendable {
 
     // MARK: Running
 
-    /// Runs every cell, or only the cells in `only`. Heavy cells run only when `includeHeavy`;
-    /// otherwise one that already has a result keeps it, so re-running a lesson never throws
-    /// away long work.
-    ///
-    /// A cell reads only cells above it, so the cells run in waves: each wave is every cell
-    /// whose inputs are settled, and its light cells run on all cores at once (modules are pure
-    /// functions of their parameters, so the results are those of running in file order). Heavy
-    /// cells, and cells whose module uses every core itself, run one at a time (so that one
-    /// progress bar means one cell).
+    /// Runs every cell in order, or only the cells in `only`. Heavy cells run only when
+    /// `includeHeavy`; otherwise one that already has a result keeps it, so re-running a
+    /// lesson never throws away long work.
     public mutating func runAll(includeHeavy: Bool = false, only: Set<String>? = nil, context: RunContext = .silent) {
-        var waiting: [CellSpec] = []
         for cell in lesson.cells where only?.contains(cell.id) ?? true {
             if cell.isHeavy && !includeHeavy {
                 if results[cell.id] == nil { results[cell.id] = CellResult(status: .skippedHeavy) }
             } else {
-                waiting.append(cell)
+                results[cell.id] = runNow(cell.id, context: context)
             }
-        }
-        var unsettled = Set(waiting.map(\.id))
-        while !waiting.isEmpty {
-            var wave = waiting.filter { !$0.dependencies.contains(where: unsettled.contains) }
-            // Unreachable for a loaded lesson (its references point upwards); never loop.
-            if wave.isEmpty { wave = [waiting[0]] }
-            let light = wave.filter { !$0.isHeavy && registry.module(named: $0.compute)?.usesAllCores != true }
-            let jobs = light.map { job(for: $0.id) }
-            let done = Mutex([CellResult?](repeating: nil, count: jobs.count))
-            DispatchQueue.concurrentPerform(iterations: jobs.count) { k in
-                let result = Self.execute(jobs[k], context: context)
-                done.withLock { $0[k] = result }
-            }
-            for (cell, result) in zip(light, done.withLock { $0 }) { results[cell.id] = result }
-            let shared = Set(light.map(\.id))
-            for cell in wave where !shared.contains(cell.id) { results[cell.id] = runNow(cell.id, context: context) }
-            let ran = Set(wave.map(\.id))
-            unsettled.subtract(ran)
-            waiting.removeAll { ran.contains($0.id) }
         }
     }
 
@@ -293,11 +266,7 @@ public struct Notebook: Sendable {
     }
 
     private func runNow(_ cellID: String, context: RunContext) -> CellResult {
-        Self.execute(job(for: cellID), context: context)
-    }
-
-    private static func execute(_ job: Result<CellJob, ComputeError>, context: RunContext) -> CellResult {
-        switch job {
+        switch job(for: cellID) {
         case .success(let job): return job.execute(context: context)
         case .failure(let error): return CellResult(status: error.kind == .blocked ? .blocked(error.message) : .failed(error))
         }

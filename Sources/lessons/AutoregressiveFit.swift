@@ -326,7 +326,6 @@ private struct FVSBNGradient: Sendable {
 public struct AutoregressiveFitModule: ComputeModule {
     public init() {}
     public let name = "ar.fit"
-    public let usesAllCores = true
     public let summary = "Fit an FVSBN or a NADE to binary images by full-batch gradient ascent on the mean log-likelihood; score a held-out set."
 
     /// The exclusive or of two fair coins: x₃ = x₁ XOR x₂, each of the four images with probability ¼.

@@ -172,7 +172,6 @@ func patternHex(_ pattern: UInt64) -> String {
 public struct FPSweepModule: ComputeModule {
     public init() {}
     public let name = "fp.sweep"
-    public let usesAllCores = true
     public let summary = "Check the bit-level rounding against an independent conversion on every float32 pattern."
     public let isHeavy = true
     static let patternCount: Int = 1 << 32

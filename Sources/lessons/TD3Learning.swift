@@ -149,7 +149,6 @@ func clippedNormalSecondMoment(sd s: Double, clip k: Double) -> Double {
 public struct TD3LearnModule: ComputeModule {
     public init() {}
     public let name = "td3.learn"
-    public let usesAllCores = true
     public let summary = "Repeated DDPG/TD3 updates on one repeating state with reward −c·a² + noise: the critic's estimate of the policy against its true value −c·μ²/(1 − γ), single or clipped double-Q targets, policy delay, target smoothing."
 
     /// runs × updates × batch × critics: the most transitions a cell may process.
