@@ -60,7 +60,7 @@ struct ExportCommand: ParsableCommand {
         notebook.runAll(includeHeavy: heavy, context: bar.context)
         bar.finish()
 
-        let generator = "derive " + (Derive.configuration.version.isEmpty ? "" : Derive.configuration.version)
+        let generator = "derive " + Derive.configuration.version
         switch to {
         case .html:
             try write(HTMLRenderer(generator: generator).render(notebook), to: output ?? lesson.id + ".html")

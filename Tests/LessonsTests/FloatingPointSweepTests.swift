@@ -377,6 +377,21 @@ final class FloatingPointSweepTests: XCTestCase {
         let first = try sweep(RoundingLanes(.fp16), against: planted, start: start, count: count, kernel: .avx2, context: .silent)
         XCTAssertEqual(first.mismatches, (start + count - 1) / 977 - (start - 1) / 977)
         XCTAssertEqual(first.firstMismatch, (start + 976) / 977 * 977)
+        // The boundary patterns one at a time (a block of one), against the scalar algorithm.
+        let stride = fullSize ? 1 : 61
+        for format in [FloatFormat.fp16, .bf16] {
+            let lanes = RoundingLanes(format)
+            var disagree: [String] = []
+            for k in Swift.stride(from: 0, to: boundaryPatterns.count, by: stride) {
+                let pattern = boundaryPatterns[k]
+                var theirs = [Int32](repeating: Int32(scalarBits(format, pattern)), count: Lanes.scalarCount)
+                let found = theirs.withUnsafeMutableBufferPointer { buffer in
+                    LaneKernel.avx2.mismatches(CheckedBlock(lanes: lanes, first: pattern, count: 1, reference: UnsafePointer(buffer.baseAddress!)))
+                }
+                if found != 0 { disagree.append(hex(pattern)) }
+            }
+            XCTAssertEqual(disagree, [], "\(format)")
+        }
         for pattern in [0, 0x7f7f_fff0, 0xffff_f000] as [UInt32] {
             var base = [Int32](repeating: 0, count: 4099), wide = base
             LaneKernel.baseline.bf16Reference(pattern, base.count, &base)
