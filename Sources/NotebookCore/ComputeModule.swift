@@ -239,6 +239,13 @@ extension ComputeModule {
         outputs.first { $0.name == name }
     }
 
+    /// How each output wants to be shown, by name (outputs without a hint are absent).
+    public var displayHints: [String: DisplayHint] {
+        var hints: [String: DisplayHint] = [:]
+        for spec in outputs { hints[spec.name] = spec.hint }
+        return hints
+    }
+
     /// Validates `values` (fills in defaults, converts kinds) into the inputs `run` expects.
     public func inputs(from values: [String: Value]) throws(ComputeError) -> Inputs {
         for name in values.keys.sorted() where parameter(named: name) == nil {

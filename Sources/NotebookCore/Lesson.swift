@@ -268,6 +268,13 @@ public struct Lesson: Sendable, Equatable {
         questionIndexByID[id]
     }
 
+    /// Whether the prose has its own `# Title` line, so renderers need not print the title.
+    public var hasTitleHeading: Bool {
+        blocks.contains {
+            if case .prose(let lines) = $0 { lines.contains { !$0.isCode && $0.raw.hasPrefix("# ") } } else { false }
+        }
+    }
+
     /// The questions that ask about a cell.
     public func questions(about cellID: String) -> [Question] {
         questions.filter { $0.cell == cellID }

@@ -1,11 +1,11 @@
 /// Renders a notebook as Markdown that reads on a code host: the lesson with its values filled
 /// in and every cell's outputs written under it.
 public struct MarkdownRenderer {
-    /// Where a chart output's picture is, given the cell and output names (`derive export
-    /// --to md` writes them beside the Markdown); nil draws no picture.
-    public var chartLink: ((_ cell: String, _ output: String) -> String?)?
+    /// Where a chart's picture is, given the cell, the output and the chart's SVG (`derive
+    /// export --to md` writes them beside the Markdown); nil draws no picture.
+    public var chartLink: ((_ cell: String, _ output: String, _ svg: String) -> String?)?
 
-    public init(chartLink: ((_ cell: String, _ output: String) -> String?)? = nil) {
+    public init(chartLink: ((_ cell: String, _ output: String, _ svg: String) -> String?)? = nil) {
         self.chartLink = chartLink
     }
 
@@ -61,11 +61,11 @@ public struct MarkdownRenderer {
             let text = value.briefText.replacingOccurrences(of: "|", with: "\\|")
             lines.append("| `\(name)` | \(text) |")
         }
-        let hints = notebook.registry.module(named: cell.compute)?.outputs ?? []
-        for output in hints {
-            guard let value = outputs[output.name], SVGChart.chart(for: value, hint: output.hint, name: output.name) != nil,
-                  let link = chartLink?(cell.id, output.name) else { continue }
-            lines += ["", "![Chart of \(output.name)](\(link))"]
+        if let chartLink {
+            for chart in SVGChart.charts(of: cell, in: notebook) {
+                guard let link = chartLink(cell.id, chart.output, chart.svg) else { continue }
+                lines += ["", "![Chart of \(chart.output)](\(link))"]
+            }
         }
         if !result.expectations.isEmpty {
             lines.append("")

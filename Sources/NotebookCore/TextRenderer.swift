@@ -5,10 +5,7 @@ public struct TextRenderer {
 
     public func render(_ notebook: Notebook, onlyCell: String? = nil) -> String {
         var out: [String] = []
-        let hasHeading = notebook.lesson.blocks.contains {
-            if case .prose(let lines) = $0 { lines.contains { !$0.isCode && $0.raw.hasPrefix("# ") } } else { false }
-        }
-        if onlyCell == nil && !hasHeading {
+        if onlyCell == nil && !notebook.lesson.hasTitleHeading {
             out.append(notebook.lesson.title)
             out.append(String(repeating: "═", count: max(notebook.lesson.title.count, 8)))
         }
@@ -124,8 +121,7 @@ public struct TextRenderer {
         }
         if let outputs = result.outputs {
             lines.append("│ outputs")
-            var hints: [String: DisplayHint] = [:]
-            for spec in module?.outputs ?? [] { hints[spec.name] = spec.hint }
+            let hints = module?.displayHints ?? [:]
             lines += table(outputs.entries.map { ($0.name, $0.value) }, hints: hints).map { "│   " + $0 }
         }
         for verdict in result.expectations {
@@ -192,12 +188,17 @@ public enum TerminalText {
         var out = ""
         for scalar in text.unicodeScalars {
             if needsEscape(scalar) {
-                out += scalar == "\u{1B}" ? "\\e" : "\\u{\(String(scalar.value, radix: 16))}"
+                out += visibleEscape(scalar)
             } else {
                 out.unicodeScalars.append(scalar)
             }
         }
         return out
+    }
+
+    /// How an escaped character is shown: `\e` for ESC, `\u{hex}` for the others.
+    public static func visibleEscape(_ s: Unicode.Scalar) -> String {
+        s == "\u{1B}" ? "\\e" : "\\u{\(String(s.value, radix: 16))}"
     }
 
     /// C0 and C1 controls (except newline and tab), DEL, and the bidirectional marks,

@@ -98,10 +98,8 @@ extension CheckCommand {
         let bar = StderrProgress(label: "checking \(lessons.count) lessons")
         // The longest first, so that no long lesson starts last while the other cores idle:
         // heavy cells (the exhaustive sweeps, the long fits) dwarf the rest, then cell counts.
-        let order = lessons.indices.sorted { a, b in
-            let cost = { (i: Int) in (includeHeavy ? lessons[i].cells.filter(\.isHeavy).count : 0, lessons[i].cells.count) }
-            return cost(a) > cost(b)
-        }
+        let cost = lessons.map { (heavy: includeHeavy ? $0.cells.filter(\.isHeavy).count : 0, cells: $0.cells.count) }
+        let order = lessons.indices.sorted { cost[$0] > cost[$1] }
         DispatchQueue.concurrentPerform(iterations: lessons.count) { k in
             let index = order[k]
             var notebook = Notebook(lesson: lessons[index], registry: ModuleCatalog.registry)

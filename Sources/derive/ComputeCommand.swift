@@ -49,8 +49,7 @@ struct ComputeCommand: ParsableCommand {
             Terminal.print(JSONRenderer.cell(id: module.name, compute: module.name, result).serialized(indent: 2))
         default:
             let renderer = TextRenderer()
-            var hints: [String: DisplayHint] = [:]
-            for spec in module.outputs { hints[spec.name] = spec.hint }
+            let hints = module.displayHints
             if let inputs = result.inputs {
                 Terminal.print("parameters")
                 renderer.table(inputs.entries.map { ($0.name, $0.value) }, hints: [:]).forEach { Terminal.print("  " + $0) }

@@ -100,11 +100,7 @@ struct ExportCommand: ParsableCommand {
             throw ValidationError("cannot create the folder \(folder): \(WriteFailure(error))")
         }
         var charts: [(name: String, svg: String)] = []
-        let renderer = MarkdownRenderer { cell, output in
-            let spec = notebook.lesson.cell(cell)
-            guard let value = notebook.result(cell).outputs?[output],
-                  let hint = notebook.registry.module(named: spec?.compute ?? "")?.outputs.first(where: { $0.name == output })?.hint,
-                  let svg = SVGChart.chart(for: value, hint: hint, name: output) else { return nil }
+        let renderer = MarkdownRenderer { cell, output, svg in
             let name = FileName.safe("\(notebook.lesson.id)-\(cell)-\(output)") + ".svg"
             charts.append((name, svg))
             return name

@@ -17,9 +17,7 @@ public struct HTMLRenderer {
         let lesson = notebook.lesson
         var prose = HTMLProse(notebook)
         var body: [String] = []
-        let hasHeading = lesson.blocks.contains {
-            if case .prose(let lines) = $0 { lines.contains { !$0.isCode && $0.raw.hasPrefix("# ") } } else { false }
-        }
+        let hasHeading = lesson.hasTitleHeading
         if !hasHeading { body.append("<h1>" + HTMLText.escape(lesson.title) + "</h1>") }
         // The summary goes under the title, wherever the lesson puts its heading.
         var summary = lesson.summary.isEmpty ? nil : "<p class=\"summary\">" + HTMLText.escape(lesson.summary) + "</p>"
@@ -83,8 +81,7 @@ public struct HTMLRenderer {
     static func cellBody(_ spec: CellSpec, _ notebook: Notebook) -> String {
         let result = notebook.result(spec.id)
         var html = ""
-        let hints = Dictionary((notebook.registry.module(named: spec.compute)?.outputs ?? []).map { ($0.name, $0.hint) },
-                               uniquingKeysWith: { first, _ in first })
+        let hints = notebook.registry.module(named: spec.compute)?.displayHints ?? [:]
         if let inputs = result.inputs, !inputs.entries.isEmpty {
             html += "<div class=\"scroll\"><table class=\"params\"><caption>Parameters</caption>"
             for entry in inputs.entries {
@@ -98,7 +95,7 @@ public struct HTMLRenderer {
             html += "<div class=\"scroll\"><table class=\"outputs\"><caption>Outputs</caption>"
             for entry in outputs.entries {
                 let name = HTMLText.escape(entry.name)
-                let hint = hints[entry.name] ?? nil
+                let hint = hints[entry.name]
                 html += "<tr><th scope=\"row\"><code>\(name)</code></th><td class=\"value\" data-output=\"\(name)\" data-kind=\"\(entry.value.kind.rawValue)\">"
                     + ValueHTML.value(entry.value, hint: hint, name: entry.name) + "</td></tr>"
             }

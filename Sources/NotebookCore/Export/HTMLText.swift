@@ -14,7 +14,7 @@ public enum HTMLText {
             case "'": out += "&#39;"
             default:
                 if TerminalText.needsEscape(scalar) {
-                    out += scalar == "\u{1B}" ? "\\e" : "\\u{\(String(scalar.value, radix: 16))}"
+                    out += TerminalText.visibleEscape(scalar)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

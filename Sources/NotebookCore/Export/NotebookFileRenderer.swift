@@ -53,10 +53,8 @@ public struct NotebookFileRenderer {
             ("text/plain", .string(TerminalText.escapeControls(text))),
             ("text/html", .string(HTMLRenderer.cellBody(spec, notebook))),
         ])]
-        let hints = notebook.registry.module(named: spec.compute)?.outputs ?? []
-        for output in hints {
-            guard let value = result.outputs?[output.name], let svg = SVGChart.chart(for: value, hint: output.hint, name: output.name) else { continue }
-            outputs.append(display([("image/svg+xml", .string(svg)), ("text/plain", .string("Chart of \(output.name)"))]))
+        for chart in SVGChart.charts(of: spec, in: notebook) {
+            outputs.append(display([("image/svg+xml", .string(chart.svg)), ("text/plain", .string("Chart of \(chart.output)"))]))
         }
         return .object([
             ("cell_type", .string("code")), ("execution_count", .null), ("id", .string(id)),

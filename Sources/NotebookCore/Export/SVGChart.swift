@@ -15,6 +15,14 @@ public enum SVGChart {
         }
     }
 
+    /// The charts of a cell's outputs, in the module's output order, named by output.
+    public static func charts(of cell: CellSpec, in notebook: Notebook) -> [(output: String, svg: String)] {
+        guard let outputs = notebook.result(cell.id).outputs else { return [] }
+        return (notebook.registry.module(named: cell.compute)?.outputs ?? []).compactMap { spec in
+            outputs[spec.name].flatMap { chart(for: $0, hint: spec.hint, name: spec.name) }.map { (spec.name, $0) }
+        }
+    }
+
     /// A column chart of `values` (a line once there are too many for columns), or nil when
     /// none is finite. Non-finite values leave a gap.
     public static func columns(_ values: [Double], title: String) -> String? {
