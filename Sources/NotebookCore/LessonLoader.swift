@@ -56,7 +56,9 @@ public struct LessonLoader: Sendable {
 
     /// Reads the header of every `*.md` in `directory` — front matter and the ids of cells and
     /// questions — for the lesson list; ``load(_:)`` parses one in full when it is opened.
-    public func loadHeaders(_ directory: URL) -> LessonCatalog {
+    /// With a `cache`, a file unchanged since the cache saw it is not read at all; the cache
+    /// learns the others (the caller saves it).
+    public func loadHeaders(_ directory: URL, cache: inout LessonHeaderCache) -> LessonCatalog {
         var catalog = LessonCatalog(headers: [], errors: [])
         var ids = LessonIDs()
         switch lessonFiles(in: directory) {
@@ -65,20 +67,41 @@ public struct LessonLoader: Sendable {
         case .success(let files):
             for url in files {
                 let name = displayPath(url)
-                switch readText(url, displayName: name) {
-                case .failure(let failure):
-                    catalog.errors += failure.errors
-                case .success(let text):
-                    var (header, errors) = LessonParser.parseHeader(text, file: name)
-                    guard errors.isEmpty else { catalog.errors += errors; continue }
-                    if let duplicate = ids.claim(header.id, file: name) { catalog.errors.append(duplicate); continue }
-                    header.url = url
-                    catalog.headers.append(header)
+                let signature = FileSignature(url)
+                var header: LessonHeader
+                if let signature, let known = cache.header(at: url, file: name, signature: signature) {
+                    header = known
+                } else {
+                    switch readText(url, displayName: name) {
+                    case .failure(let failure):
+                        catalog.errors += failure.errors
+                        cache.forget(url)
+                        continue
+                    case .success(let text):
+                        let (parsed, errors) = LessonParser.parseHeader(text, file: name)
+                        guard errors.isEmpty else {
+                            catalog.errors += errors
+                            cache.forget(url)
+                            continue
+                        }
+                        header = parsed
+                        header.url = url
+                        if let signature { cache.remember(header, at: url, signature: signature) }
+                    }
                 }
+                if let duplicate = ids.claim(header.id, file: name) { catalog.errors.append(duplicate); continue }
+                catalog.headers.append(header)
             }
+            cache.keepOnly(Set(files.map(\.path)), in: directory)
         }
         catalog.headers.sort { ($0.order, $0.id) < ($1.order, $1.id) }
         return catalog
+    }
+
+    /// ``loadHeaders(_:cache:)`` reading every file.
+    public func loadHeaders(_ directory: URL) -> LessonCatalog {
+        var uncached = LessonHeaderCache(location: nil)
+        return loadHeaders(directory, cache: &uncached)
     }
 
     /// Parses and checks the lesson a header came from, reading its file again (it may have

@@ -48,14 +48,13 @@ extension ProgressStore {
             try Row.fetchAll(db, sql: """
                 SELECT cell, parameter, source, updated_at FROM override
                 WHERE lesson = ? AND \(StoredValue.readable("override")) ORDER BY rowid
-                """, arguments: [lesson]).compactMap { row in
-                try skippingUnreadable {
-                    StoredOverride(cell: try row.decode(forColumn: "cell"), parameter: try row.decode(forColumn: "parameter"),
-                                   source: try row.decode(forColumn: "source"),
-                                   updatedAt: try row.decode(forColumn: "updated_at"))
-                }
-            }
+                """, arguments: [lesson]).compactMap { row in try skippingUnreadable { try Self.storedOverride(row) } }
         }
+    }
+
+    static func storedOverride(_ row: Row) throws -> StoredOverride {
+        StoredOverride(cell: try row.decode(forColumn: "cell"), parameter: try row.decode(forColumn: "parameter"),
+                       source: try row.decode(forColumn: "source"), updatedAt: try row.decode(forColumn: "updated_at"))
     }
 
     /// Forgets the overrides of one cell (`u` in the TUI), or of the whole lesson.

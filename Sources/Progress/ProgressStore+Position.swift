@@ -51,7 +51,7 @@ extension ProgressStore {
         lastPosition(among: lessons)?.lesson
     }
 
-    private static func position(_ row: Row) throws -> LessonPosition {
+    static func position(_ row: Row) throws -> LessonPosition {
         LessonPosition(lesson: try row.decode(forColumn: "lesson"), cell: try row.decode(forColumn: "cell"),
                        scroll: try row.decode(forColumn: "scroll"), updatedAt: try row.decode(forColumn: "updated_at"))
     }

@@ -37,7 +37,9 @@ struct GlobalOptions: ParsableArguments {
     /// Reads the lessons' headers, for the commands that only list them; files whose front
     /// matter did not read are reported on stderr. A body's errors wait until it is opened.
     func loadCatalog(from directory: URL? = nil) throws -> LessonCatalog {
-        let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(try directory ?? lessonsDirectory())
+        var cache = LessonHeaderCache(location: LessonHeaderCache.defaultLocation(environment: ProcessInfo.processInfo.environment))
+        let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(try directory ?? lessonsDirectory(), cache: &cache)
+        cache.save()
         for error in catalog.errors { Terminal.warn("\(error)") }
         return catalog
     }

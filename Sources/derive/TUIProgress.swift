@@ -26,16 +26,11 @@ struct TUIProgress {
     /// those that no longer apply are dropped then, with a note.
     func entries() -> [LessonEntry] {
         let summary = store.summary(for: catalog.headers.map(LessonOutline.init))
+        let states = store.resumeStates()
         return catalog.headers.map { header in
-            var saved: [String: [String: String]] = [:]
-            for value in store.overrides(lesson: header.id) { saved[value.cell, default: [:]][value.parameter] = value.source }
-            let history = store.cellHistory(lesson: header.id)
-            return LessonEntry(header: header,
-                               progress: summary[lesson: header.id],
-                               savedOverrides: saved,
-                               lastCell: store.position(lesson: header.id)?.cell,
-                               ranCells: Set(history.values.filter(\.hasRunOK).map(\.cell)),
-                               answers: store.answerStates(lesson: header.id))
+            let state = states[header.id] ?? ResumeState()
+            return LessonEntry(header: header, progress: summary[lesson: header.id], savedOverrides: state.overrides,
+                               lastCell: state.lastCell, ranCells: state.ranCells, answers: state.answers)
         }
     }
 

@@ -48,6 +48,34 @@ final class ProgressStoreBadValueTests: XCTestCase {
         store.summary(for: [a, b])[lesson: outline.id]
     }
 
+    /// `resumeStates()` (four queries for all lessons) against the per-lesson reads it replaces
+    /// at start-up, which skip unreadable rows by their own queries.
+    private func assertResumeStatesAgree(_ store: ProgressStore, file: StaticString = #filePath, line: UInt = #line) {
+        let all = store.resumeStates()
+        for lesson in ["a", "b"] {
+            var expected = ResumeState()
+            for saved in store.overrides(lesson: lesson) { expected.overrides[saved.cell, default: [:]][saved.parameter] = saved.source }
+            expected.lastCell = store.position(lesson: lesson)?.cell
+            expected.ranCells = Set(store.cellHistory(lesson: lesson).values.filter(\.hasRunOK).map(\.cell))
+            expected.answers = store.answerStates(lesson: lesson)
+            XCTAssertEqual(all[lesson] ?? ResumeState(), expected, "lesson \(lesson)", file: file, line: line)
+        }
+    }
+
+    func testResumeStatesOfAGoodDatabase() throws {
+        let clock = TestClock(t0)
+        let store = open(try makeDatabase(clock: clock), clock).store
+        store.recordAnswer(AnswerRecord(lesson: "a", question: "q", typed: "3", correct: false, attempt: 1,
+                                        revealed: false, answeredAt: t0 + 50))
+        let states = store.resumeStates()
+        XCTAssertEqual(states["a"]?.overrides, ["c1": ["x": "1"], "c2": ["y": "2"]])
+        XCTAssertEqual(states["a"]?.lastCell, "c2")
+        XCTAssertEqual(states["a"]?.ranCells, ["c1", "c2"])
+        XCTAssertEqual(states["a"]?.answers.keys.sorted(), ["q"])
+        XCTAssertEqual(states["b"]?.ranCells, ["c1"])
+        assertResumeStatesAgree(store)
+    }
+
     /// The reviewer's case: `derive list`, `derive progress` and `derive` trapped on it.
     func testTextInTheTimeOfARun() throws {
         let clock = TestClock(t0)
@@ -60,6 +88,7 @@ final class ProgressStoreBadValueTests: XCTestCase {
             started_at = 'yesterday'); derive ignores it (derive progress --reset a clears it)
             """])
         let store = opened.store
+        assertResumeStatesAgree(store)
         XCTAssertEqual(store.mode, .recording)
         // The run still counts as a run, but c2 has no readable success any more.
         var expectedA = LessonProgress(outline: a)
@@ -111,6 +140,7 @@ final class ProgressStoreBadValueTests: XCTestCase {
         XCTAssertTrue(opened.warnings[0].hasSuffix("(derive progress --reset LESSON clears them; lessons a, b)"),
                       opened.warnings[0])
         let store = opened.store
+        assertResumeStatesAgree(store)
         XCTAssertEqual(store.runs(lesson: "a").map(\.startedAt), [t0 + 10, t0 + 20])
         XCTAssertEqual(store.runs(lesson: "b"), [])
         // The run with the unreadable duration still has a readable time: c1 did succeed.
@@ -146,6 +176,7 @@ final class ProgressStoreBadValueTests: XCTestCase {
         XCTAssertTrue(opened.warnings[0].contains("holds 2 records derive cannot read (sitting in lesson '"),
                       opened.warnings[0])
         let store = opened.store
+        assertResumeStatesAgree(store)
         for outline in [a, b] {
             XCTAssertEqual(progress(store, outline)?.secondsSpent, 0)
             XCTAssertNil(progress(store, outline)?.lastVisited)
@@ -178,6 +209,7 @@ final class ProgressStoreBadValueTests: XCTestCase {
         XCTAssertTrue(opened.warnings[0].hasSuffix("derive ignores them (derive progress --reset a clears them)"),
                       opened.warnings[0])
         let store = opened.store
+        assertResumeStatesAgree(store)
         XCTAssertEqual(store.overrides(lesson: "a").map(\.parameter), ["y"])
         XCTAssertNil(store.completedAt(lesson: "a"))
         // Still done; the completion time falls back to the start of the last first success.
