@@ -85,7 +85,7 @@ enum ProgressSchema {
             var events: [(lesson: String, start: Date, end: Date)] = []
             while let row = try rows.next() {
                 guard let lesson = try? row.decode(String.self, forColumn: "lesson"),
-                      let start = try? row.decode(Date.self, forColumn: "started_at"),
+                      let start = try? row.decode(StoredDate.self, forColumn: "started_at").date,
                       let micros = try? row.decode(Int64.self, forColumn: "duration_us") else { continue }
                 events.append((lesson, start, start.addingTimeInterval(Double(micros) / 1e6)))
             }
@@ -94,7 +94,7 @@ enum ProgressSchema {
                 SELECT lesson, updated_at FROM position WHERE \(FrozenV2.date("updated_at"))
                 """) {
                 guard let lesson = try? row.decode(String.self, forColumn: "lesson"),
-                      let at = try? row.decode(Date.self, forColumn: "updated_at") else { continue }
+                      let at = try? row.decode(StoredDate.self, forColumn: "updated_at").date else { continue }
                 events.append((lesson, at, at))
             }
             events.sort { ($0.lesson, $0.start) < ($1.lesson, $1.start) }
@@ -143,15 +143,15 @@ private enum FrozenV2 {
             ORDER BY last_active_at DESC LIMIT 1
             """, arguments: [lesson]),
            let id = try? row.decode(Int64.self, forColumn: "id"),
-           let sittingStart = try? row.decode(Date.self, forColumn: "started_at"),
-           let lastActive = try? row.decode(Date.self, forColumn: "last_active_at"),
+           let sittingStart = try? row.decode(StoredDate.self, forColumn: "started_at").date,
+           let lastActive = try? row.decode(StoredDate.self, forColumn: "last_active_at").date,
            start <= lastActive.addingTimeInterval(gap), end >= sittingStart.addingTimeInterval(-gap) {
             try db.execute(sql: "UPDATE sitting SET started_at = ?, last_active_at = ? WHERE id = ?",
-                           arguments: [min(sittingStart, start), max(lastActive, end), id])
+                           arguments: [StoredDate(min(sittingStart, start)), StoredDate(max(lastActive, end)), id])
             return
         }
         try db.execute(sql: "INSERT INTO sitting (lesson, started_at, last_active_at) VALUES (?, ?, ?)",
-                       arguments: [lesson, start, end])
+                       arguments: [lesson, StoredDate(start), StoredDate(end)])
     }
 }
 
@@ -168,21 +168,21 @@ enum Sittings {
             ORDER BY last_active_at DESC LIMIT 1
             """, arguments: [lesson]),
            let id = try? row.decode(Int64.self, forColumn: "id"),
-           let sittingStart = try? row.decode(Date.self, forColumn: "started_at"),
-           let lastActive = try? row.decode(Date.self, forColumn: "last_active_at") {
+           let sittingStart = try? row.decode(StoredDate.self, forColumn: "started_at").date,
+           let lastActive = try? row.decode(StoredDate.self, forColumn: "last_active_at").date {
             // Events from two processes can arrive slightly out of order: an event inside or
             // just around the sitting belongs to it.
             if start <= lastActive.addingTimeInterval(ProgressSchema.sittingGap),
                end >= sittingStart.addingTimeInterval(-ProgressSchema.sittingGap) {
                 try db.execute(
                     sql: "UPDATE sitting SET started_at = ?, last_active_at = ? WHERE id = ?",
-                    arguments: [min(sittingStart, start), max(lastActive, end), id])
+                    arguments: [StoredDate(min(sittingStart, start)), StoredDate(max(lastActive, end)), id])
                 return
             }
         }
         try db.execute(
             sql: "INSERT INTO sitting (lesson, started_at, last_active_at) VALUES (?, ?, ?)",
-            arguments: [lesson, start, end])
+            arguments: [lesson, StoredDate(start), StoredDate(end)])
     }
 }
 

@@ -39,7 +39,7 @@ extension ProgressStore {
                 INSERT INTO answer (lesson, question, typed, correct, attempt, revealed, answered_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [answer.lesson, answer.question, answer.typed, answer.correct, answer.attempt,
-                                 answer.revealed, answer.answeredAt])
+                                 answer.revealed, StoredDate(answer.answeredAt)])
             try Sittings.note(db, lesson: answer.lesson, from: answer.answeredAt, to: answer.answeredAt)
         } != nil
     }
@@ -57,7 +57,7 @@ extension ProgressStore {
                                  correct: try row.decode(Bool.self, forColumn: "correct"),
                                  attempt: try row.decode(Int.self, forColumn: "attempt"),
                                  revealed: try row.decode(Bool.self, forColumn: "revealed"),
-                                 answeredAt: try row.decode(Date.self, forColumn: "answered_at"))
+                                 answeredAt: try row.decode(StoredDate.self, forColumn: "answered_at").date)
                 }
             }
         }
@@ -82,7 +82,7 @@ extension ProgressStore {
                     correct: try row.decode(Bool.self, forColumn: "correct"),
                     attempt: try row.decode(Int.self, forColumn: "attempt"),
                     revealed: try row.decode(Bool.self, forColumn: "revealed"),
-                    answeredAt: try row.decode(Date.self, forColumn: "answered_at")))
+                    answeredAt: try row.decode(StoredDate.self, forColumn: "answered_at").date))
             }
         }
         return records.mapValues(AnswerState.fold)

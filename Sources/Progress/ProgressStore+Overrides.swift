@@ -15,7 +15,7 @@ extension ProgressStore {
                 INSERT INTO override (lesson, cell, parameter, source, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (lesson, cell, parameter) DO UPDATE SET source = excluded.source,
                     updated_at = excluded.updated_at
-                """, arguments: [lesson, cell, parameter, source, now])
+                """, arguments: [lesson, cell, parameter, source, StoredDate(now)])
         } != nil
     }
 
@@ -37,7 +37,7 @@ extension ProgressStore {
                     INSERT INTO override (lesson, cell, parameter, source, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (lesson, cell, parameter) DO UPDATE SET source = excluded.source,
                         updated_at = excluded.updated_at
-                    """, arguments: [lesson, cell, name, sources[name], now])
+                    """, arguments: [lesson, cell, name, sources[name], StoredDate(now)])
             }
         } != nil
     }
@@ -54,7 +54,7 @@ extension ProgressStore {
 
     static func storedOverride(_ row: Row) throws -> StoredOverride {
         StoredOverride(cell: try row.decode(forColumn: "cell"), parameter: try row.decode(forColumn: "parameter"),
-                       source: try row.decode(forColumn: "source"), updatedAt: try row.decode(forColumn: "updated_at"))
+                       source: try row.decode(forColumn: "source"), updatedAt: try row.decode(StoredDate.self, forColumn: "updated_at").date)
     }
 
     /// Forgets the overrides of one cell (`u` in the TUI), or of the whole lesson.

@@ -16,7 +16,7 @@ extension ProgressStore {
                 INSERT INTO position (lesson, cell, scroll, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (lesson) DO UPDATE SET cell = excluded.cell, scroll = excluded.scroll,
                     updated_at = excluded.updated_at
-                """, arguments: [lesson, cell, scroll, now])
+                """, arguments: [lesson, cell, scroll, StoredDate(now)])
             try Sittings.note(db, lesson: lesson, from: now, to: now)
         } != nil
     }
@@ -53,6 +53,6 @@ extension ProgressStore {
 
     static func position(_ row: Row) throws -> LessonPosition {
         LessonPosition(lesson: try row.decode(forColumn: "lesson"), cell: try row.decode(forColumn: "cell"),
-                       scroll: try row.decode(forColumn: "scroll"), updatedAt: try row.decode(forColumn: "updated_at"))
+                       scroll: try row.decode(forColumn: "scroll"), updatedAt: try row.decode(StoredDate.self, forColumn: "updated_at").date)
     }
 }

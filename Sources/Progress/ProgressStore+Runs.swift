@@ -26,7 +26,7 @@ extension ProgressStore {
                 try db.execute(sql: """
                     INSERT INTO run (lesson, cell, parameters, started_at, duration_us, ok, error)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run.lesson, run.cell, run.parametersJSON, run.startedAt,
+                    """, arguments: [run.lesson, run.cell, run.parametersJSON, StoredDate(run.startedAt),
                                      run.durationMicroseconds, run.ok, run.error])
                 try Sittings.note(db, lesson: run.lesson, from: run.startedAt, to: end)
             }
@@ -51,7 +51,7 @@ extension ProgressStore {
                                         arguments: [lesson, cell]) != nil
             if !ran { return false }
         }
-        try db.execute(sql: "INSERT INTO completion (lesson, completed_at) VALUES (?, ?)", arguments: [lesson, at])
+        try db.execute(sql: "INSERT INTO completion (lesson, completed_at) VALUES (?, ?)", arguments: [lesson, StoredDate(at)])
         return true
     }
 
@@ -62,7 +62,7 @@ extension ProgressStore {
         return write("the completion of \(lesson)") { db -> Bool in
             try Self.ensureLesson(db, lesson, at: at)
             try db.execute(sql: "INSERT OR IGNORE INTO completion (lesson, completed_at) VALUES (?, ?)",
-                           arguments: [lesson, at])
+                           arguments: [lesson, StoredDate(at)])
             return db.changesCount > 0
         } ?? false
     }
@@ -70,9 +70,9 @@ extension ProgressStore {
     /// When the lesson was first recorded as completed.
     public func completedAt(lesson: String) -> Date? {
         read(nil) { db in
-            try Date.fetchOne(db, sql: """
+            try StoredDate.fetchOne(db, sql: """
                 SELECT completed_at FROM completion WHERE lesson = ? AND \(StoredValue.readable("completion"))
-                """, arguments: [lesson])
+                """, arguments: [lesson])?.date
         }
     }
 
@@ -95,7 +95,7 @@ extension ProgressStore {
                     let cell = try row.decode(String.self, forColumn: "cell")
                     result[cell] = CellHistory(cell: cell, runs: try row.decode(forColumn: "runs"),
                                                okRuns: try row.decode(forColumn: "ok_runs"),
-                                               lastRunAt: try last.decode(forColumn: "started_at"),
+                                               lastRunAt: try last.decode(StoredDate.self, forColumn: "started_at").date,
                                                lastRunOK: try last.decode(forColumn: "ok"))
                 }
             }
@@ -119,7 +119,7 @@ extension ProgressStore {
                 try skippingUnreadable {
                     CellRunRecord(lesson: try row.decode(forColumn: "lesson"), cell: try row.decode(forColumn: "cell"),
                                   parametersJSON: try row.decode(forColumn: "parameters"),
-                                  startedAt: try row.decode(forColumn: "started_at"),
+                                  startedAt: try row.decode(StoredDate.self, forColumn: "started_at").date,
                                   durationMicroseconds: try row.decode(forColumn: "duration_us"),
                                   error: try row.decode(forColumn: "error"))
                 }

@@ -26,7 +26,7 @@ extension ProgressStore {
                 """) {
                 try skippingUnreadable {
                     firstOK[try row.decode(String.self, forColumn: "lesson"), default: [:]][try row.decode(String.self, forColumn: "cell")] =
-                        try row.decode(Date.self, forColumn: "first")
+                        try row.decode(StoredDate.self, forColumn: "first").date
                 }
             }
             var spent: [String: Double] = [:]
@@ -39,7 +39,7 @@ extension ProgressStore {
                 try skippingUnreadable {
                     let lesson = try row.decode(String.self, forColumn: "lesson")
                     spent[lesson] = try row.decode(Double.self, forColumn: "seconds")
-                    lastVisit[lesson] = try row.decode(Date.self, forColumn: "last")
+                    lastVisit[lesson] = try row.decode(StoredDate.self, forColumn: "last").date
                 }
             }
             var completions: [String: Date] = [:]
@@ -47,7 +47,7 @@ extension ProgressStore {
                 SELECT lesson, completed_at FROM completion WHERE \(StoredValue.readable("completion"))
                 """) {
                 try skippingUnreadable {
-                    completions[try row.decode(String.self, forColumn: "lesson")] = try row.decode(Date.self, forColumn: "completed_at")
+                    completions[try row.decode(String.self, forColumn: "lesson")] = try row.decode(StoredDate.self, forColumn: "completed_at").date
                 }
             }
             let answers = try Self.answerStates(db, skipping: skippingUnreadable)
@@ -88,8 +88,8 @@ extension ProgressStore {
             """)
         while let row = try rows.next() {
             guard let (first, last) = try skippingUnreadable({
-                (Streak.day(try row.decode(Date.self, forColumn: "started_at")),
-                 Streak.day(try row.decode(Date.self, forColumn: "last_active_at")))
+                (Streak.day(try row.decode(StoredDate.self, forColumn: "started_at").date),
+                 Streak.day(try row.decode(StoredDate.self, forColumn: "last_active_at").date))
             }), first <= last else { continue }
             // A sitting is at most a few hours in practice; the cap guards against a clock gone wild.
             for day in first...min(last, first + 366) { days.insert(day) }

@@ -240,7 +240,7 @@ public final class ProgressStore: @unchecked Sendable {
 
     static func ensureLesson(_ db: Database, _ lesson: String, at: Date) throws {
         try db.execute(sql: "INSERT OR IGNORE INTO lesson (id, first_seen_at) VALUES (?, ?)",
-                       arguments: [lesson, at])
+                       arguments: [lesson, StoredDate(at)])
     }
 
 }

@@ -158,7 +158,7 @@ enum Document {
 
         for line in proseLines {
             let raw = line.raw
-            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+            let trimmed = raw.trimmingBlanks
             if line.isCode {
                 flush()
                 if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") {
@@ -244,7 +244,7 @@ enum Document {
     }
 
     private static func displayMath(_ tex: String, view: ViewContext, width: Int) -> [Line] {
-        let text = view.renderMath(tex.trimmingCharacters(in: .whitespaces), true)
+        let text = view.renderMath(tex.trimmingBlanks, true)
         var lines: [Line] = []
         for row in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lines += Wrap.wrap([Span(String(row), view.theme.math)], width: width, indent: 4, firstIndent: 4)
@@ -263,10 +263,10 @@ enum Document {
         return nil
     }
 
-    /// The characters `trimmingCharacters(in: .whitespaces)` removes from the start of `raw`
+    /// The characters ``Swift/StringProtocol/trimmingBlanks`` removes from the start of `raw`
     /// (not from its end: trailing spaces must not shorten what is stripped at the front).
     static func leadingWhitespace(_ raw: String) -> Int {
-        raw.prefix { $0.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) }.count
+        raw.prefix(while: \.isBlank).count
     }
 
     /// The segments without the spaces that end the last one.
@@ -422,5 +422,27 @@ enum Document {
         }
         emit()
         return spans
+    }
+}
+
+extension Character {
+    /// Whether the character is blank as `CharacterSet.whitespaces` has it (a tab, a Unicode
+    /// space separator, or the zero-width space), asked without Foundation: its `NSString`
+    /// bridge was a tenth of the time a lesson took to lay out.
+    var isBlank: Bool {
+        self == " " || unicodeScalars.allSatisfy { scalar in
+            switch scalar.value {
+            case 0x09, 0x20, 0xA0, 0x1680, 0x2000...0x200B, 0x202F, 0x205F, 0x3000: true
+            default: false
+            }
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Without the blank characters (``Swift/Character/isBlank``) at either end.
+    var trimmingBlanks: String {
+        guard let first = firstIndex(where: { !$0.isBlank }), let last = lastIndex(where: { !$0.isBlank }) else { return "" }
+        return String(self[first...last])
     }
 }

@@ -24,6 +24,9 @@ struct TUICommand: ParsableCommand {
     /// last in, or the list when there is none.
     func open(resume: Bool) throws {
         let directory = try global.lessonsDirectory()
+        // Opening the database takes as long as reading the list: both at once, on two cores.
+        let location = global.progressLocation
+        let storeOpening = Concurrently { ProgressStore.open(at: location) }
         let catalog = try global.loadCatalog(from: directory)
         if let lesson, catalog.header(lesson) == nil {
             throw LessonSelection.unknownLesson(lesson, known: catalog.headers.map(\.id))
@@ -31,12 +34,23 @@ struct TUICommand: ParsableCommand {
         guard Terminal.isInteractive else {
             throw ValidationError("the notebook needs a terminal; use `derive run LESSON` for batch output")
         }
+        // The lesson to open is parsed meanwhile too (a failure is left for the notebook to show).
+        func parse(_ id: String?) -> Concurrently<Lesson?>? {
+            id.flatMap(catalog.header).map { header in
+                Concurrently { try? LessonLoader(registry: ModuleCatalog.registry).load(header).get() }
+            }
+        }
+        var parsing = parse(lesson)
         let environment = ProcessInfo.processInfo.environment
         let noColor = global.noColor || !(environment["NO_COLOR"] ?? "").isEmpty
-        let opened = ProgressStore.open(at: global.progressLocation)
+        let opened = storeOpening.value
         let progress = TUIProgress(store: opened.store, catalog: catalog, warnings: opened.warnings)
-        let entries = progress.entries()
         let resumeID = progress.resumeLessonID
+        if lesson == nil && resume { parsing = parse(resumeID) }
+        var entries = progress.entries()
+        if let parsed = parsing?.value, let index = entries.firstIndex(where: { $0.header.id == parsed.id }) {
+            entries[index].parsed = parsed
+        }
         var state = AppState(registry: ModuleCatalog.registry, lessons: entries,
                              loadErrors: catalog.errors.map(\.description),
                              color: !noColor, resumeLessonID: resumeID)
