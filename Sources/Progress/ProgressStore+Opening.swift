@@ -133,10 +133,9 @@ extension ProgressStore {
         var info = stat()
         guard stat(url.path, &info) == 0, info.st_size > 0 else { return nil }
         do {
-            let queue = try DatabaseQueue(path: url.path, configuration: configuration(options, readonly: true))
-            return try queue.read { try check($0) }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
-            return .corrupt(error.message ?? "\(error)")
+            return try check(ReadOnlyConnection(path: url.path, busyTimeout: options.busyTimeout))
+        } catch let error as SQLiteFailure where error.isCorruption {
+            return .corrupt(error.message)
         } catch {
             // Unreadable for another reason (permissions, locks): the writable open tells.
             return nil
@@ -145,17 +144,17 @@ extension ProgressStore {
 
     /// Catches damage SQLite only notices when it reads the broken page, and databases that
     /// belong to another program (which must not be moved aside, nor written to).
-    private static func check(_ db: Database) throws -> OpenFailure? {
-        let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(5)")
+    private static func check(_ db: some SchemaInspecting) throws -> OpenFailure? {
+        let problems = try db.strings("PRAGMA quick_check(5)")
         if problems != ["ok"] {
             return .corrupt(problems.joined(separator: "; "))
         }
-        let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-        if appID != 0 && appID != applicationID {
+        let appID = try db.integer("PRAGMA application_id")
+        if appID != 0 && appID != Int64(applicationID) {
             return .foreign("application id \(appID)")
         }
         if appID == 0 {
-            let tables = try String.fetchAll(db, sql: """
+            let tables = try db.strings("""
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
                 """)
             if !tables.isEmpty && !tables.contains("grdb_migrations") {

@@ -293,8 +293,13 @@ final class LayoutCache: @unchecked Sendable {
     /// How many layouts were computed (not reused), for tests.
     var layoutsMade: Int { lock.withLock { made } }
 
+    /// The layout made for `key`, if it is the last one made.
+    func cached(for key: Key) -> DocumentLayout? {
+        lock.withLock { last.flatMap { $0.key == key ? $0.layout : nil } }
+    }
+
     func layout(for key: Key, make: () -> DocumentLayout) -> DocumentLayout {
-        if let hit = lock.withLock({ last.flatMap { $0.key == key ? $0.layout : nil } }) { return hit }
+        if let hit = cached(for: key) { return hit }
         let layout = make()
         lock.withLock {
             last = (key, layout)

@@ -142,9 +142,11 @@ private func renderLesson(_ state: AppState, _ buffer: inout ScreenBuffer) {
     guard let session = state.session else { return }
     let theme = state.theme
     let g = state.geometry()
-    let layout = state.documentLayout(session)
-    let cells = session.lesson.cells.count
     let view = g.content.height
+    // At the top, the lines on screen and one more (for the ↓ mark) draw the same frame as the
+    // whole layout; the runtime lays out the rest once the frame is shown.
+    let layout = session.scroll == 0 ? state.documentLayout(session, firstLines: view + 1) : state.documentLayout(session)
+    let cells = session.lesson.cells.count
     let maxScroll = max(0, layout.lines.count - view)
     // The text may have become shorter since the last scroll (an edit): show the last page.
     let scroll = min(session.scroll, maxScroll)

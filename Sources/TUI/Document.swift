@@ -32,6 +32,8 @@ struct DocumentLayout {
     var questionStarts: [Int] = []
     /// The line holding the answer editor, when one is open.
     var answerLine: Int?
+    /// False for the first lines only (see ``Document/layout(_:_:width:inlineCells:lineBudget:)``).
+    var isComplete = true
 
     /// The cell whose lines contain `line`, or the last cell starting before it.
     func cell(atLine line: Int) -> Int? {
@@ -44,7 +46,12 @@ struct DocumentLayout {
 enum Document {
     /// Lays out the open lesson. With `inlineCells`, each cell's parameters and outputs follow
     /// its header; otherwise a one-line parameter summary does, and the side panel shows the rest.
-    static func layout(_ view: ViewContext, _ session: LessonSession, width: Int, inlineCells: Bool) -> DocumentLayout {
+    ///
+    /// With a `lineBudget`, it stops after the block that takes it past that many lines; the
+    /// lines it has are the same as the whole layout's first ones (a block's lines depend only
+    /// on the blocks before it), and ``DocumentLayout/isComplete`` is false.
+    static func layout(_ view: ViewContext, _ session: LessonSession, width: Int, inlineCells: Bool,
+                       lineBudget: Int? = nil) -> DocumentLayout {
         let w = max(10, width)
         var lines: [Line] = []
         var starts = Array(repeating: 0, count: session.lesson.cells.count)
@@ -61,6 +68,12 @@ enum Document {
         var answerLine: Int?
         var stops: [(stop: Stop, start: Int, end: Int)] = []
         for block in session.lesson.blocks {
+            // Past the budget with text still to show (the whole layout drops blank lines at
+            // its end only, so its count is past the budget too).
+            if let lineBudget, lines.count > lineBudget, lines[lineBudget...].contains(where: { !$0.isEmpty }) {
+                return DocumentLayout(stops: stops, lines: lines, cellStarts: starts, cellEnds: ends, editorLine: editorLine,
+                                      questionStarts: questionStarts, answerLine: answerLine, isComplete: false)
+            }
             switch block {
             case .prose(let proseLines):
                 lines += prose(proseLines, view: view, notebook: session.notebook, width: w, mask: mask)

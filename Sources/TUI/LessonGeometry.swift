@@ -53,6 +53,22 @@ extension AppState {
 
     /// The open lesson laid out for the text area; computed once per change of what it shows.
     func documentLayout(_ session: LessonSession) -> DocumentLayout {
+        let (key, g) = layoutKey(session)
+        return layoutCache.layout(for: key) {
+            Document.layout(viewContext(session), session, width: g.text.width, inlineCells: g.inlineCells)
+        }
+    }
+
+    /// At least the first `count` lines of the layout: the whole one when it is made already,
+    /// else only the blocks that reach that far (neither kept nor counted). The first frame
+    /// of a lesson shows its top, and laying out the rest can wait until after it is drawn.
+    func documentLayout(_ session: LessonSession, firstLines count: Int) -> DocumentLayout {
+        let (key, g) = layoutKey(session)
+        return layoutCache.cached(for: key)
+            ?? Document.layout(viewContext(session), session, width: g.text.width, inlineCells: g.inlineCells, lineBudget: count)
+    }
+
+    private func layoutKey(_ session: LessonSession) -> (LayoutCache.Key, LessonGeometry) {
         let g = geometry()
         // Beside a panel the text shows no parameter list and no editor: typing in the editor
         // there leaves the text as it is.
@@ -62,9 +78,7 @@ extension AppState {
             editor: g.inlineCells ? session.editor : nil, job: job,
             ranCells: lessons.first { $0.header.id == session.lesson.id }?.ranCells ?? [],
             focusedQuestion: session.focusedQuestion, questions: session.questions)
-        return layoutCache.layout(for: key) {
-            Document.layout(viewContext(session), session, width: g.text.width, inlineCells: g.inlineCells)
-        }
+        return (key, g)
     }
 
     /// The panel lines of the focused cell (wide layout).

@@ -163,6 +163,9 @@ public enum Runtime {
                 }
             }
             backend.draw(render(state))
+            // The first frame of a lesson laid out only its top; the rest now, before a key
+            // needs it (a key pressed meanwhile waits in the terminal's buffer).
+            if let session = state.session { _ = state.documentLayout(session) }
         }
     }
 }

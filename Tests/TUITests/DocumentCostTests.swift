@@ -63,9 +63,49 @@ final class DocumentCostTests: XCTestCase {
         XCTAssertTrue(prose.contains("a link [not one]."), prose)
     }
 
+    /// The first frame lays out only the top of the lesson; it must be the frame the whole
+    /// layout draws, for every bundled lesson, narrow and wide.
+    func testTheFirstFrameFromTheTopOfTheLayoutIsTheWholeLayoutsFrame() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons")
+        let library = LessonLoader(registry: ModuleCatalog.registry).loadDirectory(folder)
+        XCTAssertEqual(library.errors.count, 0)
+        XCTAssertGreaterThanOrEqual(library.lessons.count, 12)
+        for lesson in library.lessons {
+            var s = AppState(registry: ModuleCatalog.registry, lessons: [LessonEntry(lesson: lesson)], width: 80, height: 24)
+            if lesson.id == "online-softmax" {
+                _ = openLesson(&s, id: lesson.id)
+            } else {
+                // The others with their cells not run yet: some train for a minute in a debug
+                // build, and the layout's prefix does not depend on the values.
+                s.session = LessonSession(notebook: Notebook(lesson: lesson, registry: ModuleCatalog.registry))
+                s.screen = .lesson
+            }
+            for (width, height) in [(80, 24), (200, 60), (40, 12)] {
+                _ = update(&s, .resize(width: width, height: height))
+                // As at start-up, where the lesson opens after the first resize: nothing laid out yet.
+                s.layoutCache = LayoutCache()
+                let before = s.layoutCache.layoutsMade
+                let first = render(s)
+                XCTAssertEqual(s.layoutCache.layoutsMade, before, "\(lesson.id): the first frame made no whole layout")
+                let session = try XCTUnwrap(s.session)
+                XCTAssertEqual(session.scroll, 0)
+                let top = s.documentLayout(session, firstLines: 10)
+                let whole = s.documentLayout(session)
+                XCTAssertTrue(whole.isComplete)
+                XCTAssertFalse(top.isComplete, "\(lesson.id) is longer than a few screens")
+                XCTAssertEqual(render(s).text, first.text, "\(lesson.id) at \(width)×\(height)")
+                XCTAssertEqual(render(s).changedCells(since: first).count, 0, "\(lesson.id): the same styles too")
+                XCTAssertEqual(top.lines.map(\.plainText), Array(whole.lines.prefix(top.lines.count)).map(\.plainText))
+            }
+        }
+    }
+
     func testTheLayoutIsMadeOncePerChangeAndFollowsEveryChange() {
         var s = openedState(width: 80, height: 24)
         _ = render(s)
+        // As the runtime does once a frame is drawn.
+        _ = s.documentLayout(s.session!)
         let made = s.layoutCache.layoutsMade
         press(&s, .char("j"))
         _ = render(s)
