@@ -88,7 +88,7 @@ public struct LessonFolderSignature: Sendable {
 /// What says a file changed without reading it: its size, modification and change times (to
 /// the nanosecond) and inode (a new inode is an editor's save by renaming a temporary file over
 /// it). Read with one `stat`, so the lesson list can ask it of a hundred files in a blink.
-public struct FileSignature: Sendable, Equatable, Codable {
+public struct FileSignature: Sendable, Equatable {
     public let size: Int64
     public let modifiedNanoseconds: Int64
     public let changedNanoseconds: Int64

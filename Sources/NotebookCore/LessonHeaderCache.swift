@@ -5,6 +5,10 @@ import Foundation
 /// `$XDG_CACHE_HOME/derive`). A file whose signature still matches is listed without being
 /// opened; any other is read and parsed again.
 ///
+/// The file is text, a line per lesson file of tab-separated fields (``Entry/line``), after a
+/// first line naming the format. Not JSON: `JSONDecoder` took longer to read it than the
+/// header parser takes to read the lessons' files.
+///
 /// The cache can only make listing faster, never wrong or noisy: a missing, corrupt or
 /// foreign cache file counts as empty and is rewritten; one that cannot be written is left
 /// alone, silently. Headers with errors are never kept, so their errors show every time.
@@ -29,7 +33,7 @@ public struct LessonHeaderCache: Sendable {
     public private(set) var hits = 0
     public private(set) var misses = 0
 
-    struct Entry: Codable, Equatable {
+    struct Entry: Equatable {
         var signature: FileSignature
         var id: String
         var title: String
@@ -41,13 +45,11 @@ public struct LessonHeaderCache: Sendable {
         var readAt: Int64
     }
 
-    private struct Stored: Codable {
-        var format: Int
-        var lessons: [String: Entry]
-    }
+    /// The first line of the file: its format and version.
+    static var formatLine: String { "derive lesson headers \(formatVersion)" }
 
-    /// The cache file's place: `$XDG_CACHE_HOME/derive/lesson-headers.json`, else
-    /// `~/.cache/derive/lesson-headers.json`; `nil` without either. A relative
+    /// The cache file's place: `$XDG_CACHE_HOME/derive/lesson-headers.tsv`, else
+    /// `~/.cache/derive/lesson-headers.tsv`; `nil` without either. A relative
     /// `XDG_CACHE_HOME` is ignored, as the XDG specification says.
     public static func defaultLocation(environment: [String: String]) -> URL? {
         let base: URL
@@ -58,17 +60,24 @@ public struct LessonHeaderCache: Sendable {
         } else {
             return nil
         }
-        return base.appendingPathComponent("derive", isDirectory: true).appendingPathComponent("lesson-headers.json")
+        return base.appendingPathComponent("derive", isDirectory: true).appendingPathComponent("lesson-headers.tsv")
     }
 
     /// Reads the cache at `location`; anything unreadable gives an empty cache.
     public init(location: URL?) {
         self.location = location
         entries = [:]
-        guard let location, let data = try? Data(contentsOf: location),
-              let stored = try? JSONDecoder().decode(Stored.self, from: data),
-              stored.format == Self.formatVersion else { return }
-        entries = stored.lessons
+        guard let location, let data = try? Data(contentsOf: location) else { return }
+        var lines = data.split(separator: 0x0A)
+        guard let first = lines.first, String(decoding: first, as: UTF8.self) == Self.formatLine else { return }
+        lines.removeFirst()
+        var read: [String: Entry] = [:]
+        for line in lines {
+            // One line that does not read means the file is not what this derive wrote.
+            guard let (path, entry) = Entry.read(line) else { return }
+            read[path] = entry
+        }
+        entries = read
     }
 
     /// The header of the file at `url` as it was read before, when the file has not changed;
@@ -129,13 +138,82 @@ public struct LessonHeaderCache: Sendable {
         }
         do {
             try FileManager.default.createDirectory(at: location.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try encoder.encode(Stored(format: Self.formatVersion, lessons: entries)).write(to: location, options: .atomic)
+            var text = Self.formatLine + "\n"
+            for (path, entry) in entries.sorted(by: { $0.key < $1.key }) { text += entry.line(path: path) + "\n" }
+            try Data(text.utf8).write(to: location, options: .atomic)
             dirty = false
             return true
         } catch {
             return false
         }
+    }
+}
+
+extension LessonHeaderCache.Entry {
+    /// The entry as a line of the cache file: the path, the signature's four numbers, when it
+    /// was read, the id, title, order and summary, then the cell ids and the question ids
+    /// (each list joined by U+001F), separated by tabs; text fields escaped with backslashes.
+    func line(path: String) -> String {
+        let numbers = [signature.size, signature.modifiedNanoseconds, signature.changedNanoseconds,
+                       Int64(bitPattern: signature.inode), readAt].map(String.init)
+        let texts = [id, title]
+        let rest = [summary, cellIDs.joined(separator: "\u{1F}"), questionIDs.joined(separator: "\u{1F}")]
+        return ([Self.escape(path)] + numbers + texts.map(Self.escape) + [String(order)] + rest.map(Self.escape))
+            .joined(separator: "\t")
+    }
+
+    /// Reads a ``line(path:)``; nil when it is not one.
+    static func read(_ line: Data.SubSequence) -> (path: String, entry: Self)? {
+        let fields = line.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        guard fields.count == 12,
+              let size = Int64(fields[1]), let modified = Int64(fields[2]), let changed = Int64(fields[3]),
+              let inode = Int64(fields[4]), let readAt = Int64(fields[5]), let order = Int(fields[8]),
+              let path = unescape(fields[0]), let id = unescape(fields[6]), let title = unescape(fields[7]),
+              let summary = unescape(fields[9]), let cells = unescape(fields[10]), let questions = unescape(fields[11])
+        else { return nil }
+        func list(_ text: String) -> [String] { text.isEmpty ? [] : text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init) }
+        let signature = FileSignature(size: size, modifiedNanoseconds: modified, changedNanoseconds: changed,
+                                      inode: UInt64(bitPattern: inode))
+        return (path, Self(signature: signature, id: id, title: title, order: order, summary: summary,
+                           cellIDs: list(cells), questionIDs: list(questions), readAt: readAt))
+    }
+
+    /// Backslash, tab, line feed and carriage return as `\\`, `\t`, `\n`, `\r` (by scalar: a
+    /// CR LF is one `Character`).
+    static func escape(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\".unicodeScalars
+            case "\t": out += "\\t".unicodeScalars
+            case "\n": out += "\\n".unicodeScalars
+            case "\r": out += "\\r".unicodeScalars
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// The text ``escape(_:)`` was given; nil for a backslash not followed by one of its four.
+    static func unescape(_ text: String) -> String? {
+        var out = String.UnicodeScalarView()
+        var escaped = false
+        for scalar in text.unicodeScalars {
+            if escaped {
+                switch scalar {
+                case "\\": out.append("\\")
+                case "t": out.append("\t")
+                case "n": out.append("\n")
+                case "r": out.append("\r")
+                default: return nil
+                }
+                escaped = false
+            } else if scalar == "\\" {
+                escaped = true
+            } else {
+                out.append(scalar)
+            }
+        }
+        return escaped ? nil : String(out)
     }
 }

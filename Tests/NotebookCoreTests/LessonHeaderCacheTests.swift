@@ -1,5 +1,5 @@
 import Foundation
-import NotebookCore
+@testable import NotebookCore
 import TestSupport
 import XCTest
 
@@ -14,7 +14,7 @@ final class LessonHeaderCacheTests: XCTestCase {
     override func setUpWithError() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("derive-cache-\(UUID().uuidString)")
         folder = root.appendingPathComponent("lessons")
-        cacheFile = root.appendingPathComponent("cache/derive/lesson-headers.json")
+        cacheFile = root.appendingPathComponent("cache/derive/lesson-headers.tsv")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
 
@@ -90,8 +90,10 @@ final class LessonHeaderCacheTests: XCTestCase {
 
     func testACorruptOrForeignCacheCountsAsEmptyAndIsRewritten() throws {
         try write("a.md", id: "alpha")
-        for garbage in ["{not json", "", "{\"format\": 999, \"lessons\": {}}", "[1, 2, 3]",
-                        "{\"format\": 1, \"lessons\": {\"x\": {\"id\": 5}}}"] {
+        let header = "derive lesson headers 1\n"
+        for garbage in ["{not json", "", "derive lesson headers 999\n", header + "/x\t1\t2\n",
+                        header + "/x\t1\t2\t3\t4\t5\tid\ttitle\tnot-a-number\tsummary\tc\tq\n",
+                        header + "/x\t1\t2\t3\t4\t5\tid\tbad \\q escape\t1\tsummary\tc\tq\n"] {
             try FileManager.default.createDirectory(at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
             try garbage.write(to: cacheFile, atomically: true, encoding: .utf8)
             let listed = list()
@@ -140,11 +142,24 @@ final class LessonHeaderCacheTests: XCTestCase {
         XCTAssertEqual(after.catalog.headers.first?.url?.lastPathComponent, "a.md")
     }
 
+    func testAnEntryReadsBackWhateverItsTextHolds() throws {
+        let signature = try XCTUnwrap(FileSignature(path: "/"))
+        for text in ["plain", "", "tab\there", "back\\slash\\t not a tab", "line\nfeed", "cr\r\nlf", "π ≈ 3.14 · 日本", "\\"] {
+            let entry = LessonHeaderCache.Entry(signature: signature, id: "id-\(text)", title: text, order: -3, summary: text,
+                                                cellIDs: text.isEmpty ? [] : [text, "b"], questionIDs: [], readAt: 42)
+            let line = entry.line(path: "/lessons/\(text).md")
+            XCTAssertFalse(line.contains("\n"), text.debugDescription)
+            let read = try XCTUnwrap(LessonHeaderCache.Entry.read(Data(line.utf8)[...]), text.debugDescription)
+            XCTAssertEqual(read.path, "/lessons/\(text).md")
+            XCTAssertEqual(read.entry, entry, text.debugDescription)
+        }
+    }
+
     func testTheDefaultLocationFollowsXDG() {
         XCTAssertEqual(LessonHeaderCache.defaultLocation(environment: ["XDG_CACHE_HOME": "/c", "HOME": "/h"])?.path,
-                       "/c/derive/lesson-headers.json")
+                       "/c/derive/lesson-headers.tsv")
         XCTAssertEqual(LessonHeaderCache.defaultLocation(environment: ["XDG_CACHE_HOME": "rel", "HOME": "/h"])?.path,
-                       "/h/.cache/derive/lesson-headers.json", "a relative XDG_CACHE_HOME is ignored")
+                       "/h/.cache/derive/lesson-headers.tsv", "a relative XDG_CACHE_HOME is ignored")
         XCTAssertNil(LessonHeaderCache.defaultLocation(environment: [:]))
     }
 }
