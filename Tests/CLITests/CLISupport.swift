@@ -47,6 +47,8 @@ struct DeriveProcess {
         env.removeValue(forKey: "DERIVE_LESSONS")
         // Never touch the developer's own progress database.
         env["DERIVE_DB"] = FileManager.default.temporaryDirectory.appendingPathComponent("derive-cli-tests-\(getpid()).sqlite").path
+        // Nor the developer's cache of lesson headers.
+        env["XDG_CACHE_HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("derive-cli-tests-cache-\(getpid())").path
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = Pipe(), err = Pipe(), inPipe = Pipe()

@@ -193,6 +193,42 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(named.stderr.contains("did not load"), named.stderr)
     }
 
+    /// `derive list` keeps the headers it read in the cache; an edit shows at once, and a
+    /// cache that cannot be written or is damaged changes nothing the learner sees.
+    func testTheListKeepsAHeaderCacheThatNeverShows() throws {
+        let dir = try DeriveProcess.temporaryDirectory(self)
+        let lesson = dir.appendingPathComponent("online-softmax.md")
+        try FileManager.default.copyItem(at: DeriveProcess.root.appendingPathComponent("lessons/online-softmax.md"), to: lesson)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-60)], ofItemAtPath: lesson.path)
+        let cache = dir.appendingPathComponent("cache")
+        let env = ["XDG_CACHE_HOME": cache.path]
+        let first = try DeriveProcess.run(["--lessons", dir.path, "list"], environment: env)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let file = cache.appendingPathComponent("derive/lesson-headers.tsv")
+        let stored = try String(contentsOf: file, encoding: .utf8)
+        XCTAssertTrue(stored.hasPrefix("derive lesson headers 1\n"), stored)
+        XCTAssertTrue(stored.contains(lesson.path), stored)
+        let second = try DeriveProcess.run(["--lessons", dir.path, "list"], environment: env)
+        XCTAssertEqual(second.stdout, first.stdout)
+        // An edit made a moment ago (too fresh to be kept): the new title shows.
+        let text = try String(contentsOf: lesson, encoding: .utf8)
+        let renamed = text.replacingOccurrences(of: "\ntitle: ", with: "\ntitle: X")
+        XCTAssertNotEqual(renamed, text)
+        try renamed.write(to: lesson, atomically: false, encoding: .utf8)
+        let edited = try DeriveProcess.run(["--lessons", dir.path, "list"], environment: env)
+        XCTAssertTrue(edited.stdout.contains("X"), edited.stdout)
+        XCTAssertNotEqual(edited.stdout, first.stdout)
+        // Damaged, then unwritable (its folder would have to be made inside a file): the same list.
+        try "derive lesson headers 1\n\u{0}garbage\t".write(to: file, atomically: true, encoding: .utf8)
+        let damaged = try DeriveProcess.run(["--lessons", dir.path, "list"], environment: env)
+        XCTAssertEqual([damaged.stdout, damaged.stderr], [edited.stdout, ""])
+        let blocker = dir.appendingPathComponent("not-a-folder")
+        try "x".write(to: blocker, atomically: true, encoding: .utf8)
+        let unwritable = try DeriveProcess.run(["--lessons", dir.path, "list"], environment: ["XDG_CACHE_HOME": blocker.path])
+        XCTAssertEqual([unwritable.stdout, unwritable.stderr], [edited.stdout, ""])
+        XCTAssertEqual(unwritable.status, 0)
+    }
+
     /// Lesson text and command-line text can hold terminal escape sequences; no printing
     /// command may send one raw, on standard output or standard error.
     func testNoCommandPrintsRawControlCharacters() throws {
