@@ -95,6 +95,17 @@ public struct RunningJob: Sendable, Equatable {
     public var fraction: Double
 }
 
+/// The cells of a lesson just opened, running off the event loop (``Effect/runLesson(id:_:)``).
+public struct OpeningRun: Sendable, Equatable {
+    public var id: Int
+    /// The scroll set to show the learner's last cell; while it is unchanged, the view scrolls
+    /// there again once the values (which change how the text wraps) are in.
+    public var resumedScroll: Int?
+
+    /// What a key that needs the values says meanwhile.
+    static let wait = StatusMessage("the lesson's cells are still running; a moment")
+}
+
 /// The open lesson: its notebook and how it is being viewed.
 public struct LessonSession: Sendable {
     public var notebook: Notebook {
@@ -118,6 +129,8 @@ public struct LessonSession: Sendable {
     /// Why the lesson's file, changed on disk, did not reload; shown until a save fixes it.
     /// The last version that loaded stays on screen meanwhile.
     public var reloadError: String?
+    /// The run of the lesson's cells started when it opened, until its results arrive.
+    public var opening: OpeningRun?
 
     public init(notebook: Notebook) {
         self.notebook = notebook
@@ -186,6 +199,9 @@ public enum Effect: Sendable {
     case record(RecordEvent)
     /// Parse the lesson of this header from its file, answering with `lessonLoaded`.
     case loadLesson(LessonHeader)
+    /// Run the notebook's cells (heavy ones wait) off the event loop, answering with
+    /// `lessonRan`: a lesson that trains in its cells shows at once, its values a moment later.
+    case runLesson(id: Int, Notebook)
 }
 
 /// Which screen is showing.
@@ -219,6 +235,9 @@ public struct AppState: Sendable {
     public var status: StatusMessage?
     public var job: RunningJob?
     public var nextJobID = 1
+    /// Whether opening a lesson runs its cells off the event loop (``Effect/runLesson(id:_:)``),
+    /// as the notebook does; otherwise `update` runs them before it returns, as tests want.
+    public var runsLessonsInBackground = false
     /// The lesson `derive` would resume, for the list's hint.
     public var resumeLessonID: String?
     /// Renders `$...$` LaTeX as Unicode; the second argument is true for display math.

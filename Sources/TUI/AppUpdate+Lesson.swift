@@ -12,7 +12,13 @@ func lessonBindings(_ session: LessonSession?) -> [[Binding]] {
 func lessonKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     guard var session = state.session else { state.screen = .list; return [] }
     let page = max(1, state.geometry().content.height - 2)
-    switch KeyBindings.command(for: key, in: lessonBindings(session)) {
+    let command = KeyBindings.command(for: key, in: lessonBindings(session))
+    // Until the cells that ran on opening are in, nothing may change or judge them.
+    if session.opening != nil, let command, [.edit, .run, .reset, .runAll, .answer, .showAnswer].contains(command) {
+        state.status = OpeningRun.wait
+        return []
+    }
+    switch command {
     case .scrollDown: return scroll(&state, by: 1)
     case .scrollUp: return scroll(&state, by: -1)
     case .pageDown: return scroll(&state, by: page)

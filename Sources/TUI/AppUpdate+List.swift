@@ -68,8 +68,15 @@ func show(_ state: inout AppState, _ lesson: Lesson, entryAt index: Int) -> [Eff
     let entry = state.lessons[index]
     var notebook = Notebook(lesson: lesson, registry: state.registry)
     let restored = restore(entry.savedOverrides, into: &notebook)
-    notebook.runAll(includeHeavy: false)
+    var opening: OpeningRun?
+    if state.runsLessonsInBackground {
+        opening = OpeningRun(id: state.nextJobID)
+        state.nextJobID += 1
+    } else {
+        notebook.runAll(includeHeavy: false)
+    }
     var session = LessonSession(notebook: notebook)
+    session.opening = opening
     session.questions.answers = entry.answers
     if let last = entry.lastCell, let i = lesson.cellIndex(last) {
         session.focusedCell = i
@@ -84,12 +91,35 @@ func show(_ state: inout AppState, _ lesson: Lesson, entryAt index: Int) -> [Eff
     if let first = restored.dropped.first {
         state.status = StatusMessage("dropped \(restored.dropped.count) saved value(s) that no longer apply: \(first.value): \(first.reason)", isError: true)
     }
-    if entry.lastCell != nil { scrollToFocus(&state, top: true) }
+    if entry.lastCell != nil {
+        scrollToFocus(&state, top: true)
+        let scroll = state.session?.scroll
+        state.session?.opening?.resumedScroll = scroll
+    }
     var effects: [Effect] = [.record(.opened(lessonID: lesson.id))]
     effects += restored.kept(lessonID: lesson.id)
-    let runs = runRecords(notebook, lesson.cells.map(\.id), at: state.now)
-    if !runs.isEmpty { effects.append(.record(.ran(lessonID: lesson.id, trigger: .open, runs: runs))) }
-    return effects
+    if let opening { return effects + [.runLesson(id: opening.id, notebook)] }
+    return effects + ranOnOpening(notebook, at: state.now)
+}
+
+/// The answer to `runLesson`: the values go in, unless the learner has left the lesson (or it
+/// was reloaded, and ran again) since.
+func lessonRan(_ state: inout AppState, id: Int, _ notebook: Notebook) -> [Effect] {
+    guard var session = state.session, let opening = session.opening, opening.id == id,
+          session.lesson.id == notebook.lesson.id else { return [] }
+    session.notebook = notebook
+    session.opening = nil
+    if state.status == OpeningRun.wait { state.status = nil }
+    let stayed = opening.resumedScroll != nil && opening.resumedScroll == session.scroll
+    state.session = session
+    if stayed { scrollToFocus(&state, top: true) }
+    return ranOnOpening(notebook, at: state.now)
+}
+
+/// The record of the cells run for display when a lesson opened.
+private func ranOnOpening(_ notebook: Notebook, at now: Date) -> [Effect] {
+    let runs = runRecords(notebook, notebook.lesson.cells.map(\.id), at: now)
+    return runs.isEmpty ? [] : [.record(.ran(lessonID: notebook.lesson.id, trigger: .open, runs: runs))]
 }
 
 /// The list after the lessons folder changed: lessons added appear, removed ones go, and the

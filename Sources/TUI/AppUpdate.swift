@@ -47,6 +47,8 @@ func dispatch(_ state: inout AppState, _ event: Event) -> [Effect] {
         return []
     case .jobFinished(let id, let result):
         return finishJob(&state, id: id, result: result)
+    case .lessonRan(let id, let notebook):
+        return lessonRan(&state, id: id, notebook)
     case .wheel(let notches):
         if state.showHelp || state.isTooSmall { return [] }
         switch state.screen {

@@ -28,6 +28,9 @@ enum CellView {
             return ("⟳", "running \(Int(job.fraction * 100))%", theme.warning)
         }
         let result = session.notebook.result(cell.id)
+        if session.opening != nil, result.status == .notRun {
+            return cell.isHeavy ? ("▷", "heavy: Enter runs it", theme.accent) : ("⟳", "running", theme.warning)
+        }
         switch result.status {
         case .ok:
             let failed = result.expectations.filter { !$0.passed }.count

@@ -26,6 +26,8 @@ public enum Event: Sendable {
     /// A lesson's file was read and parsed (the answer to `Effect.loadLesson`). For the lesson
     /// already open, this is a reload: focus and the learner's values are kept.
     case lessonLoaded(id: String, Result<Lesson, LessonLoadFailure>)
+    /// The cells of the lesson opened with `OpeningRun` `id` ran (the answer to `Effect.runLesson`).
+    case lessonRan(id: Int, Notebook)
     /// The open lesson's file changed on disk (the runtime watches it).
     case lessonFileChanged(id: String)
     /// The lessons folder changed while the list showed: its headers, read again.

@@ -5,9 +5,9 @@ import Glibc
 #endif
 import NotebookCore
 
-/// Heavy cells running on background threads. They report through a mailbox the event
-/// loop drains, waking it with `wake`; cancellation is a flag the module polls through its
-/// `RunContext`.
+/// Heavy cells, and the cells of a lesson just opened, running on background threads. They
+/// report through a mailbox the event loop drains, waking it with `wake`; cancellation is a
+/// flag the module polls through its `RunContext`.
 final class JobRunner: @unchecked Sendable {
     private let wake: @Sendable () -> Void
     private let lock = NSLock()
@@ -47,6 +47,11 @@ final class JobRunner: @unchecked Sendable {
             }
             post(.jobFinished(id: id, result: result), replacingProgressOf: nil)
         }
+    }
+
+    /// Runs `work` on a background thread and posts the event it answers with.
+    func run(_ work: @escaping @Sendable () -> Event) {
+        DispatchQueue.global(qos: .userInitiated).async { [self] in post(work(), replacingProgressOf: nil) }
     }
 
     func cancel(id: Int) {
@@ -153,6 +158,12 @@ public enum Runtime {
                         jobs.start(id: id, job: job)
                     case .cancelJob(let id):
                         jobs.cancel(id: id)
+                    case .runLesson(let id, let notebook):
+                        jobs.run {
+                            var notebook = notebook
+                            notebook.runAll(includeHeavy: false)
+                            return .lessonRan(id: id, notebook)
+                        }
                     case .record(let event):
                         if let warning = record(event) { state.status = StatusMessage(warning, isError: true) }
                     case .loadLesson(let header):

@@ -55,6 +55,8 @@ struct TUICommand: ParsableCommand {
                              loadErrors: catalog.errors.map(\.description),
                              color: !noColor, resumeLessonID: resumeID)
         state.lessonsDirectory = directory
+        // A lesson that trains in its cells (actor-critic: a second) shows at once, its values after.
+        state.runsLessonsInBackground = true
         if let note = progress.notes.last {
             let more = progress.notes.count > 1 ? " (+\(progress.notes.count - 1) more)" : ""
             state.status = StatusMessage(note + more, isError: true)
