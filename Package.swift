@@ -50,6 +50,8 @@ let package = Package(
         .testTarget(name: "LessonsTests", dependencies: ["Lessons", "NotebookCore", "CF16C", "FloatLanes", "FloatLanesAVX2", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["NotebookCore", "Progress", "TestSupport"]),
+        // The command line as the executable reads it (its quick start beside ArgumentParser).
+        .testTarget(name: "DeriveTests", dependencies: ["derive", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "NotebookCore", "Lessons", "Progress", "TestSupport"],
                     resources: [.copy("Fixtures")]),
     ],

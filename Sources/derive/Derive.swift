@@ -26,8 +26,15 @@ struct Derive: ParsableCommand {
     /// (`derive compute $'soft\e[31mmax'`), and that must not drive the terminal.
     static func main() {
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            switch QuickStart(arguments: Array(CommandLine.arguments.dropFirst()), interactive: Terminal.isInteractive) {
+            case .version?:
+                Terminal.print(configuration.version)
+            case .notebook(let launch)?:
+                try launch.open()
+            case nil:
+                var command = try parseAsRoot()
+                try command.run()
+            }
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
@@ -40,10 +47,7 @@ struct Derive: ParsableCommand {
 
     mutating func run() throws {
         if Terminal.isInteractive {
-            // Parsed, not built with init(): ArgumentParser needs every property decoded.
-            var tui = try TUICommand.parse([])
-            tui.global = global
-            try tui.open(resume: true)
+            try NotebookLaunch(global, lesson: nil, resume: true).open()
             return
         }
         let catalog = try global.loadCatalog()

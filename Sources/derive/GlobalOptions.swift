@@ -4,8 +4,19 @@ import Lessons
 import Progress
 import NotebookCore
 
-/// Options every command takes.
-struct GlobalOptions: ParsableArguments {
+/// The options every command takes, however they were read: by ArgumentParser
+/// (``GlobalOptions``) or by the notebook's quick start (``NotebookLaunch``).
+protocol CommonOptions {
+    /// `--lessons DIR`.
+    var lessons: String? { get }
+    /// `--db PATH`.
+    var db: String? { get }
+    /// `--no-color`.
+    var noColor: Bool { get }
+}
+
+/// Options every command takes, as ArgumentParser reads them.
+struct GlobalOptions: ParsableArguments, CommonOptions {
     @Option(name: .long, help: ArgumentHelp("Folder of lesson files (env DERIVE_LESSONS).", valueName: "dir"))
     var lessons: String?
 
@@ -14,7 +25,9 @@ struct GlobalOptions: ParsableArguments {
 
     @Flag(name: .customLong("no-color"), help: "Plain output without colour (also NO_COLOR).")
     var noColor = false
+}
 
+extension CommonOptions {
     /// `--lessons`, then `DERIVE_LESSONS`, then `./lessons`, then the install's `share/derive/lessons`.
     func lessonsDirectory() throws -> URL {
         let environment = ProcessInfo.processInfo.environment
@@ -51,9 +64,7 @@ struct GlobalOptions: ParsableArguments {
         if !quiet { for error in library.errors { Terminal.warn("\(error)") } }
         return library
     }
-}
 
-extension GlobalOptions {
     /// `--db`, then `DERIVE_DB`, then the XDG data folder.
     var progressLocation: URL? { ProgressStoreLocation.resolve(flag: db) }
 

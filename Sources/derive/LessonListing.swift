@@ -4,7 +4,7 @@ import Progress
 /// The lesson table shown by `derive list` and by `derive` without a terminal.
 enum LessonListing {
     /// Progress per lesson; creates no database when there is none yet.
-    static func progress(_ catalog: LessonCatalog, _ global: GlobalOptions) -> ProgressSummary {
+    static func progress(_ catalog: LessonCatalog, _ global: some CommonOptions) -> ProgressSummary {
         let store = global.openProgress(createIfMissing: false)
         let summary = store.summary(for: catalog.headers.map(LessonOutline.init))
         global.flushWarnings(store)

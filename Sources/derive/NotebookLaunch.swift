@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Lessons
+import NotebookCore
+import Progress
+import TUI
+
+/// Opening the notebook, as bare `derive` in a terminal and `derive tui [LESSON]` do; read from
+/// the command line by ArgumentParser or, for the usual forms, by ``QuickStart``.
+struct NotebookLaunch: CommonOptions, Equatable {
+    var lessons: String?
+    var db: String?
+    var noColor = false
+    /// The lesson to open; `nil` for the list (or, with `resume`, the lesson last open).
+    var lesson: String?
+    /// Bare `derive`: open the lesson the learner was last in, or the list when there is none.
+    var resume = false
+
+    /// Opens the notebook. With `resume` (bare `derive`), it opens the lesson the learner was
+    /// last in, or the list when there is none.
+    func open() throws {
+        let directory = try lessonsDirectory()
+        // Opening the database takes as long as reading the list: both at once, on two cores.
+        let location = progressLocation
+        let storeOpening = Concurrently { ProgressStore.open(at: location) }
+        let catalog = try loadCatalog(from: directory)
+        if let lesson, catalog.header(lesson) == nil {
+            throw LessonSelection.unknownLesson(lesson, known: catalog.headers.map(\.id))
+        }
+        guard Terminal.isInteractive else {
+            throw ValidationError("the notebook needs a terminal; use `derive run LESSON` for batch output")
+        }
+        // The lesson to open is parsed meanwhile too (a failure is left for the notebook to show).
+        func parse(_ id: String?) -> Concurrently<Lesson?>? {
+            id.flatMap(catalog.header).map { header in
+                Concurrently { try? LessonLoader(registry: ModuleCatalog.registry).load(header).get() }
+            }
+        }
+        var parsing = parse(lesson)
+        let environment = ProcessInfo.processInfo.environment
+        let noColor = noColor || !(environment["NO_COLOR"] ?? "").isEmpty
+        let opened = storeOpening.value
+        let progress = TUIProgress(store: opened.store, catalog: catalog, warnings: opened.warnings)
+        let resumeID = progress.resumeLessonID
+        if lesson == nil && resume { parsing = parse(resumeID) }
+        var entries = progress.entries()
+        if let parsed = parsing?.value, let index = entries.firstIndex(where: { $0.header.id == parsed.id }) {
+            entries[index].parsed = parsed
+        }
+        var state = AppState(registry: ModuleCatalog.registry, lessons: entries,
+                             loadErrors: catalog.errors.map(\.description),
+                             color: !noColor, resumeLessonID: resumeID)
+        state.lessonsDirectory = directory
+        // A lesson that trains in its cells (actor-critic: a second) shows at once, its values after.
+        state.runsLessonsInBackground = true
+        if let note = progress.notes.last {
+            let more = progress.notes.count > 1 ? " (+\(progress.notes.count - 1) more)" : ""
+            state.status = StatusMessage(note + more, isError: true)
+        }
+        let opening = (lesson ?? (resume ? resumeID : nil)).map { [Event.open(lessonID: $0)] } ?? []
+        do {
+            let outcome = try Runtime.run(state, noColor: noColor, startingWith: opening,
+                                          record: { [progress] in progress.record($0) })
+            if let termination = outcome.termination {
+                // A terminal that went away gets nothing more; a signal ends with its status.
+                if termination != .hangup { for note in progress.notes { Terminal.warn(note) } }
+                throw ExitCode(termination.exitStatus)
+            }
+            // Warnings also go to stderr, where they outlast the screen.
+            for note in progress.notes { Terminal.warn(note) }
+        } catch let error as TerminalUnavailable {
+            // TERM=dumb or no usable terminal: say so and print instead.
+            Terminal.warn("\(error.description); printing instead")
+            if let id = lesson, let header = catalog.header(id) {
+                let chosen = try LessonLoader(registry: ModuleCatalog.registry).load(header).get()
+                var notebook = Notebook(lesson: chosen, registry: ModuleCatalog.registry)
+                notebook.runAll(includeHeavy: false)
+                Terminal.print(TextRenderer().render(notebook), terminator: "")
+            } else {
+                Terminal.print(LessonListing.text(catalog, progress: opened.store.summary(for: catalog.headers.map(LessonOutline.init))))
+            }
+        }
+    }
+}
+
+extension NotebookLaunch {
+    /// The launch ArgumentParser read: the options, and the lesson `derive tui` was given.
+    init(_ options: GlobalOptions, lesson: String?, resume: Bool) {
+        self.init(lessons: options.lessons, db: options.db, noColor: options.noColor, lesson: lesson, resume: resume)
+    }
+}
