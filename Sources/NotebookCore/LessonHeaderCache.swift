@@ -24,6 +24,8 @@ public struct LessonHeaderCache: Sendable {
     static let settleNanoseconds: Int64 = 2_000_000_000
     /// Entries beyond this many (files from folders long gone) are dropped, oldest first.
     static let maxEntries = 2_000
+    /// A cache file larger than this is not one this derive wrote.
+    static let maxFileBytes = 64 << 20
 
     /// Where the cache lives; `nil` keeps it in memory only.
     public let location: URL?
@@ -67,7 +69,7 @@ public struct LessonHeaderCache: Sendable {
     public init(location: URL?) {
         self.location = location
         entries = [:]
-        guard let location, let data = try? Data(contentsOf: location) else { return }
+        guard let location, case .success(let data) = FileBytes.read(location.path, limit: Self.maxFileBytes) else { return }
         var lines = data.split(separator: 0x0A)
         guard let first = lines.first, String(decoding: first, as: UTF8.self) == Self.formatLine else { return }
         lines.removeFirst()
@@ -163,7 +165,7 @@ extension LessonHeaderCache.Entry {
     }
 
     /// Reads a ``line(path:)``; nil when it is not one.
-    static func read(_ line: Data.SubSequence) -> (path: String, entry: Self)? {
+    static func read(_ line: some Collection<UInt8>) -> (path: String, entry: Self)? {
         let fields = line.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         guard fields.count == 12,
               let size = Int64(fields[1]), let modified = Int64(fields[2]), let changed = Int64(fields[3]),

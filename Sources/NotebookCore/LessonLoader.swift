@@ -156,19 +156,18 @@ public struct LessonLoader: Sendable {
 
     /// A lesson file's text: refused when too large or not UTF-8.
     private func readText(_ url: URL, displayName name: String) -> Result<String, LessonLoadFailure> {
-        let data: Data
-        do {
-            let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-            guard size <= LessonLoader.maxFileBytes else {
-                return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: 1),
-                    "file is \(size) bytes; lessons are limited to \(LessonLoader.maxFileBytes)")]))
-            }
-            data = try Data(contentsOf: url)
-        } catch {
-            return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: 1), "cannot read: \(error.localizedDescription)")]))
+        let bytes: [UInt8]
+        switch FileBytes.read(url.path, limit: LessonLoader.maxFileBytes) {
+        case .success(let read):
+            bytes = read
+        case .failure(.tooLarge(let size)):
+            return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: 1),
+                "file is \(size) bytes; lessons are limited to \(LessonLoader.maxFileBytes)")]))
+        case .failure(.system(let message)):
+            return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: 1), "cannot read: \(message)")]))
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            let (line, column) = Self.firstInvalidUTF8(in: data)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let (line, column) = Self.firstInvalidUTF8(in: bytes)
             return .failure(LessonLoadFailure([LessonError(SourceLocation(file: name, line: line, column: column),
                                                            "file is not UTF-8 text: an invalid byte here")]))
         }
@@ -176,7 +175,7 @@ public struct LessonLoader: Sendable {
     }
 
     /// Where the first byte that is not valid UTF-8 is: its line and column (in characters).
-    static func firstInvalidUTF8(in data: Data) -> (line: Int, column: Int) {
+    static func firstInvalidUTF8(in data: some Sequence<UInt8>) -> (line: Int, column: Int) {
         var parser = Unicode.UTF8.ForwardParser()
         var bytes = data.makeIterator()
         var line = 1, column = 1

@@ -7,8 +7,8 @@ extension ProgressStore {
 
     /// Runs `body` on the writing connection outside any transaction (tests inspect pragmas).
     func inspectWriter<T>(_ body: (Database) throws -> T) throws -> T? {
-        guard let pool = lock.withLock({ writer }) else { return nil }
-        return try pool.writeWithoutTransaction(body)
+        guard let database = lock.withLock({ writer }) else { return nil }
+        return try database.writeWithoutTransaction(body)
     }
 
     /// `PRAGMA integrity_check` output (`["ok"]` when healthy), for tests and diagnostics.

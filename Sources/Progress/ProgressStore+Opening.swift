@@ -34,8 +34,8 @@ extension ProgressStore {
             ProgressStoreLocation.createPrivateFile(url)
             var warnings: [String] = []
             switch attemptOpen(url, options: options) {
-            case .success(let pool):
-                return opened(url, reader: pool, writer: pool, clock: clock, warnings: warnings)
+            case .success(let database):
+                return opened(url, reader: database, writer: database, clock: clock, warnings: warnings)
             case .failure(.corrupt(let detail)):
                 let moved: URL
                 do {
@@ -47,8 +47,8 @@ extension ProgressStore {
                 warnings.append("progress database \(url.path) is damaged (\(detail)); moved it to \(moved.path) and started a fresh one")
                 ProgressStoreLocation.createPrivateFile(url)
                 switch attemptOpen(url, options: options) {
-                case .success(let pool):
-                    return opened(url, reader: pool, writer: pool, clock: clock, warnings: warnings)
+                case .success(let database):
+                    return opened(url, reader: database, writer: database, clock: clock, warnings: warnings)
                 case .failure(let failure):
                     warnings.append("cannot start a fresh progress database at \(url.path) (\(failure.detail)); progress is not being recorded")
                     return Opened(store: .off(clock: clock), warnings: warnings)
@@ -70,7 +70,7 @@ extension ProgressStore {
     /// The store over an opened database, warning when the database holds rows with values
     /// derive cannot read (see ``StoredValue``): those rows are left out, everything else shown
     /// and recorded as usual, and nothing is deleted.
-    private static func opened(_ url: URL, reader: (any DatabaseReader)?, writer: DatabasePool?,
+    private static func opened(_ url: URL, reader: (any DatabaseReader)?, writer: DatabaseQueue?,
                                clock: @escaping @Sendable () -> Date, warnings: [String]) -> Opened {
         let store = ProgressStore(path: url, reader: reader, writer: writer, clock: clock)
         var warnings = warnings
@@ -103,21 +103,24 @@ extension ProgressStore {
         config.readonly = readonly
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(options.busyTimeout)
-        config.maximumReaderCount = 2
+        // One connection, in WAL mode: derive reads and writes from one thread at a time, and
+        // a pool's separate reader connection cost a second open at every start. Other
+        // processes still read while this one writes.
+        if !readonly { config.journalMode = .wal }
         if let pages = options.maxPageCount {
             config.prepareDatabase { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
         }
         return config
     }
 
-    private static func attemptOpen(_ url: URL, options: Options) -> Result<DatabasePool, OpenFailure> {
+    private static func attemptOpen(_ url: URL, options: Options) -> Result<DatabaseQueue, OpenFailure> {
         if let failure = precheck(url, options: options) {
             return .failure(failure)
         }
         do {
-            let pool = try DatabasePool(path: url.path, configuration: configuration(options, readonly: false))
-            try ProgressSchema.migrator.migrate(pool)
-            return .success(pool)
+            let database = try DatabaseQueue(path: url.path, configuration: configuration(options, readonly: false))
+            try ProgressSchema.migrator.migrate(database)
+            return .success(database)
         } catch let error as DatabaseError {
             return .failure(classify(error, url: url))
         } catch {

@@ -138,11 +138,11 @@ public final class ProgressStore: @unchecked Sendable {
     let clock: @Sendable () -> Date
     let lock = NSLock()
     var reader: (any DatabaseReader)?
-    var writer: DatabasePool?
+    var writer: DatabaseQueue?
     var pending: [String] = []
     var warned: Set<String> = []
 
-    init(path: URL?, reader: (any DatabaseReader)?, writer: DatabasePool?,
+    init(path: URL?, reader: (any DatabaseReader)?, writer: DatabaseQueue?,
                  clock: @escaping @Sendable () -> Date) {
         self.path = path
         self.reader = reader
@@ -205,12 +205,12 @@ public final class ProgressStore: @unchecked Sendable {
     /// rest of the session with one warning.
     @discardableResult
     func write<T>(_ what: String, _ body: (Database) throws -> T) -> T? {
-        guard let pool = lock.withLock({ writer }) else { return nil }
+        guard let database = lock.withLock({ writer }) else { return nil }
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try pool.write(body)
+                return try database.write(body)
             } catch let error as DatabaseError
                         where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 3 {
                 continue

@@ -19,10 +19,11 @@ struct NotebookLaunch: CommonOptions, Equatable {
     /// Opens the notebook. With `resume` (bare `derive`), it opens the lesson the learner was
     /// last in, or the list when there is none.
     func open() throws {
-        let directory = try lessonsDirectory()
-        // Opening the database takes as long as reading the list: both at once, on two cores.
+        // Opening the database takes longer than reading the list: both at once, on two cores,
+        // the database first (a new thread can wait a scheduler tick for the other core).
         let location = progressLocation
         let storeOpening = Concurrently { ProgressStore.open(at: location) }
+        let directory = try lessonsDirectory()
         let catalog = try loadCatalog(from: directory)
         if let lesson, catalog.header(lesson) == nil {
             throw LessonSelection.unknownLesson(lesson, known: catalog.headers.map(\.id))
