@@ -191,6 +191,9 @@ public struct LessonParser {
 
     /// A fence line: up to three spaces, then three or more backticks or tildes.
     private static func fence(_ line: String) -> Fence? {
+        // Most lines start with none of the three: a byte says so before any character is made.
+        guard let first = line.utf8.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "`")
+                || first == UInt8(ascii: "~") else { return nil }
         let indent = line.prefix { $0 == " " }.count
         guard indent <= 3 else { return nil }
         let rest = line.dropFirst(indent)
@@ -455,28 +458,44 @@ public struct LessonParser {
         guard Self.hasDoubleBrace(line) else { return [.text(line)] }
         var segments: [ProseSegment] = []
         var text = ""
-        let chars = Array(line)
-        var i = 0
+        // Walked by character (columns count characters), the text between placeholders
+        // copied a run at a time.
+        var runStart = line.startIndex
+        var i = line.startIndex
+        var column = 1
         var inCode = false
-        while i < chars.count {
-            if chars[i] == "`" { inCode.toggle() }
-            guard !inCode, chars[i] == "{", i + 1 < chars.count, chars[i + 1] == "{" else {
-                text.append(chars[i]); i += 1
+        while i < line.endIndex {
+            let c = line[i]
+            let next = line.index(after: i)
+            if c == "`" { inCode.toggle() }
+            guard !inCode, c == "{", next < line.endIndex, line[next] == "{" else {
+                i = next
+                column += 1
                 continue
             }
-            var j = i + 2
-            while j + 1 < chars.count, !(chars[j] == "}" && chars[j + 1] == "}") { j += 1 }
-            guard j + 1 < chars.count else {
-                fail(number, i + 1, "'{{' is never closed; expected {{cell.output}}")
-                text.append(contentsOf: chars[i...])
+            text += line[runStart..<i]
+            let open = line.index(after: next)
+            var close = open
+            var width = 2
+            while close < line.endIndex, !line[close...].hasPrefix("}}") {
+                close = line.index(after: close)
+                width += 1
+            }
+            guard close < line.endIndex else {
+                fail(number, column, "'{{' is never closed; expected {{cell.output}}")
+                runStart = i
+                i = line.endIndex
                 break
             }
-            if let placeholder = parsePlaceholder(String(chars[(i + 2)..<j]), number: number, column: i + 1) {
+            if let placeholder = parsePlaceholder(String(line[open..<close]), number: number, column: column) {
                 if !text.isEmpty { segments.append(.text(text)); text = "" }
                 segments.append(.placeholder(placeholder))
             }
-            i = j + 2
+            i = line.index(close, offsetBy: 2)
+            column += width + 2
+            runStart = i
         }
+        text += line[runStart..<i]
         if !text.isEmpty { segments.append(.text(text)) }
         return segments
     }
@@ -557,13 +576,19 @@ public struct LessonParser {
 
 extension StringProtocol {
     var trimmingSpace: String {
-        String(drop { $0 == " " || $0 == "\t" }).trimmingTrailingSpace
+        // A first byte that is neither starts a character that is neither.
+        guard let first = utf8.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") else {
+            return trimmingTrailingSpace
+        }
+        return String(drop { $0 == " " || $0 == "\t" }).trimmingTrailingSpace
     }
 
     /// Without the spaces and tabs at the end: the one trailing trim, for lesson lines and
     /// screen rows alike.
     public var trimmingTrailingSpace: String {
+        // A last byte that is neither ends a character that is neither.
         var s = String(self)
+        guard let last = s.utf8.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") else { return s }
         while let last = s.last, last == " " || last == "\t" { s.removeLast() }
         return s
     }
