@@ -105,8 +105,15 @@ extension ProgressStore {
         config.busyMode = .timeout(options.busyTimeout)
         // One connection, in WAL mode: derive reads and writes from one thread at a time, and
         // a pool's separate reader connection cost a second open at every start. Other
-        // processes still read while this one writes.
-        if !readonly { config.journalMode = .wal }
+        // processes still read while this one writes. Set here rather than through GRDB's
+        // `journalMode = .wal`, which also writes a table and drops it at every open (so that
+        // a pool's readers find a WAL file), a write each start that one connection never needs.
+        if !readonly {
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
         if let pages = options.maxPageCount {
             config.prepareDatabase { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
         }

@@ -62,12 +62,14 @@ final class ProgressStoreLocationTests: XCTestCase {
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"),
              try Int.fetchOne(db, sql: "PRAGMA busy_timeout"),
              try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
-             try Int32.fetchOne(db, sql: "PRAGMA application_id"))
+             try Int32.fetchOne(db, sql: "PRAGMA application_id"),
+             try Int.fetchOne(db, sql: "PRAGMA synchronous"))
         }
         XCTAssertEqual(settings?.0, "wal")
         XCTAssertEqual(settings?.1, 5000)
         XCTAssertEqual(settings?.2, 1)
         XCTAssertEqual(settings?.3, ProgressStore.applicationID)
+        XCTAssertEqual(settings?.4, 1, "synchronous = NORMAL, as WAL allows")
         // Foreign keys are enforced: a run must belong to a known lesson.
         XCTAssertThrowsError(try store.inspectWriter { db in
             try db.execute(sql: """
