@@ -173,7 +173,10 @@ extension LessonHeaderCache.Entry {
               let path = unescape(fields[0]), let id = unescape(fields[6]), let title = unescape(fields[7]),
               let summary = unescape(fields[9]), let cells = unescape(fields[10]), let questions = unescape(fields[11])
         else { return nil }
-        func list(_ text: String) -> [String] { text.isEmpty ? [] : text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init) }
+        func list(_ text: String) -> [String] {
+            // U+001F is a character of its own (a control), so splitting its byte splits characters.
+            text.isEmpty ? [] : text.utf8.split(separator: 0x1F, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        }
         let signature = FileSignature(size: size, modifiedNanoseconds: modified, changedNanoseconds: changed,
                                       inode: UInt64(bitPattern: inode))
         return (path, Self(signature: signature, id: id, title: title, order: order, summary: summary,
@@ -198,6 +201,8 @@ extension LessonHeaderCache.Entry {
 
     /// The text ``escape(_:)`` was given; nil for a backslash not followed by one of its four.
     static func unescape(_ text: String) -> String? {
+        // Most fields hold no backslash at all.
+        guard text.utf8.contains(UInt8(ascii: "\\")) else { return text }
         var out = String.UnicodeScalarView()
         var escaped = false
         for scalar in text.unicodeScalars {

@@ -121,9 +121,12 @@ public struct LessonLoader: Sendable {
     /// The `*.md` files of a folder, sorted by name.
     private func lessonFiles(in directory: URL) -> Result<[URL], LessonError> {
         do {
+            // Sorted by name, each name worked out once (not twice per comparison).
             return .success(try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
                 .filter { $0.pathExtension == "md" }
-                .sorted { $0.lastPathComponent < $1.lastPathComponent })
+                .map { (name: $0.lastPathComponent, url: $0) }
+                .sorted { $0.name < $1.name }
+                .map(\.url))
         } catch {
             return .failure(LessonError(SourceLocation(file: directory.path, line: 0, column: 0),
                                         "cannot read the lessons folder: \(error.localizedDescription)"))

@@ -117,7 +117,9 @@ public enum Runtime {
         let jobs = JobRunner(wake: backend.waker)
         defer { jobs.cancelAll() }
         var watch = LessonFileWatch()
-        var folder = LessonFolderWatch(state.lessonsDirectory)
+        // Set up after the first frame: looking at every file of a folder of a hundred lessons
+        // took a millisecond the learner would wait for.
+        var folder: LessonFolderWatch?
 
         while true {
             var events = pending + jobs.drain()
@@ -131,7 +133,7 @@ public enum Runtime {
             if events.isEmpty {
                 // Jobs wake the wait when they report; the limit is only a safety net, and the
                 // poll of the open lesson's file when there is one.
-                if let event = backend.readEvent(timeoutMilliseconds: watch.isWatching || folder.isWatching ? 250 : 1000) {
+                if let event = backend.readEvent(timeoutMilliseconds: watch.isWatching || folder?.isWatching == true ? 250 : 1000) {
                     events.append(event)
                     // Take everything already waiting (a burst of wheel notches or pasted text)
                     // before drawing, so input never lags behind the screen.
@@ -140,7 +142,7 @@ public enum Runtime {
                 events += jobs.drain()
             }
             if let changed = watch.poll() { events.append(changed) }
-            if let changed = folder.poll(state) { events.append(changed) }
+            if let changed = folder?.poll(state) { events.append(changed) }
             if events.isEmpty { continue }
             // The clock is read here, once per batch: `update` takes the time from the state.
             state.now = Date()
@@ -174,6 +176,7 @@ public enum Runtime {
                 }
             }
             backend.draw(render(state))
+            if folder == nil { folder = LessonFolderWatch(state.lessonsDirectory) }
             // The first frame of a lesson laid out only its top; the rest now, before a key
             // needs it (a key pressed meanwhile waits in the terminal's buffer).
             if let session = state.session { _ = state.documentLayout(session) }

@@ -36,6 +36,8 @@ public enum TextWidth {
 
     /// Columns a string takes.
     public static func of(_ text: some StringProtocol) -> Int {
+        // Titles, summaries and most prose are printable ASCII: a column a byte.
+        if isPrintableASCII(text) { return text.utf8.count }
         var total = 0
         for character in text { total += of(character) }
         return total
@@ -89,6 +91,7 @@ public enum TextWidth {
         if of(text) <= columns { return text }
         let room = columns - of(ellipsis)
         guard room >= 0 else { return "" }
+        if isPrintableASCII(text) { return String(text.utf8.prefix(room))! + ellipsis }
         var result = ""
         var used = 0
         for character in text {
@@ -98,6 +101,11 @@ public enum TextWidth {
             used += w
         }
         return result + ellipsis
+    }
+
+    /// Whether every byte is a printable ASCII character (one column each, one character each).
+    static func isPrintableASCII(_ text: some StringProtocol) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
     }
 
     /// Pads with spaces on the right (or left) to exactly `columns`, truncating when longer.

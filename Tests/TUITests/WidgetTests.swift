@@ -25,6 +25,34 @@ final class TextWidthTests: XCTestCase {
         XCTAssertEqual(TextWidth.pad("7", to: 3, alignRight: true), "  7")
     }
 
+    /// The printable-ASCII shortcut gives what the character-by-character count and cut give,
+    /// on strings that mix ASCII with what the shortcut must not take (CR LF, tabs, wide and
+    /// combining characters, controls).
+    func testTheASCIIShortcutAgreesWithCountingCharacters() {
+        let pieces = ["a", "Z", " ", "~", "\r\n", "\t", "\u{7F}", "中", "e\u{301}", "🚀", "\u{1B}", "…"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let asciiOnly = Bool.random(using: &generator)
+            let pool = asciiOnly ? Array(pieces.prefix(4)) : pieces
+            let text = (0..<Int.random(in: 0...12, using: &generator)).map { _ in pool.randomElement(using: &generator)! }.joined()
+            let counted = text.reduce(0) { $0 + TextWidth.of($1) }
+            XCTAssertEqual(TextWidth.of(text), counted, text.debugDescription)
+            let columns = Int.random(in: 1...14, using: &generator)
+            let cut = TextWidth.truncate(text, to: columns)
+            var slow = ""
+            if counted <= columns { slow = text } else {
+                var used = 0
+                for character in text {
+                    if used + TextWidth.of(character) > columns - 1 { break }
+                    slow.append(character)
+                    used += TextWidth.of(character)
+                }
+                slow += "…"
+            }
+            XCTAssertEqual(cut, slow, "\(text.debugDescription) to \(columns)")
+        }
+    }
+
     func testSanitizeShowsControlsEscaped() {
         XCTAssertEqual(Sanitize.visible("\u{1B}[31mred\u{1B}[0m"), "␛[31mred␛[0m")
         XCTAssertEqual(Sanitize.visible("bell\u{07}"), "bell␇")
