@@ -79,61 +79,82 @@ private func renderList(_ state: AppState, _ buffer: inout ScreenBuffer) {
     let done = state.lessons.filter(\.progress.done).count
     titleBar(state, &buffer, left: "derive · lessons", right: "\(done)/\(state.lessons.count) done")
     let area = Rect(x: 0, y: 1, width: state.width, height: state.height - 2)
-    var lines: [Line] = []
-    var itemStarts: [Int] = []
     let textWidth = area.width - 2
-    for (i, entry) in state.lessons.enumerated() {
-        itemStarts.append(lines.count)
-        let selected = i == state.listSelection
-        let p = entry.progress
-        let mark = p.done ? "✓" : (p.cellsRun > 0 ? "◐" : "·")
-        let markStyle = p.done ? theme.ok : (p.cellsRun > 0 ? theme.warning : theme.dim)
-        // The place in the list, not `order`: a lesson without one has no number to show.
-        let number = String(format: "%2d ", i + 1)
-        var first: Line = [Span(selected ? "▶ " : "  ", theme.accent), Span(mark + " ", markStyle),
-                           Span(number, theme.dim)]
-        let titleRoom = max(1, textWidth - first.width)
-        first.append(Span(TextWidth.truncate(entry.header.title, to: titleRoom), selected ? theme.title : theme.strong))
-        lines.append(first)
-        let indent = 7
-        if !entry.header.summary.isEmpty {
-            lines.append([Span(String(repeating: " ", count: indent)),
-                          Span(TextWidth.truncate(entry.header.summary, to: max(1, textWidth - indent)), theme.dim)])
-        }
-        var detail = "\(min(p.cellsRun, p.cells))/\(p.cells) cells"
-        if p.questions > 0 { detail += " · \(p.answered)/\(p.questions) questions, \(p.rightFirstTry) first try" }
-        if p.done { detail += " · done" }
-        if let when = relative(p.lastVisited, now: state.now) { detail += " · \(when)" }
-        if entry.header.id == state.resumeLessonID { detail += " · r resumes" }
-        let barWidth = min(20, max(4, textWidth - indent - TextWidth.of(detail) - 1))
-        var bar: Line = [Span(String(repeating: " ", count: indent))]
-        bar += ProgressBar(fraction: p.fraction, filled: p.done ? theme.ok : theme.accent, empty: theme.dim).bar(width: barWidth)
-        bar.append(Span(" " + TextWidth.truncate(detail, to: max(1, textWidth - indent - barWidth - 1)), theme.dim))
-        lines.append(bar)
-        lines.append([])
+    // Where each item starts, known without building it (its title, its summary if it has one,
+    // its bar and a blank line): only the items on screen are built, a hundred lessons or twelve.
+    var itemStarts: [Int] = []
+    var itemLines = 0
+    for entry in state.lessons {
+        itemStarts.append(itemLines)
+        itemLines += entry.header.summary.isEmpty ? 3 : 4
     }
+    var footer: [Line] = []
     if state.lessons.isEmpty {
-        lines.append([Span("No lessons found. Pass --lessons DIR or set DERIVE_LESSONS.", theme.warning)])
+        footer.append([Span("No lessons found. Pass --lessons DIR or set DERIVE_LESSONS.", theme.warning)])
     }
     if !state.loadErrors.isEmpty {
-        lines.append([Span("\(state.loadErrors.count) lesson file(s) did not load:", theme.error)])
-        for error in state.loadErrors { lines += Wrap.wrap([Span(error, theme.error)], width: textWidth, indent: 2, firstIndent: 2) }
+        footer.append([Span("\(state.loadErrors.count) lesson file(s) did not load:", theme.error)])
+        for error in state.loadErrors { footer += Wrap.wrap([Span(error, theme.error)], width: textWidth, indent: 2, firstIndent: 2) }
     }
+    let lineCount = itemLines + footer.count
     // Keep the selected item (all its lines) in view.
     var top = 0
     if state.listSelection < itemStarts.count {
         let start = itemStarts[state.listSelection]
-        let end = state.listSelection + 1 < itemStarts.count ? itemStarts[state.listSelection + 1] : lines.count
+        let end = state.listSelection + 1 < itemStarts.count ? itemStarts[state.listSelection + 1] : lineCount
         if end > area.height { top = min(start, end - area.height) }
     }
-    buffer.draw(lines, in: area.inset(left: 1, right: 1), from: top)
-    if lines.count - top > area.height {
+    let firstItem = max(0, (itemStarts.lastIndex { $0 <= top }) ?? 0)
+    var lines: [Line] = []
+    var index = firstItem
+    while index < state.lessons.count, itemStarts[index] < top + area.height {
+        lines += listItem(state, index, textWidth: textWidth)
+        index += 1
+    }
+    if index == state.lessons.count { lines += footer }
+    let firstLine = itemStarts.isEmpty ? 0 : itemStarts[firstItem]
+    buffer.draw(lines, in: area.inset(left: 1, right: 1), from: top - firstLine)
+    if lineCount - top > area.height {
         buffer.put("↓", x: area.maxX - 1, y: area.maxY - 1, style: theme.dim)
     }
     if top > 0 { buffer.put("↑", x: area.maxX - 1, y: area.y, style: theme.dim) }
     var hints = KeyBindings.hints([KeyBindings.list])
     if state.resumeLessonID == nil { hints.removeAll { $0 == "r resume" } }
     bottomBar(state, &buffer, hints: fitted(hints, width: state.width - 2))
+}
+
+/// One lesson of the list: its number and title, its summary, its progress bar and a blank line.
+private func listItem(_ state: AppState, _ i: Int, textWidth: Int) -> [Line] {
+    let theme = state.theme
+    let entry = state.lessons[i]
+    let selected = i == state.listSelection
+    let p = entry.progress
+    let mark = p.done ? "✓" : (p.cellsRun > 0 ? "◐" : "·")
+    let markStyle = p.done ? theme.ok : (p.cellsRun > 0 ? theme.warning : theme.dim)
+    // The place in the list, not `order`: a lesson without one has no number to show.
+    let number = String(format: "%2d ", i + 1)
+    var first: Line = [Span(selected ? "▶ " : "  ", theme.accent), Span(mark + " ", markStyle),
+                       Span(number, theme.dim)]
+    let titleRoom = max(1, textWidth - first.width)
+    first.append(Span(TextWidth.truncate(entry.header.title, to: titleRoom), selected ? theme.title : theme.strong))
+    var lines = [first]
+    let indent = 7
+    if !entry.header.summary.isEmpty {
+        lines.append([Span(String(repeating: " ", count: indent)),
+                      Span(TextWidth.truncate(entry.header.summary, to: max(1, textWidth - indent)), theme.dim)])
+    }
+    var detail = "\(min(p.cellsRun, p.cells))/\(p.cells) cells"
+    if p.questions > 0 { detail += " · \(p.answered)/\(p.questions) questions, \(p.rightFirstTry) first try" }
+    if p.done { detail += " · done" }
+    if let when = relative(p.lastVisited, now: state.now) { detail += " · \(when)" }
+    if entry.header.id == state.resumeLessonID { detail += " · r resumes" }
+    let barWidth = min(20, max(4, textWidth - indent - TextWidth.of(detail) - 1))
+    var bar: Line = [Span(String(repeating: " ", count: indent))]
+    bar += ProgressBar(fraction: p.fraction, filled: p.done ? theme.ok : theme.accent, empty: theme.dim).bar(width: barWidth)
+    bar.append(Span(" " + TextWidth.truncate(detail, to: max(1, textWidth - indent - barWidth - 1)), theme.dim))
+    lines.append(bar)
+    lines.append([])
+    return lines
 }
 
 // MARK: - Lesson
