@@ -46,6 +46,21 @@ extension ProgressStore {
         }
     }
 
+    /// A glance at the database at `url` before it is opened: the lessons last sat in, most
+    /// recent first (at most `limit`). Bare `derive` resumes the first of them that still
+    /// exists, which ``lastLesson(among:)`` says once the store is open; with this guess the
+    /// notebook parses that lesson meanwhile. Empty when there is no database, it cannot be
+    /// read at once (locked, damaged, foreign), or it holds no position; it creates nothing.
+    public static func recentLessons(at url: URL?, limit: Int = 20) -> [String] {
+        guard let url, ProgressStoreLocation.exists(url.path),
+              let connection = try? ReadOnlyConnection(path: url.path, busyTimeout: 0) else { return [] }
+        let recent = try? connection.strings("""
+            SELECT lesson FROM position WHERE \(StoredValue.readable("position")) AND typeof(lesson) = 'text'
+            ORDER BY updated_at DESC, rowid DESC LIMIT \(max(0, limit))
+            """)
+        return recent ?? []
+    }
+
     /// The lesson of ``lastPosition(among:)``.
     public func lastLesson(among lessons: Set<String>? = nil) -> String? {
         lastPosition(among: lessons)?.lesson

@@ -23,6 +23,9 @@ struct NotebookLaunch: CommonOptions, Equatable {
         // the database first (a new thread can wait a scheduler tick for the other core).
         let location = progressLocation
         let storeOpening = Concurrently { ProgressStore.open(at: location) }
+        // Bare `derive` opens the lesson the store names once open; a glance at the file names
+        // the likely one now, so that it parses while the store opens.
+        let likely = lesson == nil && resume ? ProgressStore.recentLessons(at: location) : []
         let directory = try lessonsDirectory()
         let catalog = try loadCatalog(from: directory)
         if let lesson, catalog.header(lesson) == nil {
@@ -37,13 +40,14 @@ struct NotebookLaunch: CommonOptions, Equatable {
                 Concurrently { try? LessonLoader(registry: ModuleCatalog.registry).load(header).get() }
             }
         }
-        var parsing = parse(lesson)
+        let guess = lesson ?? likely.first { catalog.header($0) != nil }
+        var parsing = parse(guess)
         let environment = ProcessInfo.processInfo.environment
         let noColor = noColor || !(environment["NO_COLOR"] ?? "").isEmpty
         let opened = storeOpening.value
         let progress = TUIProgress(store: opened.store, catalog: catalog, warnings: opened.warnings)
         let resumeID = progress.resumeLessonID
-        if lesson == nil && resume { parsing = parse(resumeID) }
+        if lesson == nil && resume && resumeID != guess { parsing = parse(resumeID) }
         var entries = progress.entries()
         if let parsed = parsing?.value, let index = entries.firstIndex(where: { $0.header.id == parsed.id }) {
             entries[index].parsed = parsed

@@ -171,6 +171,33 @@ final class ProgressStoreTests: XCTestCase {
         XCTAssertNil(store.lastLesson(among: ["z"]))
     }
 
+    /// The glance before opening names the lessons in the order resuming considers them, so
+    /// its first existing lesson is the one `lastLesson(among:)` picks; where there is nothing
+    /// to read it is empty and creates nothing.
+    func testTheGlanceBeforeOpeningAgreesWithResuming() throws {
+        let clock = TestClock(t0)
+        let folder = try makeTemporaryFolder(self)
+        let url = folder.appendingPathComponent("p.sqlite")
+        XCTAssertEqual(ProgressStore.recentLessons(at: url), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: url.path), "the glance creates no database")
+        XCTAssertEqual(ProgressStore.recentLessons(at: nil), [])
+        let store = openQuietly(url, clock: clock)
+        XCTAssertEqual(ProgressStore.recentLessons(at: url), [])
+        for lesson in ["a", "b", "c", "a", "d"] {
+            store.setPosition(lesson: lesson, cell: nil, scroll: 0)
+            clock.advance(60)
+        }
+        let recent = ProgressStore.recentLessons(at: url)
+        XCTAssertEqual(recent, ["d", "a", "c", "b"])
+        for existing: Set<String> in [["a", "b", "c", "d"], ["b", "c"], ["b"], ["z"]] {
+            XCTAssertEqual(recent.first(where: existing.contains), store.lastLesson(among: existing), "\(existing)")
+        }
+        XCTAssertEqual(ProgressStore.recentLessons(at: url, limit: 2), ["d", "a"])
+        let damaged = folder.appendingPathComponent("damaged.sqlite")
+        try Data("not a database at all, only text".utf8).write(to: damaged)
+        XCTAssertEqual(ProgressStore.recentLessons(at: damaged), [])
+    }
+
     func testOverrides() throws {
         let clock = TestClock(t0)
         let store = openQuietly(try makeTemporaryFolder(self).appendingPathComponent("p.sqlite"), clock: clock)
