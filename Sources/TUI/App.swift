@@ -304,6 +304,9 @@ final class LayoutCache: @unchecked Sendable {
         }
     }
 
+    /// The prose blocks of the layouts made so far, for the next.
+    let proseLayouts = ProseLayouts()
+
     // Guarded by `lock`: copies of a state on different threads share this object.
     private let lock = NSLock()
     private var last: (key: Key, layout: DocumentLayout)?

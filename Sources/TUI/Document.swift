@@ -51,7 +51,7 @@ enum Document {
     /// lines it has are the same as the whole layout's first ones (a block's lines depend only
     /// on the blocks before it), and ``DocumentLayout/isComplete`` is false.
     static func layout(_ view: ViewContext, _ session: LessonSession, width: Int, inlineCells: Bool,
-                       lineBudget: Int? = nil) -> DocumentLayout {
+                       lineBudget: Int? = nil, proseLayouts: ProseLayouts? = nil) -> DocumentLayout {
         let w = max(10, width)
         var lines: [Line] = []
         var starts = Array(repeating: 0, count: session.lesson.cells.count)
@@ -76,7 +76,12 @@ enum Document {
             }
             switch block {
             case .prose(let proseLines):
-                lines += prose(proseLines, view: view, notebook: session.notebook, width: w, mask: mask)
+                let make = { prose(proseLines, view: view, notebook: session.notebook, width: w, mask: mask) }
+                if let proseLayouts {
+                    lines += proseLayouts.lines(for: proseKey(proseLines, notebook: session.notebook, width: w, mask: mask), make: make)
+                } else {
+                    lines += make()
+                }
             case .question(let index):
                 guard session.lesson.questions.indices.contains(index) else { continue }
                 if lines.last.map({ !$0.isEmpty }) ?? false { lines.append([]) }
@@ -109,6 +114,24 @@ enum Document {
         while lines.last?.isEmpty == true, lines.count > 1 { lines.removeLast() }
         return DocumentLayout(stops: stops, lines: lines, cellStarts: starts, cellEnds: ends, editorLine: editorLine,
                               questionStarts: questionStarts, answerLine: answerLine)
+    }
+
+    /// What the lines of a prose block depend on, besides the theme and the math renderer:
+    /// its text, the width, and what each of its placeholders shows.
+    static func proseKey(_ proseLines: [ProseLine], notebook: Notebook, width: Int,
+                         mask: (Placeholder) -> String?) -> ProseLayouts.Key {
+        var shown: [ProseLayouts.Shown] = []
+        for line in proseLines {
+            for case .placeholder(let placeholder) in line.segments {
+                if let question = mask(placeholder) {
+                    shown.append(.question(question))
+                } else {
+                    let resolved = notebook.resolve(placeholder)
+                    shown.append(.value(resolved.text, available: resolved.available))
+                }
+            }
+        }
+        return ProseLayouts.Key(width: width, raw: proseLines.map(\.raw), shown: shown)
     }
 
     private enum Kind { case paragraph, heading(Int), item(indent: Int, bullet: String), quote }
@@ -457,5 +480,46 @@ extension StringProtocol {
     var trimmingBlanks: String {
         guard let first = firstIndex(where: { !$0.isBlank }), let last = lastIndex(where: { !$0.isBlank }) else { return "" }
         return String(self[first...last])
+    }
+}
+
+/// Prose blocks already laid out, kept across layouts. An edit changes what a few
+/// placeholders show, and wrapping every paragraph and rendering all its math again took most
+/// of the edit → frame cycle of a long lesson. Valid for one theme and math renderer:
+/// ``AppState`` replaces its ``LayoutCache``, and with it this, when either changes.
+final class ProseLayouts: @unchecked Sendable {
+    struct Key: Hashable {
+        var width: Int
+        var raw: [String]
+        var shown: [Shown]
+    }
+
+    /// What a placeholder shows: a question's marker in its place, or its value.
+    enum Shown: Hashable {
+        case question(String)
+        case value(String, available: Bool)
+    }
+
+    /// Blocks kept at most (twelve lessons at a few widths need a few hundred); past it the
+    /// cache starts again.
+    static let limit = 4_096
+
+    // Guarded by `lock`: copies of a state on different threads share this object.
+    private let lock = NSLock()
+    private var kept: [Key: [Line]] = [:]
+    private var made = 0
+
+    /// How many blocks were laid out (not reused), for tests.
+    var blocksMade: Int { lock.withLock { made } }
+
+    func lines(for key: Key, make: () -> [Line]) -> [Line] {
+        if let hit = lock.withLock({ kept[key] }) { return hit }
+        let lines = make()
+        lock.withLock {
+            if kept.count >= Self.limit { kept.removeAll(keepingCapacity: true) }
+            kept[key] = lines
+            made += 1
+        }
+        return lines
     }
 }

@@ -55,7 +55,8 @@ extension AppState {
     func documentLayout(_ session: LessonSession) -> DocumentLayout {
         let (key, g) = layoutKey(session)
         return layoutCache.layout(for: key) {
-            Document.layout(viewContext(session), session, width: g.text.width, inlineCells: g.inlineCells)
+            Document.layout(viewContext(session), session, width: g.text.width, inlineCells: g.inlineCells,
+                            proseLayouts: layoutCache.proseLayouts)
         }
     }
 
@@ -65,7 +66,8 @@ extension AppState {
     func documentLayout(_ session: LessonSession, firstLines count: Int) -> DocumentLayout {
         let (key, g) = layoutKey(session)
         return layoutCache.cached(for: key)
-            ?? Document.layout(viewContext(session), session, width: g.text.width, inlineCells: g.inlineCells, lineBudget: count)
+            ?? Document.layout(viewContext(session), session, width: g.text.width, inlineCells: g.inlineCells, lineBudget: count,
+                               proseLayouts: layoutCache.proseLayouts)
     }
 
     private func layoutKey(_ session: LessonSession) -> (LayoutCache.Key, LessonGeometry) {

@@ -101,6 +101,34 @@ final class DocumentCostTests: XCTestCase {
         }
     }
 
+    /// An edit lays out again only the prose whose values changed; the layout is the one made
+    /// from nothing after edits, resizes and a lesson opened again.
+    func testAnEditLaysOutOnlyTheProseWhoseValuesChanged() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons")
+        let lesson = try LessonLoader(registry: ModuleCatalog.registry).loadFile(folder.appendingPathComponent("online-softmax.md")).get()
+        var s = AppState(registry: ModuleCatalog.registry, lessons: [LessonEntry(lesson: lesson)], width: 200, height: 60)
+        _ = openLesson(&s, id: lesson.id)
+        _ = s.documentLayout(s.session!)
+        let blocks = s.session!.lesson.blocks.filter { if case .prose = $0 { true } else { false } }.count
+        let before = s.layoutCache.proseLayouts.blocksMade
+        while s.session?.lesson.cells[s.session!.focusedCell].id != "safe" { press(&s, .char("n")) }
+        press(&s, .char("e"), .ctrl("u"))
+        type(&s, "[2, 1, 3, 9, 4]")
+        press(&s, .enter)
+        XCTAssertNil(s.session?.editor)
+        assertLayoutIsMadeFresh(s, "after the edit")
+        let relaid = s.layoutCache.proseLayouts.blocksMade - before
+        XCTAssertGreaterThan(relaid, 0, "the values in the text changed")
+        XCTAssertLessThan(relaid, blocks / 4, "\(relaid) of \(blocks) prose blocks laid out again")
+        for (width, height) in [(80, 24), (200, 60)] {
+            _ = update(&s, .resize(width: width, height: height))
+            assertLayoutIsMadeFresh(s, "at \(width)×\(height)")
+        }
+        press(&s, .char("u"))
+        assertLayoutIsMadeFresh(s, "after resetting the cell")
+    }
+
     func testTheLayoutIsMadeOncePerChangeAndFollowsEveryChange() {
         var s = openedState(width: 80, height: 24)
         _ = render(s)

@@ -94,6 +94,22 @@ final class QuestionTests: XCTestCase {
         XCTAssertTrue(proseText(s).contains("Top: 0.6364."))
     }
 
+    /// Prose blocks kept from an earlier layout are taken again only while their
+    /// placeholders show the same: answering unmasks values, and the text follows.
+    func testKeptProseFollowsTheAnswers() throws {
+        var s = try state()
+        assertLayoutIsMadeFresh(s, "masked")
+        press(&s, .char("a"))
+        type(&s, "2")
+        press(&s, .enter)
+        assertLayoutIsMadeFresh(s, "after a wrong try")
+        press(&s, .char("a"))
+        type(&s, "1/2")
+        press(&s, .enter)
+        XCTAssertTrue(proseText(s).contains("Top: 0.6364."))
+        assertLayoutIsMadeFresh(s, "revealed")
+    }
+
     func testShowAndHintAndUnreadableAnswers() throws {
         var s = try state()
         press(&s, .char("h"))

@@ -125,3 +125,12 @@ func assertRows(_ buffer: ScreenBuffer, from top: Int = 0, _ expected: [String],
                        message.isEmpty ? "row \(top + offset)" : "row \(top + offset): \(message)", file: file, line: line)
     }
 }
+
+/// The open lesson's layout, as the state makes it (reusing prose blocks laid out before),
+/// equals a layout made from nothing.
+func assertLayoutIsMadeFresh(_ s: AppState, _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
+    guard let session = s.session else { return XCTFail("no lesson open", file: file, line: line) }
+    let g = s.geometry()
+    let fresh = Document.layout(s.viewContext(session), session, width: g.text.width, inlineCells: g.inlineCells)
+    XCTAssertEqual(s.documentLayout(session).lines, fresh.lines, message, file: file, line: line)
+}
