@@ -104,7 +104,7 @@ private func renderList(_ state: AppState, _ buffer: inout ScreenBuffer) {
         let end = state.listSelection + 1 < itemStarts.count ? itemStarts[state.listSelection + 1] : lineCount
         if end > area.height { top = min(start, end - area.height) }
     }
-    let firstItem = max(0, (itemStarts.lastIndex { $0 <= top }) ?? 0)
+    let firstItem = itemStarts.lastIndex { $0 <= top } ?? 0
     var lines: [Line] = []
     var index = firstItem
     while index < state.lessons.count, itemStarts[index] < top + area.height {

@@ -31,19 +31,6 @@ func utc(_ text: String) -> Date {
     return date
 }
 
-/// A fresh folder under the system temporary folder, removed after the test.
-func makeTemporaryFolder(_ test: XCTestCase) throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("derive-progress-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    test.addTeardownBlock {
-        // Undo permission changes so the folder can be removed.
-        _ = chmod(url.path, 0o755)
-        try? FileManager.default.removeItem(at: url)
-    }
-    return url
-}
-
 /// Opens a store and fails the test on any warning.
 func openQuietly(_ url: URL, clock: TestClock? = nil,
                  file: StaticString = #filePath, line: UInt = #line) -> ProgressStore {
