@@ -1,5 +1,6 @@
 import Foundation
 import NotebookCore
+import Synchronization
 
 // Policy-gradient learning on the lesson's corridor with sampled actions, over many episodes and
 // seeds: the loop the lesson's chained `pg.actor-critic` cells perform by hand, run to the end,
@@ -229,14 +230,13 @@ public struct CorridorTrainModule: ComputeModule {
             throw .invalid("seeds", "runs seeds up to seed + seeds − 1, past the largest integer; lower seed or seeds")
         }
 
-        var first: CorridorLearner?
-        var returns: [Double] = []
-        var minima: [Double] = []
-        var above = 0
-        var curveSum = [Double](repeating: 0, count: 10)
-        var firstPassage: [Double] = []
-        for k in 0..<seeds {
-            try context.checkCancelled()
+        /// What one seed's run leaves: its learner, returns and first passage over threshold.
+        struct SeedRun: Sendable {
+            var learner: CorridorLearner
+            var returns: [Double]
+            var passage: Double
+        }
+        @Sendable func run(_ k: Int) -> SeedRun {
             var learner = CorridorLearner(length: length, gamma: gamma, reward: reward, lrActor: lrActor,
                                           lrCritic: lrCritic, variant: variant, exactCritic: exact)
             var rng = Xoshiro256StarStar(parameterSeed: seed + k)
@@ -247,18 +247,36 @@ public struct CorridorTrainModule: ComputeModule {
                 seedReturns.append(learner.episode(&rng))
                 if passage > episodes, (learner.piRight.min() ?? 0) > threshold { passage = e + 1 }
             }
-            firstPassage.append(Double(passage))
-            for (i, m) in ReinforceModule.tenths(seedReturns).enumerated() { curveSum[i] += m }
-            if k == 0 { returns = seedReturns }
-            let minimum = learner.piRight.min() ?? 0
+            return SeedRun(learner: learner, returns: seedReturns, passage: Double(passage))
+        }
+        // Seeds are independent (seed k uses seed + k): they share the cores, and are summed in
+        // seed order below, so the result is the same on any machine.
+        let finished = Mutex([SeedRun?](repeating: nil, count: seeds))
+        let stopped = Atomic<Bool>(false)
+        DispatchQueue.concurrentPerform(iterations: seeds) { k in
+            if stopped.load(ordering: .relaxed) { return }
+            if context.isCancelled() {
+                stopped.store(true, ordering: .relaxed)
+                return
+            }
+            let result = run(k)
+            finished.withLock { $0[k] = result }
+        }
+        if stopped.load(ordering: .relaxed) { throw .cancelled }
+        try context.checkCancelled()
+        let runs = finished.withLock { $0 }.compactMap { $0 }
+        guard runs.count == seeds, var learner = runs.first?.learner else { throw .failed("no run") }
+        learner.refreshCritic()
+        let returns = runs[0].returns
+        var curveSum = [Double](repeating: 0, count: 10)
+        var minima: [Double] = [], above = 0
+        for run in runs {
+            for (i, m) in ReinforceModule.tenths(run.returns).enumerated() { curveSum[i] += m }
+            let minimum = run.learner.piRight.min() ?? 0
             minima.append(minimum)
             if minimum > threshold { above += 1 }
-            if k == 0 {
-                learner.refreshCritic()
-                first = learner
-            }
         }
-        guard let learner = first else { throw .failed("no run") }
+        let firstPassage = runs.map(\.passage)
         let piRight = learner.piRight
         let truth = Corridor(piRight: piRight, gamma: gamma, reward: reward)
         // The critics move by convex steps (lr_critic ≤ 1) toward targets bounded by |R|·length, so

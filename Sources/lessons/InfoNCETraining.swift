@@ -225,35 +225,45 @@ struct LinearEncoderPair {
                 h[i] = hNorm[i] > 0 ? h[i].map { $0 / hNorm[i] } : h[i]
             }
         }
-        var scores = [[Double]](repeating: [Double](repeating: 0, count: b), count: b)
-        for i in 0..<b {
-            for j in 0..<b {
-                var s = 0.0
-                switch critic {
-                case .distance:
-                    for t in 0..<k {
-                        let d = g[i][t] - h[j][t]
-                        s += d * d
+        // The B²·k loops run on flat row-major copies: indexing nested arrays there (a
+        // uniqueness check per write) was most of a training run. Same operations, same order.
+        let gFlat = g.flatMap { $0 }, hFlat = h.flatMap { $0 }
+        var scores = [Double](repeating: 0, count: b * b)
+        gFlat.withUnsafeBufferPointer { g in
+            hFlat.withUnsafeBufferPointer { h in
+                scores.withUnsafeMutableBufferPointer { scores in
+                    for i in 0..<b {
+                        for j in 0..<b {
+                            var s = 0.0
+                            switch critic {
+                            case .distance:
+                                for t in 0..<k {
+                                    let d = g[i * k + t] - h[j * k + t]
+                                    s += d * d
+                                }
+                                s = -0.5 * s / tau
+                            case .bilinear, .cosine:
+                                for t in 0..<k { s += g[i * k + t] * h[j * k + t] }
+                                s /= tau
+                            }
+                            scores[i * b + j] = s
+                        }
                     }
-                    s = -0.5 * s / tau
-                case .bilinear, .cosine:
-                    for t in 0..<k { s += g[i][t] * h[j][t] }
-                    s /= tau
                 }
-                scores[i][j] = s
             }
         }
         var loss = 0.0, correct = 0
-        var dScores: [[Double]] = []
+        var dScores = [Double](repeating: 0, count: b * b)
         for i in 0..<b {
-            if firstArgmax(scores[i]) == i { correct += 1 }
+            let row = Array(scores[i * b ..< (i + 1) * b])
+            if firstArgmax(row) == i { correct += 1 }
             if negatives {
-                let row = CrossEntropyRow(scores[i], positive: i)
-                loss += row.loss
-                dScores.append(row.gradient.map { $0 / Double(b) })
+                let entropy = CrossEntropyRow(row, positive: i)
+                loss += entropy.loss
+                for j in 0..<b { dScores[i * b + j] = entropy.gradient[j] / Double(b) }
             } else {
-                loss -= scores[i][i]
-                dScores.append((0..<b).map { $0 == i ? -1 / Double(b) : 0 })
+                loss -= row[i]
+                dScores[i * b + i] = -1 / Double(b)
             }
         }
         loss /= Double(b)
@@ -263,44 +273,60 @@ struct LinearEncoderPair {
         }
 
         // ∂loss/∂g_i and ∂loss/∂h_j through the critic.
-        var dg = [[Double]](repeating: [Double](repeating: 0, count: k), count: b)
+        var dg = [Double](repeating: 0, count: b * k)
         var dh = dg
-        for i in 0..<b {
-            for j in 0..<b {
-                let c = dScores[i][j] / tau
-                for t in 0..<k {
-                    switch critic {
-                    case .distance:
-                        // s = −‖g − h‖²/(2τ): ∂s/∂g = (h − g)/τ, ∂s/∂h = (g − h)/τ.
-                        let d = h[j][t] - g[i][t]
-                        dg[i][t] += c * d
-                        dh[j][t] -= c * d
-                    case .bilinear, .cosine:
-                        dg[i][t] += c * h[j][t]
-                        dh[j][t] += c * g[i][t]
+        gFlat.withUnsafeBufferPointer { g in
+            hFlat.withUnsafeBufferPointer { h in
+                dg.withUnsafeMutableBufferPointer { dg in
+                    dh.withUnsafeMutableBufferPointer { dh in
+                        for i in 0..<b {
+                            for j in 0..<b {
+                                let c = dScores[i * b + j] / tau
+                                switch critic {
+                                case .distance:
+                                    // s = −‖g − h‖²/(2τ): ∂s/∂g = (h − g)/τ, ∂s/∂h = (g − h)/τ.
+                                    for t in 0..<k {
+                                        let d = h[j * k + t] - g[i * k + t]
+                                        dg[i * k + t] += c * d
+                                        dh[j * k + t] -= c * d
+                                    }
+                                case .bilinear, .cosine:
+                                    for t in 0..<k {
+                                        dg[i * k + t] += c * h[j * k + t]
+                                        dh[j * k + t] += c * g[i * k + t]
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
         if critic == .cosine {
+            func backThrough(_ gradient: inout [Double], _ i: Int, unit: [Double], norm: Double) {
+                let back = norm > 0
+                    ? InfoNCEBatchModule.backThroughNormalization(Array(gradient[i * k ..< (i + 1) * k]), unit: unit, norm: norm)
+                    : [Double](repeating: 0, count: k)
+                gradient.replaceSubrange(i * k ..< (i + 1) * k, with: back)
+            }
             for i in 0..<b {
-                dg[i] = gNorm[i] > 0 ? InfoNCEBatchModule.backThroughNormalization(dg[i], unit: g[i], norm: gNorm[i])
-                    : [Double](repeating: 0, count: k)
-                dh[i] = hNorm[i] > 0 ? InfoNCEBatchModule.backThroughNormalization(dh[i], unit: h[i], norm: hNorm[i])
-                    : [Double](repeating: 0, count: k)
+                backThrough(&dg, i, unit: g[i], norm: gNorm[i])
+                backThrough(&dh, i, unit: h[i], norm: hNorm[i])
             }
         }
-        var gw1 = [[Double]](repeating: [Double](repeating: 0, count: d1), count: k)
+        let v1Flat = v1.flatMap { $0 }, v2Flat = v2.flatMap { $0 }
+        var gw1 = [Double](repeating: 0, count: k * d1)
         var gw2 = gw1
         for i in 0..<b {
             for r in 0..<k {
                 for t in 0..<d1 {
-                    gw1[r][t] += dg[i][r] * v1[i][t]
-                    gw2[r][t] += dh[i][r] * v2[i][t]
+                    gw1[r * d1 + t] += dg[i * k + r] * v1Flat[i * d1 + t]
+                    gw2[r * d1 + t] += dh[i * k + r] * v2Flat[i * d1 + t]
                 }
             }
         }
-        return Evaluation(loss: loss, gradW1: gw1, gradW2: gw2, correct: correct)
+        func rows(_ flat: [Double]) -> [[Double]] { (0..<k).map { Array(flat[$0 * d1 ..< ($0 + 1) * d1]) } }
+        return Evaluation(loss: loss, gradW1: rows(gw1), gradW2: rows(gw2), correct: correct)
     }
 
     mutating func step(_ e: Evaluation, lr: Double) {

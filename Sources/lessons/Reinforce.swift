@@ -1,5 +1,6 @@
 import Foundation
 import NotebookCore
+import Synchronization
 
 // REINFORCE (Williams, 1992, "Simple statistical gradient-following algorithms for
 // connectionist reinforcement learning") on a Bernoulli multi-armed bandit.
@@ -100,14 +101,30 @@ public struct ReinforceModule: ComputeModule {
             throw .invalid("seeds", "runs seeds up to seed + seeds − 1, past the largest integer; lower seed or seeds")
         }
 
-        func run(_ k: Int) throws(ComputeError) -> BanditRun {
+        @Sendable func run(_ k: Int) throws(ComputeError) -> BanditRun {
             try BanditRun(means: means, episodes: episodes, lr: lr, useBaseline: useBaseline, entropy: beta,
                           seed: seed + k, context: context)
         }
-        // Only the first run is kept whole; the others contribute their final best-arm probability.
+        // Only the first run is kept whole; the others contribute their final best-arm
+        // probability. Runs are independent (run k has seed + k) and kept in seed order, so
+        // they share the cores without changing a digit.
         let first = try run(0)
         var seedProbs = [first.bestArmProbability]
-        for k in 1..<max(seeds, 1) { seedProbs.append(try run(k).bestArmProbability) }
+        if seeds > 1 {
+            let others = Mutex([Double](repeating: .nan, count: seeds - 1))
+            let failure = Mutex<ComputeError?>(nil)
+            DispatchQueue.concurrentPerform(iterations: seeds - 1) { k in
+                guard failure.withLock({ $0 == nil }) else { return }
+                do throws(ComputeError) {
+                    let probability = try run(k + 1).bestArmProbability
+                    others.withLock { $0[k] = probability }
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                }
+            }
+            if let error = failure.withLock({ $0 }) { throw error }
+            seedProbs += others.withLock { $0 }
+        }
         let bestMean = means.max() ?? 0
         var above = 0, probSum = 0.0
         for p in seedProbs {
@@ -222,10 +239,19 @@ struct BanditRun {
         rewards = [Double](repeating: 0, count: episodes)
         let entropyStep = lr * beta
 
+        // SafeSoftmax and entropyGradient, operation for operation, in buffers kept across
+        // episodes: a fresh array per episode was most of a run's time.
+        var exps = [Double](repeating: 0, count: arms)
+        var pi = [Double](repeating: 0, count: arms)
         for t in 0..<episodes {
             if t & 0xFFFF == 0 { try context.checkCancelled() }
-            let softmax = SafeSoftmax(theta)
-            let pi = softmax.probabilities
+            let largest = theta.max() ?? -.infinity
+            var sum = 0.0
+            for i in 0..<arms {
+                exps[i] = expDifference(theta[i], largest)
+                sum += exps[i]
+            }
+            for i in 0..<arms { pi[i] = exps[i] / sum }
             let a = rng.categorical(pi)
             let r = rng.bernoulli(means[a])
             let b = useBaseline && t > 0 ? rewardSum / Double(t) : 0
@@ -236,9 +262,13 @@ struct BanditRun {
                     theta[i] += step * ((i == a ? 1 : 0) - pi[i])
                 }
             } else {
-                let entropyGradient = Self.entropyGradient(theta, softmax).gradient
+                // ∂H/∂θᵢ = −πᵢ(log πᵢ + H) with log πᵢ = θᵢ − logsumexp(θ), as in entropyGradient.
+                let lse = largest + log(sum)
+                var h = 0.0
+                for i in 0..<arms { h -= pi[i] * (theta[i] - lse) }
                 for i in 0..<arms {
-                    theta[i] += step * ((i == a ? 1 : 0) - pi[i]) + entropyStep * entropyGradient[i]
+                    let entropyGradient = -pi[i] * ((theta[i] - lse) + h)
+                    theta[i] += step * ((i == a ? 1 : 0) - pi[i]) + entropyStep * entropyGradient
                 }
             }
             rewards[t] = r

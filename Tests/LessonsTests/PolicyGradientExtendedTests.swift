@@ -388,6 +388,29 @@ final class CorridorVarianceTests: XCTestCase {
 final class CorridorTrainTests: XCTestCase {
     let module = CorridorTrainModule()
 
+    /// The seeds share the cores; each reports exactly what it gives run alone, in seed order,
+    /// and the first seed's run is the cell's whole run.
+    func testSeedsRunTogetherAsEachRunsAlone() throws {
+        let base: [String: Value] = ["episodes": .integer(60), "seed": .integer(5)]
+        var many = base
+        many["seeds"] = .integer(9)
+        let together = try evaluate(module, many)
+        var curve = [Double](repeating: 0, count: 10)
+        for k in 0..<9 {
+            var alone = base
+            alone["seed"] = .integer(5 + k)
+            let one = try evaluate(module, alone)
+            XCTAssertEqual(together.vector("seed_min_pi_right")[k], one.vector("seed_min_pi_right")[0], "seed \(5 + k)")
+            XCTAssertEqual(together.vector("seed_episodes_to_threshold")[k], one.vector("seed_episodes_to_threshold")[0])
+            for (i, m) in one.vector("return_curve").enumerated() { curve[i] += m }
+            if k == 0 {
+                XCTAssertEqual(together.matrix("theta"), one.matrix("theta"))
+                XCTAssertEqual(together.vector("return_curve"), one.vector("return_curve"))
+            }
+        }
+        XCTAssertEqual(together.vector("seed_return_curve"), curve.map { $0 / 9 })
+    }
+
     /// Same generator, draws and operations as the Python replay: every bit matches.
     func testMatchesPythonReplay() throws {
         let cases = try extendedFixture("corridor_train")

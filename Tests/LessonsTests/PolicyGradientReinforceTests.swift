@@ -74,6 +74,23 @@ final class PolicyGradientReinforceTests: XCTestCase {
         XCTAssertNotEqual(try evaluate(module, other).vector("pulls"), a.vector("pulls"))
     }
 
+    /// The seeds share the cores; each reports exactly what it gives run alone, in seed order.
+    func testSeedsRunTogetherAsEachRunsAlone() throws {
+        for entropy in [0.0, 0.2] {
+            let base: [String: Value] = ["means": lessonMeans, "episodes": .integer(200), "lr": .number(0.3),
+                                         "seed": .integer(40), "entropy": .number(entropy)]
+            var many = base
+            many["seeds"] = .integer(13)
+            let together = try evaluate(module, many).vector("seed_best_arm_probs")
+            XCTAssertEqual(together.count, 13)
+            for k in 0..<13 {
+                var alone = base
+                alone["seed"] = .integer(40 + k)
+                XCTAssertEqual(together[k], try evaluate(module, alone).number("best_arm_prob"), "seed \(40 + k), β \(entropy)")
+            }
+        }
+    }
+
     /// The criterion, over twenty seeds rather than one: on the lesson's bandit with
     /// lr = 0.3 and 1000 episodes, REINFORCE with the mean baseline ends with the best arm above
     /// 0.9 every time.
