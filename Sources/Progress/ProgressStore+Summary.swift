@@ -19,14 +19,17 @@ extension ProgressStore {
                     runCounts[try row.decode(String.self, forColumn: "lesson")] = try row.decode(Int.self, forColumn: "n")
                 }
             }
+            // The first readable success of each current cell: one index seek per cell, so the
+            // cost follows the lessons' cells, not the runs recorded over months.
             var firstOK: [String: [String: Date]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT lesson, cell, MIN(started_at) AS first FROM run
-                WHERE ok = 1 AND \(StoredValue.date("started_at")) GROUP BY lesson, cell
-                """) {
-                try skippingUnreadable {
-                    firstOK[try row.decode(String.self, forColumn: "lesson"), default: [:]][try row.decode(String.self, forColumn: "cell")] =
-                        try row.decode(StoredDate.self, forColumn: "first").date
+            let first = try db.cachedStatement(sql: Self.firstSuccessSQL)
+            for outline in lessons where runCounts[outline.id] != nil {
+                for cell in Set(outline.cellIDs) {
+                    try skippingUnreadable {
+                        if let at = try StoredDate.fetchOne(first, arguments: [outline.id, cell]) {
+                            firstOK[outline.id, default: [:]][cell] = at.date
+                        }
+                    }
                 }
             }
             var spent: [String: Double] = [:]
@@ -73,6 +76,14 @@ extension ProgressStore {
             return ProgressSummary(lessons: progress, streakDays: streaks.current, longestStreakDays: streaks.longest)
         }
     }
+
+    /// The time of a cell's first success with a readable time: an index seek that stops at the
+    /// first readable row (so a run of unreadable ones costs only itself).
+    static let firstSuccessSQL = """
+        SELECT started_at FROM run
+        WHERE lesson = ? AND ok = 1 AND cell = ? AND \(StoredValue.date("started_at"))
+        ORDER BY started_at LIMIT 1
+        """
 
     /// Consecutive UTC days with activity ending today, or yesterday when nothing happened yet
     /// today (a streak is not broken before the day is over).

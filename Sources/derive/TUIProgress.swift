@@ -25,8 +25,9 @@ struct TUIProgress {
     /// Entries for the list. Saved overrides are checked against the lesson when it opens;
     /// those that no longer apply are dropped then, with a note.
     func entries() -> [LessonEntry] {
-        let summary = store.summary(for: catalog.headers.map(LessonOutline.init))
-        let states = store.resumeStates()
+        let outlines = catalog.headers.map(LessonOutline.init)
+        let summary = store.summary(for: outlines)
+        let states = store.resumeStates(for: outlines)
         return catalog.headers.map { header in
             let state = states[header.id] ?? ResumeState()
             return LessonEntry(header: header, progress: summary[lesson: header.id], savedOverrides: state.overrides,

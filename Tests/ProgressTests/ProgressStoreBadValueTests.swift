@@ -48,10 +48,10 @@ final class ProgressStoreBadValueTests: XCTestCase {
         store.summary(for: [a, b])[lesson: outline.id]
     }
 
-    /// `resumeStates()` (four queries for all lessons) against the per-lesson reads it replaces
+    /// `resumeStates(for:)` (one read for all lessons) against the per-lesson reads it replaces
     /// at start-up, which skip unreadable rows by their own queries.
     private func assertResumeStatesAgree(_ store: ProgressStore, file: StaticString = #filePath, line: UInt = #line) {
-        let all = store.resumeStates()
+        let all = store.resumeStates(for: [a, b])
         for lesson in ["a", "b"] {
             var expected = ResumeState()
             for saved in store.overrides(lesson: lesson) { expected.overrides[saved.cell, default: [:]][saved.parameter] = saved.source }
@@ -67,7 +67,7 @@ final class ProgressStoreBadValueTests: XCTestCase {
         let store = open(try makeDatabase(clock: clock), clock).store
         store.recordAnswer(AnswerRecord(lesson: "a", question: "q", typed: "3", correct: false, attempt: 1,
                                         revealed: false, answeredAt: t0 + 50))
-        let states = store.resumeStates()
+        let states = store.resumeStates(for: [a, b])
         XCTAssertEqual(states["a"]?.overrides, ["c1": ["x": "1"], "c2": ["y": "2"]])
         XCTAssertEqual(states["a"]?.lastCell, "c2")
         XCTAssertEqual(states["a"]?.ranCells, ["c1", "c2"])
