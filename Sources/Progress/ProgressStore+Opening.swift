@@ -142,8 +142,11 @@ extension ProgressStore {
     private static func precheck(_ url: URL, options: Options) -> OpenFailure? {
         var info = stat()
         guard stat(url.path, &info) == 0, info.st_size > 0 else { return nil }
+        let intact = IntegrityStamp.isIntact(url)
+        // From here on this session may write: a crash in it must lead to the full check.
+        IntegrityStamp.remove(for: url)
         do {
-            return try check(ReadOnlyConnection(path: url.path, busyTimeout: options.busyTimeout))
+            return try check(ReadOnlyConnection(path: url.path, busyTimeout: options.busyTimeout), everyPage: !intact)
         } catch let error as SQLiteFailure where error.isCorruption {
             return .corrupt(error.message)
         } catch {
@@ -152,12 +155,15 @@ extension ProgressStore {
         }
     }
 
-    /// Catches damage SQLite only notices when it reads the broken page, and databases that
+    /// Catches damage SQLite only notices when it reads the broken page (`everyPage`: skipped
+    /// for a file exactly as derive last closed it, see ``IntegrityStamp``), and databases that
     /// belong to another program (which must not be moved aside, nor written to).
-    private static func check(_ db: some SchemaInspecting) throws -> OpenFailure? {
-        let problems = try db.strings("PRAGMA quick_check(5)")
-        if problems != ["ok"] {
-            return .corrupt(problems.joined(separator: "; "))
+    private static func check(_ db: some SchemaInspecting, everyPage: Bool = true) throws -> OpenFailure? {
+        if everyPage {
+            let problems = try db.strings("PRAGMA quick_check(5)")
+            if problems != ["ok"] {
+                return .corrupt(problems.joined(separator: "; "))
+            }
         }
         let appID = try db.integer("PRAGMA application_id")
         if appID != 0 && appID != Int64(applicationID) {

@@ -150,6 +150,16 @@ public final class ProgressStore: @unchecked Sendable {
         self.clock = clock
     }
 
+    deinit {
+        // A clean close of the last connection checkpoints the WAL and removes it: the file is
+        // then as this session left it, and the next start need not read every page.
+        guard let path, let writer else { return }
+        reader = nil
+        self.writer = nil
+        do { try writer.close() } catch { return }
+        IntegrityStamp.save(for: path)
+    }
+
     /// A store that records nothing and shows nothing (`--no-record` needs none at all).
     public static func off(clock: @escaping @Sendable () -> Date = { Date() }) -> ProgressStore {
         ProgressStore(path: nil, reader: nil, writer: nil, clock: clock)

@@ -35,7 +35,8 @@ final class ProgressStoreFaultTests: XCTestCase {
         let junk = Data(String(repeating: "this is not SQLite\n", count: 400).utf8)
         try junk.write(to: db)
         try assertRecovers(db, original: junk, expectedAside: db.path + ".corrupt-20261128T100000Z")
-        XCTAssertEqual(try folderListing(folder), ["progress.sqlite", "progress.sqlite.corrupt-20261128T100000Z"])
+        XCTAssertEqual(try folderListing(folder),
+                       ["progress.sqlite", "progress.sqlite-checked", "progress.sqlite.corrupt-20261128T100000Z"])
     }
 
     func testTruncatedDatabaseIsMovedAside() throws {
