@@ -92,19 +92,10 @@ public struct RunOutcome: Sendable {
 /// The event loop: read an event, update the state, run the effects, render, and show the
 /// frame through the backend (which writes only what changed).
 public enum Runtime {
-    /// Runs the interface on the terminal until the learner quits or a signal or hang-up ends
-    /// it, then restores the terminal. `record` receives what the progress store should
-    /// remember and may answer with a warning for the status bar (the disk filled up, say).
-    ///
-    /// Throws ``TerminalUnavailable`` before touching the terminal when it cannot be used.
-    public static func run(_ initial: AppState, noColor: Bool, startingWith initialEvents: [Event] = [],
-                           record: @escaping (RecordEvent) -> String? = { _ in nil }) throws(TerminalUnavailable) -> RunOutcome {
-        let backend = try NCursesBackend(noColor: noColor)
-        defer { backend.restore() }
-        return run(initial, on: backend, startingWith: initialEvents, record: record)
-    }
-
-    /// Runs the loop on any backend; the backend is not restored here.
+    /// Runs the loop on any backend until the learner quits or a signal or hang-up ends it;
+    /// the backend is not restored here (on the terminal, ``NCursesBackend/restore()`` does).
+    /// `record` receives what the progress store should remember and may answer with a warning
+    /// for the status bar (the disk filled up, say).
     ///
     /// `initialEvents` are handled before any input, as Bubble Tea's `Init` command is: opening
     /// the lesson `derive` was started at is one.

@@ -44,6 +44,10 @@ struct NotebookLaunch: CommonOptions, Equatable {
         var parsing = parse(guess)
         let environment = ProcessInfo.processInfo.environment
         let noColor = noColor || !(environment["NO_COLOR"] ?? "").isEmpty
+        // The terminal is set up (terminfo, modes) while the store is still opening; from here
+        // on nothing throws before the notebook runs and restores it.
+        let terminal = Result { () throws(TerminalUnavailable) in try NCursesBackend(noColor: noColor) }
+        defer { if case .success(let backend) = terminal { backend.restore() } }
         let opened = storeOpening.value
         let progress = TUIProgress(store: opened.store, catalog: catalog, warnings: opened.warnings)
         let resumeID = progress.resumeLessonID
@@ -63,9 +67,11 @@ struct NotebookLaunch: CommonOptions, Equatable {
             state.status = StatusMessage(note + more, isError: true)
         }
         let opening = (lesson ?? (resume ? resumeID : nil)).map { [Event.open(lessonID: $0)] } ?? []
-        do {
-            let outcome = try Runtime.run(state, noColor: noColor, startingWith: opening,
-                                          record: { [progress] in progress.record($0) })
+        switch terminal {
+        case .success(let backend):
+            let outcome = Runtime.run(state, on: backend, startingWith: opening,
+                                      record: { [progress] in progress.record($0) })
+            backend.restore()
             if let termination = outcome.termination {
                 // A terminal that went away gets nothing more; a signal ends with its status.
                 if termination != .hangup { for note in progress.notes { Terminal.warn(note) } }
@@ -73,7 +79,7 @@ struct NotebookLaunch: CommonOptions, Equatable {
             }
             // Warnings also go to stderr, where they outlast the screen.
             for note in progress.notes { Terminal.warn(note) }
-        } catch let error as TerminalUnavailable {
+        case .failure(let error):
             // TERM=dumb or no usable terminal: say so and print instead.
             Terminal.warn("\(error.description); printing instead")
             if let id = lesson, let header = catalog.header(id) {
