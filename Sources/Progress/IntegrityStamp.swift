@@ -29,7 +29,7 @@ struct IntegrityStamp: Equatable {
     }
 
     private init?(line: String) {
-        let fields = line.split(separator: " ").map { Int($0) }
+        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Int($0) }
         guard fields.count == 7, fields.allSatisfy({ $0 != nil }) else { return nil }
         let values = fields.map { $0! }
         device = UInt64(bitPattern: Int64(values[0]))
@@ -48,9 +48,15 @@ struct IntegrityStamp: Equatable {
 
     /// Whether `database` is exactly as derive last closed it, with no WAL beside it.
     static func isIntact(_ database: URL) -> Bool {
-        guard !ProgressStoreLocation.exists(database.path + "-wal"),
-              let text = try? String(contentsOfFile: file(for: database), encoding: .utf8),
-              let saved = IntegrityStamp(line: text.trimmingCharacters(in: .newlines)) else { return false }
+        guard !ProgressStoreLocation.exists(database.path + "-wal") else { return false }
+        // Plain calls: this is on the way to the first frame.
+        let fd = open(file(for: database), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 256)
+        let count = read(fd, &bytes, bytes.count)
+        guard count > 0, count < bytes.count,
+              let saved = IntegrityStamp(line: String(decoding: bytes[..<count], as: UTF8.self)) else { return false }
         return saved == IntegrityStamp(fileAt: database.path)
     }
 
