@@ -123,6 +123,29 @@ enum ProgressSchema {
         // recorded (with a hundred thousand runs, 260 ms at each start).
         migrator.registerMigration("v4") { db in
             try db.execute(sql: "CREATE INDEX run_unreadable ON run(lesson) WHERE NOT (\(FrozenV4.runReadable))")
+            // The number of runs of each lesson, kept by triggers, where counting them read every
+            // run at each start. No foreign key: a dangling lesson (another program's write
+            // with the checks off) must not stop the upgrade; a lesson's reset deletes its runs,
+            // which brings its count to 0.
+            try db.execute(sql: """
+                CREATE TABLE run_count (
+                    lesson TEXT PRIMARY KEY NOT NULL,
+                    runs INTEGER NOT NULL
+                );
+                INSERT INTO run_count (lesson, runs) SELECT lesson, COUNT(*) FROM run GROUP BY lesson;
+                CREATE TRIGGER run_counted AFTER INSERT ON run BEGIN
+                    INSERT INTO run_count (lesson, runs) VALUES (NEW.lesson, 1)
+                    ON CONFLICT (lesson) DO UPDATE SET runs = runs + 1;
+                END;
+                CREATE TRIGGER run_uncounted AFTER DELETE ON run BEGIN
+                    UPDATE run_count SET runs = runs - 1 WHERE lesson = OLD.lesson;
+                END;
+                CREATE TRIGGER run_moved AFTER UPDATE OF lesson ON run WHEN OLD.lesson IS NOT NEW.lesson BEGIN
+                    UPDATE run_count SET runs = runs - 1 WHERE lesson = OLD.lesson;
+                    INSERT INTO run_count (lesson, runs) VALUES (NEW.lesson, 1)
+                    ON CONFLICT (lesson) DO UPDATE SET runs = runs + 1;
+                END;
+                """)
         }
         return migrator
     }()

@@ -14,7 +14,7 @@ extension ProgressStore {
             var runCounts: [String: Int] = [:]
             // Each query leaves out the rows whose values it needs cannot be read: a run whose
             // time is unreadable still counts as a run, but not as the first success of its cell.
-            for row in try Row.fetchAll(db, sql: "SELECT lesson, COUNT(*) AS n FROM run GROUP BY lesson") {
+            for row in try Row.fetchAll(db, sql: "SELECT lesson, runs AS n FROM run_count WHERE runs > 0") {
                 try skippingUnreadable {
                     runCounts[try row.decode(String.self, forColumn: "lesson")] = try row.decode(Int.self, forColumn: "n")
                 }

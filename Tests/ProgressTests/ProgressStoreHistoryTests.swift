@@ -104,6 +104,38 @@ final class ProgressStoreHistoryTests: XCTestCase {
         XCTAssertEqual(opened.store.summary(for: [lessonA])[lesson: "a"]?.cellsRun, 2)
     }
 
+    /// The runs per lesson come from a count the triggers of v4 keep; it agrees with counting
+    /// the runs after derive's writes, a reset, and another program's deletes and moves.
+    func testTheRunCountFollowsEveryWrite() throws {
+        let url = try makeHistory()
+        let store = openQuietly(url)
+        func assertCounts(_ step: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            let (kept, counted) = try rawQueue(url).read { db in
+                (try Row.fetchAll(db, sql: "SELECT lesson, runs FROM run_count WHERE runs > 0 ORDER BY lesson")
+                    .map { "\($0["lesson"] as String) \($0["runs"] as Int)" },
+                 try Row.fetchAll(db, sql: "SELECT lesson, COUNT(*) AS n FROM run GROUP BY lesson ORDER BY lesson")
+                    .map { "\($0["lesson"] as String) \($0["n"] as Int)" })
+            }
+            XCTAssertEqual(kept, counted, step, file: file, line: line)
+        }
+        try assertCounts("the history")
+        XCTAssertEqual(store.summary(for: [lessonA])[lesson: "a"]?.runs, 3001)
+        store.recordRuns([cellRun("b", "c0", at: t0 + 5), cellRun("c", "c0", at: t0 + 6)])
+        try assertCounts("recorded")
+        XCTAssertTrue(store.reset(lesson: "b"))
+        try assertCounts("reset b")
+        try rawQueue(url).writeWithoutTransaction { db in
+            try db.execute(sql: "DELETE FROM run WHERE lesson = 'a' AND id % 100 = 0")
+            try db.execute(sql: "UPDATE run SET lesson = 'c' WHERE lesson = 'a' AND id % 100 = 1")
+        }
+        try assertCounts("another program's deletes and moves")
+        // Ids 100, 200, …, 3000 went, and 1, 101, …, 3001 moved.
+        XCTAssertEqual(store.summary(for: [lessonA])[lesson: "a"]?.runs, 3001 - 30 - 31)
+        XCTAssertTrue(store.reset(lesson: nil))
+        try assertCounts("reset all")
+        XCTAssertEqual(store.summary(for: [lessonA, lessonB])[lesson: "a"]?.runs, 0)
+    }
+
     // MARK: The page check at opening
 
     /// A clean close stamps the file; a session that is still open (as one killed would be) has

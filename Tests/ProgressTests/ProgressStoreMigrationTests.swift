@@ -73,6 +73,7 @@ final class ProgressStoreMigrationTests: XCTestCase {
         XCTAssertEqual(store.completedAt(lesson: "a"), t0 + 1002)
         let progress = store.summary(for: [LessonOutline(id: "a", title: "A", cellIDs: ["c1", "c2"])])[lesson: "a"]
         XCTAssertEqual(progress?.secondsSpent, 71)
+        XCTAssertEqual(progress?.runs, 3, "v4 counts the runs recorded before it")
         XCTAssertEqual(progress?.lastVisited, t0 + 1010)
         XCTAssertEqual(progress?.done, true)
         XCTAssertEqual(progress?.runs, 3)
