@@ -9,7 +9,8 @@ import Foundation
 /// It is written only by a clean close that leaves no WAL behind (this process was the last
 /// connection and checkpointed), and removed before a session can write. A crash, a kill, or a
 /// write by another program (which changes the change time, whatever it does to the others)
-/// therefore always leads to the full check at the next start.
+/// therefore always leads to the full check at the next start. derive owns `NAME-checked` as
+/// SQLite owns `NAME-wal` and `NAME-shm`.
 struct IntegrityStamp: Equatable {
     var device: UInt64
     var inode: UInt64
