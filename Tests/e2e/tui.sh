@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the interactive notebook: drives the real binary inside tmux, reads the
 # screen with capture-pane, and checks that the terminal is usable again after each exit
-# (q, Ctrl-C, SIGTERM), and that edits survive a restart. Usage: Tests/e2e/tui.sh  (DERIVE_BIN overrides the binary).
+# (q, Ctrl-C, SIGTERM), that edits survive a restart, and that only a clean exit stamps the database as checked. Usage: Tests/e2e/tui.sh  (DERIVE_BIN overrides the binary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -132,6 +132,11 @@ expect "in blocks of 3 steps"
 expect "▶ stream"
 send q q
 expect "EXIT=0"
+# A clean quit closes the database and stamps it as intact (the next start skips the
+# page-by-page check); a crash below leaves no stamp.
+DB="$WORK/.local/share/derive/progress.sqlite"
+stamped() { [ -s "$DB-checked" ] && [ ! -e "$DB-wal" ]; }
+if stamped; then passed=$((passed + 1)); else fail "no check stamp beside $DB after a clean quit: $(ls "$(dirname "$DB")")"; fi
 
 # 6. Chinese prose takes two columns per character; escape sequences are shown, not run.
 send "$BIN tui --lessons $LESSONS zh-softmax; echo EXIT=\$?" Enter
@@ -205,6 +210,7 @@ expect "PARAMETERS"
 find_app; kill -SEGV "$APP"
 expect "EXIT=139"
 check_restored after-crash
+if stamped; then fail "a check stamp beside $DB after a crash"; else passed=$((passed + 1)); fi
 
 # 8b. The terminal vanishes: the tmux server running the notebook is killed (a hang-up, then
 # end of input). No derive may be left behind, spinning or waiting.
