@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the interactive notebook: drives the real binary inside tmux, reads the
 # screen with capture-pane, and checks that the terminal is usable again after each exit
-# (q, Ctrl-C, SIGTERM), that edits survive a restart, and that only a clean exit stamps the database as checked. Usage: Tests/e2e/tui.sh  (DERIVE_BIN overrides the binary).
+# (q, Ctrl-C, SIGTERM), that edits survive a restart, and that only a clean exit stamps the
+# database as checked. Usage: Tests/e2e/tui.sh  (DERIVE_BIN overrides the binary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
