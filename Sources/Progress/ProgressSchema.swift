@@ -123,10 +123,12 @@ enum ProgressSchema {
         // recorded (with a hundred thousand runs, 260 ms at each start).
         migrator.registerMigration("v4") { db in
             try db.execute(sql: "CREATE INDEX run_unreadable ON run(lesson) WHERE NOT (\(FrozenV4.runReadable))")
-            // The number of runs of each lesson, kept by triggers, where counting them read every
-            // run at each start. No foreign key: a dangling lesson (another program's write
-            // with the checks off) must not stop the upgrade; a lesson's reset deletes its runs,
-            // which brings its count to 0.
+        }
+        // v5: the number of runs of each lesson, kept by triggers, where counting them read
+        // every run at each start. No foreign key: a dangling lesson (another program's write
+        // with the checks off) must not stop the upgrade; a lesson's reset deletes its runs,
+        // which brings its count to 0.
+        migrator.registerMigration("v5") { db in
             try db.execute(sql: """
                 CREATE TABLE run_count (
                     lesson TEXT PRIMARY KEY NOT NULL,

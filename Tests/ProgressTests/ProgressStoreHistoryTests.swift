@@ -104,7 +104,7 @@ final class ProgressStoreHistoryTests: XCTestCase {
         XCTAssertEqual(opened.store.summary(for: [lessonA])[lesson: "a"]?.cellsRun, 2)
     }
 
-    /// The runs per lesson come from a count the triggers of v4 keep; it agrees with counting
+    /// The runs per lesson come from a count the triggers of v5 keep; it agrees with counting
     /// the runs after derive's writes, a reset, and another program's deletes and moves.
     func testTheRunCountFollowsEveryWrite() throws {
         let url = try makeHistory()

@@ -10,7 +10,7 @@ final class ProgressStoreMigrationTests: XCTestCase {
     let t0 = utc("2026-11-28T10:00:00Z")
 
     func testMigrationsInOrder() {
-        XCTAssertEqual(ProgressSchema.migrator.migrations, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(ProgressSchema.migrator.migrations, ["v1", "v2", "v3", "v4", "v5"])
     }
 
     /// The database the first release wrote, as SQL: a copy, frozen here, so that an edit to
@@ -66,14 +66,14 @@ final class ProgressStoreMigrationTests: XCTestCase {
             XCTAssertEqual(try pool.read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1"])
         }
         let store = openQuietly(db)
-        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2", "v3", "v4", "v5"])
         XCTAssertEqual(store.runs(lesson: "a").map(\.cell), ["c1", "c2", "c2"])
         XCTAssertEqual(store.position(lesson: "a")?.scroll, 7)
         XCTAssertEqual(store.overrides(lesson: "a").map(\.source), ["[1, 2]"])
         XCTAssertEqual(store.completedAt(lesson: "a"), t0 + 1002)
         let progress = store.summary(for: [LessonOutline(id: "a", title: "A", cellIDs: ["c1", "c2"])])[lesson: "a"]
         XCTAssertEqual(progress?.secondsSpent, 71)
-        XCTAssertEqual(progress?.runs, 3, "v4 counts the runs recorded before it")
+        XCTAssertEqual(progress?.runs, 3, "v5 counts the runs recorded before it")
         XCTAssertEqual(progress?.lastVisited, t0 + 1010)
         XCTAssertEqual(progress?.done, true)
         XCTAssertEqual(progress?.runs, 3)
@@ -106,7 +106,7 @@ final class ProgressStoreMigrationTests: XCTestCase {
         let opened = ProgressStore.open(at: db)
         XCTAssertEqual(opened.warnings.count, 1)
         XCTAssertTrue(opened.warnings.first?.contains("holds 3 records derive cannot read") ?? false, "\(opened.warnings)")
-        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2", "v3", "v4", "v5"])
         // One sitting, from the one readable run: 2 s. The run at 10:01 has a readable time but no
         // readable duration, so it adds nothing.
         let progress = opened.store.summary(for: [LessonOutline(id: "a", title: "A", cellIDs: ["c1", "c2"])])[lesson: "a"]
@@ -137,7 +137,7 @@ final class ProgressStoreMigrationTests: XCTestCase {
         let db = try makeTemporaryFolder(self).appendingPathComponent("progress.sqlite")
         for _ in 0..<3 { _ = openQuietly(db) }
         XCTAssertEqual(try rawQueue(db).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") },
-                       ["v1", "v2", "v3", "v4"])
+                       ["v1", "v2", "v3", "v4", "v5"])
     }
 }
 
@@ -161,7 +161,7 @@ final class ProgressAnswerTests: XCTestCase {
             }
         }
         let store = openQuietly(db)
-        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(try rawQueue(db).read { try ProgressSchema.migrator.appliedMigrations($0) }, ["v1", "v2", "v3", "v4", "v5"])
         XCTAssertTrue(store.recordAnswer(answer("q1", "0.5", correct: false, attempt: 1)))
         XCTAssertTrue(store.recordAnswer(answer("q1", "0.6", correct: true, attempt: 2, at: 5)))
         XCTAssertTrue(store.recordAnswer(answer("q2", "7", correct: true, attempt: 1, at: 9)))
