@@ -1,6 +1,5 @@
 import Foundation
 import NotebookCore
-import Synchronization
 
 // Policy-gradient learning on the lesson's corridor with sampled actions, over many episodes and
 // seeds: the loop the lesson's chained `pg.actor-critic` cells perform by hand, run to the end,
@@ -249,22 +248,8 @@ public struct CorridorTrainModule: ComputeModule {
             }
             return SeedRun(learner: learner, returns: seedReturns, passage: Double(passage))
         }
-        // Seeds are independent (seed k uses seed + k): they share the cores, and are summed in
-        // seed order below, so the result is the same on any machine.
-        let finished = Mutex([SeedRun?](repeating: nil, count: seeds))
-        let stopped = Atomic<Bool>(false)
-        DispatchQueue.concurrentPerform(iterations: seeds) { k in
-            if stopped.load(ordering: .relaxed) { return }
-            if context.isCancelled() {
-                stopped.store(true, ordering: .relaxed)
-                return
-            }
-            let result = run(k)
-            finished.withLock { $0[k] = result }
-        }
-        if stopped.load(ordering: .relaxed) { throw .cancelled }
-        try context.checkCancelled()
-        let runs = finished.withLock { $0 }.compactMap { $0 }
+        // On the cores, kept in seed order, and summed in that order below.
+        let runs = try independentRuns(seeds, context: context, run)
         guard runs.count == seeds, var learner = runs.first?.learner else { throw .failed("no run") }
         learner.refreshCritic()
         let returns = runs[0].returns

@@ -1,6 +1,5 @@
 import Foundation
 import NotebookCore
-import Synchronization
 
 // REINFORCE (Williams, 1992, "Simple statistical gradient-following algorithms for
 // connectionist reinforcement learning") on a Bernoulli multi-armed bandit.
@@ -106,24 +105,11 @@ public struct ReinforceModule: ComputeModule {
                           seed: seed + k, context: context)
         }
         // Only the first run is kept whole; the others contribute their final best-arm
-        // probability. Runs are independent (run k has seed + k) and kept in seed order, so
-        // they share the cores without changing a digit.
+        // probability, run on the cores and kept in seed order.
         let first = try run(0)
         var seedProbs = [first.bestArmProbability]
-        if seeds > 1 {
-            let others = Mutex([Double](repeating: .nan, count: seeds - 1))
-            let failure = Mutex<ComputeError?>(nil)
-            DispatchQueue.concurrentPerform(iterations: seeds - 1) { k in
-                guard failure.withLock({ $0 == nil }) else { return }
-                do throws(ComputeError) {
-                    let probability = try run(k + 1).bestArmProbability
-                    others.withLock { $0[k] = probability }
-                } catch {
-                    failure.withLock { $0 = $0 ?? error }
-                }
-            }
-            if let error = failure.withLock({ $0 }) { throw error }
-            seedProbs += others.withLock { $0 }
+        seedProbs += try independentRuns(seeds - 1, context: context) { k throws(ComputeError) in
+            try run(k + 1).bestArmProbability
         }
         let bestMean = means.max() ?? 0
         var above = 0, probSum = 0.0

@@ -1,6 +1,4 @@
-import Dispatch
 import Foundation
-import Synchronization
 import NotebookCore
 
 // Many DDPG or TD3 updates on the smallest problem where over-estimation can build up: one
@@ -206,23 +204,11 @@ public struct TD3LearnModule: ComputeModule {
             policyDelay: try inputs.integer("policy_delay"), targetNoise: targetNoise, noiseClip: noiseClip)
         learner.correlation = try inputs.number("correlation")
         let start = try inputs.number("start")
-        // Runs are independent (run k has seed + k): they share the cores, and are averaged in
-        // run order, so the result is the same on any machine.
+        // On the cores, kept in run order, and averaged in that order below.
         let model = learner
-        let finished = Mutex([TD3Run?](repeating: nil, count: runs))
-        let stopped = Atomic<Bool>(false)
-        DispatchQueue.concurrentPerform(iterations: runs) { k in
-            if stopped.load(ordering: .relaxed) { return }
-            if context.isCancelled() {
-                stopped.store(true, ordering: .relaxed)
-                return
-            }
-            let r = model.run(start: start, updates: updates, seed: seed + k)
-            finished.withLock { $0[k] = r }
-        }
-        if stopped.load(ordering: .relaxed) { throw .cancelled }
-        try context.checkCancelled()
-        let kept = finished.withLock { $0 }.compactMap { $0 }.filter { !$0.diverged }
+        let kept = try independentRuns(runs, context: context) { k in
+            model.run(start: start, updates: updates, seed: seed + k)
+        }.filter { !$0.diverged }
         let m = Double(kept.count)
         func mean(_ f: (TD3Run) -> Double) -> Double { kept.isEmpty ? .nan : kept.map(f).reduce(0, +) / m }
         let bias = mean(\.lastBias)
