@@ -4,12 +4,12 @@ import Glibc
 import Darwin
 #endif
 
-/// A whole small file read with one `open`, `fstat` and `read`: lesson files and the header
-/// cache are read at every start, where FileManager's attribute dictionary and `Data`'s URL
-/// handling cost more than the reading.
-enum FileBytes {
+/// A whole small file read with one `open`, `fstat` and `read`: lesson files, the header
+/// cache and the progress store's check stamp are read at every start, where FileManager's
+/// attribute dictionary and `Data`'s URL handling cost more than the reading.
+public enum FileBytes {
     /// Why a file was not read.
-    enum Failure: Error, Equatable {
+    public enum Failure: Error, Equatable {
         /// The file holds more than the limit: its size in bytes.
         case tooLarge(Int)
         /// The system refused: its message ("No such file or directory").
@@ -18,7 +18,7 @@ enum FileBytes {
 
     /// The bytes of the file at `path`, refusing files over `limit` bytes (also one that grew
     /// past it while being read).
-    static func read(_ path: String, limit: Int) -> Result<[UInt8], Failure> {
+    public static func read(_ path: String, limit: Int) -> Result<[UInt8], Failure> {
         // Non-blocking: opening a FIFO with no writer would wait for one.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return .failure(.system(errorMessage())) }

@@ -1,4 +1,5 @@
 import Foundation
+import NotebookCore
 
 /// How the database file looked when derive last closed it intact, kept beside it as
 /// `NAME-checked`: while the file still looks exactly so (device, inode, size, and the times
@@ -49,15 +50,9 @@ struct IntegrityStamp: Equatable {
 
     /// Whether `database` is exactly as derive last closed it, with no WAL beside it.
     static func isIntact(_ database: URL) -> Bool {
-        guard !ProgressStoreLocation.exists(database.path + "-wal") else { return false }
-        // Plain calls: this is on the way to the first frame.
-        let fd = open(file(for: database), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 256)
-        let count = read(fd, &bytes, bytes.count)
-        guard count > 0, count < bytes.count,
-              let saved = IntegrityStamp(line: String(decoding: bytes[..<count], as: UTF8.self)) else { return false }
+        guard !ProgressStoreLocation.exists(database.path + "-wal"),
+              case .success(let bytes) = FileBytes.read(file(for: database), limit: 255),
+              let saved = IntegrityStamp(line: String(decoding: bytes, as: UTF8.self)) else { return false }
         return saved == IntegrityStamp(fileAt: database.path)
     }
 
