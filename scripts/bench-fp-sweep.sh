@@ -24,7 +24,7 @@ numpy=false
 
 scratch=${SCRATCH_PATH:-.build-release}
 echo "== release build (scratch path $scratch)" >&2
-swift build -c release --scratch-path "$scratch" --product derive >&2
+scripts/build-release "$scratch" >&2
 derive=$scratch/release/derive
 
 cc=${CC:-$(command -v clang || command -v cc)}
