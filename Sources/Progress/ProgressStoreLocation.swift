@@ -16,7 +16,7 @@ public enum ProgressStoreLocation {
     /// Returns `nil` only when no home directory is known either.
     public static func resolve(
         flag: String?,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: [String: String] = EnvironmentVariables.named("DERIVE_DB", "XDG_DATA_HOME", "HOME"),
         homeDirectory: String? = nil
     ) -> URL? {
         if let flag, !flag.isEmpty { return URL(fileURLWithPath: flag).standardizedFileURL }

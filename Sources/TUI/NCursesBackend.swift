@@ -4,6 +4,7 @@ import CTerminalSignals
 import Glibc
 #endif
 import Foundation
+import NotebookCore
 
 /// Why the full-screen interface cannot start on this terminal.
 public struct TerminalUnavailable: Error, CustomStringConvertible, Sendable {
@@ -39,7 +40,7 @@ public final class NCursesBackend: TerminalBackend {
     /// Takes over the terminal. Throws when there is none, or when it cannot address the cursor
     /// (`TERM=dumb`); the caller then prints instead.
     public init(noColor: Bool = false) throws(TerminalUnavailable) {
-        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        let term = EnvironmentVariables.named("TERM")["TERM"] ?? ""
         if term.isEmpty || term == "dumb" || term == "unknown" {
             throw TerminalUnavailable(description: "the terminal (TERM=\(term.isEmpty ? "unset" : term)) cannot show the full-screen view")
         }

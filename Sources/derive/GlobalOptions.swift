@@ -30,8 +30,7 @@ struct GlobalOptions: ParsableArguments, CommonOptions {
 extension CommonOptions {
     /// `--lessons`, then `DERIVE_LESSONS`, then `./lessons`, then the install's `share/derive/lessons`.
     func lessonsDirectory() throws -> URL {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = lessons ?? environment["DERIVE_LESSONS"] {
+        if let path = lessons ?? EnvironmentVariables.named("DERIVE_LESSONS")["DERIVE_LESSONS"] {
             let url = URL(fileURLWithPath: path)
             guard Terminal.isDirectory(url) else {
                 throw ValidationError("lessons folder '\(path)' does not exist")
@@ -50,7 +49,7 @@ extension CommonOptions {
     /// Reads the lessons' headers, for the commands that only list them; files whose front
     /// matter did not read are reported on stderr. A body's errors wait until it is opened.
     func loadCatalog(from directory: URL? = nil) throws -> LessonCatalog {
-        var cache = LessonHeaderCache(location: LessonHeaderCache.defaultLocation(environment: ProcessInfo.processInfo.environment))
+        var cache = LessonHeaderCache(location: LessonHeaderCache.defaultLocation(environment: EnvironmentVariables.named("XDG_CACHE_HOME", "HOME")))
         let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(try directory ?? lessonsDirectory(), cache: &cache)
         cache.save()
         for error in catalog.errors { Terminal.warn("\(error)") }
