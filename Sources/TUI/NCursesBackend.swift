@@ -40,7 +40,7 @@ public final class NCursesBackend: TerminalBackend {
     /// Takes over the terminal. Throws when there is none, or when it cannot address the cursor
     /// (`TERM=dumb`); the caller then prints instead.
     public init(noColor: Bool = false) throws(TerminalUnavailable) {
-        let term = EnvironmentVariables.named("TERM")["TERM"] ?? ""
+        let term = EnvironmentVariables.value("TERM") ?? ""
         if term.isEmpty || term == "dumb" || term == "unknown" {
             throw TerminalUnavailable(description: "the terminal (TERM=\(term.isEmpty ? "unset" : term)) cannot show the full-screen view")
         }

@@ -30,7 +30,7 @@ struct GlobalOptions: ParsableArguments, CommonOptions {
 extension CommonOptions {
     /// `--lessons`, then `DERIVE_LESSONS`, then `./lessons`, then the install's `share/derive/lessons`.
     func lessonsDirectory() throws -> URL {
-        if let path = lessons ?? EnvironmentVariables.named("DERIVE_LESSONS")["DERIVE_LESSONS"] {
+        if let path = lessons ?? EnvironmentVariables.value("DERIVE_LESSONS") {
             let url = URL(fileURLWithPath: path)
             guard Terminal.isDirectory(url) else {
                 throw ValidationError("lessons folder '\(path)' does not exist")

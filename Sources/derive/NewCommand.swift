@@ -31,7 +31,7 @@ struct NewCommand: ParsableCommand {
 
     func run() throws {
         // The folder named by --lessons or DERIVE_LESSONS, else ./lessons (never the install's).
-        let named = global.lessons ?? ProcessInfo.processInfo.environment["DERIVE_LESSONS"]
+        let named = global.lessons ?? EnvironmentVariables.value("DERIVE_LESSONS")
         let directory = URL(fileURLWithPath: named ?? "lessons")
         let file = directory.appendingPathComponent("\(id).md")
         let catalog = LessonLoader(registry: ModuleCatalog.registry).loadHeaders(directory)

@@ -42,7 +42,7 @@ struct NotebookLaunch: CommonOptions, Equatable {
         }
         let guess = lesson ?? likely.first { catalog.header($0) != nil }
         var parsing = parse(guess)
-        let noColor = noColor || !(EnvironmentVariables.named("NO_COLOR")["NO_COLOR"] ?? "").isEmpty
+        let noColor = noColor || !(EnvironmentVariables.value("NO_COLOR") ?? "").isEmpty
         // The terminal is set up (terminfo, modes) while the store is still opening; from here
         // on nothing throws before the notebook runs and restores it.
         let terminal = Result { () throws(TerminalUnavailable) in try NCursesBackend(noColor: noColor) }

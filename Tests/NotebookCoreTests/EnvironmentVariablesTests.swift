@@ -15,6 +15,8 @@ final class EnvironmentVariablesTests: XCTestCase {
         XCTAssertEqual(named["DERIVE_TEST_EMPTY"], "")
         XCTAssertNil(named["DERIVE_TEST_UNSET"])
         XCTAssertEqual(named["PATH"], all["PATH"])
+        XCTAssertEqual(EnvironmentVariables.value("DERIVE_TEST_EMPTY"), "")
+        XCTAssertNil(EnvironmentVariables.value("DERIVE_TEST_UNSET"))
         XCTAssertEqual(Set(named.keys), Set(["DERIVE_TEST_SET", "DERIVE_TEST_EMPTY", "PATH"]).intersection(all.keys))
     }
 }
