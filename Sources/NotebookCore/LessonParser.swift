@@ -455,49 +455,64 @@ public struct LessonParser {
     // MARK: Prose
 
     private mutating func parseSegments(_ line: String, number: Int) -> [ProseSegment] {
-        guard Self.hasDoubleBrace(line) else { return [.text(line)] }
+        // Scanned as UTF-8: `{`, `}` and `` ` `` are single bytes that never occur inside
+        // another character's encoding, so only the text between placeholders becomes strings.
+        guard line.utf8.withContiguousStorageIfAvailable(Self.hasDoubleBrace) ?? Self.hasDoubleBrace(Array(line.utf8)) else {
+            return [.text(line)]
+        }
+        let bytes = Array(line.utf8)
+        let columns = CharacterColumns(line, bytes)
         var segments: [ProseSegment] = []
         var text = ""
-        // Walked by character (columns count characters), the text between placeholders
-        // copied a run at a time.
-        var runStart = line.startIndex
-        var i = line.startIndex
-        var column = 1
+        var runStart = 0
+        var i = 0
         var inCode = false
-        while i < line.endIndex {
-            let c = line[i]
-            let next = line.index(after: i)
-            if c == "`" { inCode.toggle() }
-            guard !inCode, c == "{", next < line.endIndex, line[next] == "{" else {
-                i = next
-                column += 1
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "`") { inCode.toggle() }
+            guard !inCode, bytes[i] == UInt8(ascii: "{"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "{") else {
+                i += 1
                 continue
             }
-            text += line[runStart..<i]
-            let open = line.index(after: next)
+            text += String(decoding: bytes[runStart..<i], as: UTF8.self)
+            let open = i + 2
             var close = open
-            var width = 2
-            while close < line.endIndex, !line[close...].hasPrefix("}}") {
-                close = line.index(after: close)
-                width += 1
+            while close + 1 < bytes.count, !(bytes[close] == UInt8(ascii: "}") && bytes[close + 1] == UInt8(ascii: "}")) {
+                close += 1
             }
-            guard close < line.endIndex else {
-                fail(number, column, "'{{' is never closed; expected {{cell.output}}")
+            guard close + 1 < bytes.count else {
+                fail(number, columns.column(ofByte: i), "'{{' is never closed; expected {{cell.output}}")
                 runStart = i
-                i = line.endIndex
+                i = bytes.count
                 break
             }
-            if let placeholder = parsePlaceholder(String(line[open..<close]), number: number, column: column) {
+            if let placeholder = parsePlaceholder(bytes[open..<close], number: number, column: columns.column(ofByte: i)) {
                 if !text.isEmpty { segments.append(.text(text)); text = "" }
                 segments.append(.placeholder(placeholder))
             }
-            i = line.index(close, offsetBy: 2)
-            column += width + 2
+            i = close + 2
             runStart = i
         }
-        text += line[runStart..<i]
+        text += String(decoding: bytes[runStart..<i], as: UTF8.self)
         if !text.isEmpty { segments.append(.text(text)) }
         return segments
+    }
+
+    /// Columns count characters, as an editor shows them; a line's bytes are its columns up to
+    /// its first non-ASCII byte, and only a placeholder after one counts characters.
+    private struct CharacterColumns {
+        let line: String
+        let asciiPrefix: Int
+
+        init(_ line: String, _ bytes: [UInt8]) {
+            self.line = line
+            asciiPrefix = bytes.firstIndex { $0 >= 0x80 } ?? bytes.count
+        }
+
+        /// The 1-based column where the character holding byte `offset` starts.
+        func column(ofByte offset: Int) -> Int {
+            if offset <= asciiPrefix { return offset + 1 }
+            return line[..<line.utf8.index(line.utf8.startIndex, offsetBy: offset)].count + 1
+        }
     }
 
     static let formats = ["bits", "hex", "g", "%"]
@@ -512,18 +527,18 @@ public struct LessonParser {
     }
 
     /// `{{EXPR}}` or `{{EXPR:format}}`; the format follows the last colon outside quotes.
-    /// `raw` is the text between `{{` and `}}`, spaces included (they count in columns).
-    private mutating func parsePlaceholder(_ raw: String, number: Int, column: Int) -> Placeholder? {
-        let inner = raw.trimmingSpace
-        var split: String.Index?
+    /// `raw` is the UTF-8 between `{{` and `}}`, spaces included (they count in columns).
+    private mutating func parsePlaceholder(_ raw: ArraySlice<UInt8>, number: Int, column: Int) -> Placeholder? {
+        let leading = raw.prefix { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.count
+        var split: Int?
         var inString = false
-        for i in inner.indices {
-            if inner[i] == "\"" { inString.toggle() }
-            if inner[i] == ":" && !inString { split = i }
+        for i in raw.indices {
+            if raw[i] == UInt8(ascii: "\"") { inString.toggle() }
+            if raw[i] == UInt8(ascii: ":") && !inString { split = i }
         }
-        let expressionText = split.map { String(inner[..<$0]) } ?? inner
-        let format = split.map { String(inner[inner.index(after: $0)...]).trimmingSpace }
-        let expressionColumn = column + 2 + raw.prefix { $0 == " " || $0 == "\t" }.count
+        let expressionText = String(decoding: raw[..<(split ?? raw.endIndex)], as: UTF8.self).trimmingSpace
+        let format = split.map { String(decoding: raw[($0 + 1)...], as: UTF8.self).trimmingSpace }
+        let expressionColumn = column + 2 + leading
         if let format, !LessonParser.isValidFormat(format) {
             fail(number, column, "unknown format ':\(format)'; use .4f, .3e, g, .6g, %, bits or hex (at most \(NumberText.maxPrecision) digits)")
             return nil
@@ -533,6 +548,7 @@ public struct LessonParser {
             return Placeholder(expression: expression, format: format, location: at(number, column),
                                expressionColumn: expressionColumn)
         } catch {
+            let inner = String(decoding: raw, as: UTF8.self).trimmingSpace
             fail(number, expressionColumn + error.offset, "\(error.message) in '{{\(inner)}}'")
             return nil
         }
@@ -547,11 +563,10 @@ public struct LessonParser {
         return c.isLetter
     }
 
-    /// Whether a prose line holds `{{`, by bytes (most lines do not, and `String.contains`
-    /// goes through Foundation).
-    private static func hasDoubleBrace(_ line: String) -> Bool {
+    /// Whether a prose line holds `{{` (most do not).
+    private static func hasDoubleBrace<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
         var afterBrace = false
-        for byte in line.utf8 {
+        for byte in bytes {
             if byte == UInt8(ascii: "{") {
                 if afterBrace { return true }
                 afterBrace = true

@@ -99,6 +99,11 @@ final class LessonParserTests: XCTestCase {
         // Spaces inside the braces count: the column is the bad reference's own.
         let spaced = loadErrors(lessonText("```cell id=a compute=test.add\n```\n\nSee {{   a.nope }} here.\n"))
         XCTAssertTrue(spaced.first?.hasPrefix("10:10:") == true, "\(spaced)")
+        // Columns count characters, not bytes or scalars: θ, ≈ and the é written as e and a
+        // combining accent are one column each; a placeholder inside a code span is text.
+        let wide = loadErrors(lessonText("```cell id=a compute=test.add\n```\n\nθ ≈ `{{x}}` e\u{301} {{ a.nope }}\n"))
+        XCTAssertEqual(wide.count, 1, "\(wide)")
+        XCTAssertTrue(wide.first?.hasPrefix("10:18:") == true, "\(wide)")
         // A problem with a question's fence is reported where the fence starts.
         let fence = loadErrors(lessonText("```question id=q cell=zz answer=total\nWhat?\n```\n"))
         XCTAssertTrue(fence.first?.hasPrefix("7:4:") == true, "\(fence)")
